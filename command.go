@@ -1,0 +1,69 @@
+package opsgate
+
+import (
+	"context"
+	"time"
+)
+
+// Handler runs a command. A returned *Error with a code other than EINTERNAL marks the run
+// "failed" and its message is shown to the user; any other error marks it "errored" and the user
+// sees "Internal error.".
+type Handler func(ctx context.Context, inv *Invocation) error
+
+// Invocation is one run of a command.
+type Invocation struct {
+	Request *Request
+	Route   *Route
+	Out     Dispatcher
+	Now     time.Time
+}
+
+// Param is a named parameter of a command, filled from positional arguments in order.
+type Param struct {
+	Name     string
+	Help     string
+	Optional bool
+	// Choices, when set, lists what a user may pick when the parameter is missing (a menu).
+	Choices func(ctx context.Context, inv *Invocation) ([]Choice, error)
+}
+
+// Route is what a message resolved to: the (sub)command access is checked for and the handler to run.
+type Route struct {
+	Command    string
+	Subcommand string
+	// Group is the plugin name Errbot-style ACLs match as "Group:command" ("opsgate" for built-ins).
+	Group  string
+	Args   []string          // words after the (sub)command
+	Params map[string]string // named parameters (from Param definitions or an alias format)
+	// Missing lists required params not given; a platform that can prompts for them.
+	Missing []Param
+	Timeout time.Duration // 0: the pipeline's default
+	Run     Handler
+}
+
+// HelpEntry is one line of help.
+type HelpEntry struct {
+	Command    string
+	Subcommand string
+	Usage      string // e.g. "network status <site>"
+	Help       string
+	Group      string
+}
+
+// Router resolves message text to a Route. The pipeline asks its routers in order.
+type Router interface {
+	// Route returns the route for words (text already split), nil when the first word is not one
+	// of this router's commands, or an *Error (EINVALID: e.g. "matched more than one alias") shown to the user.
+	Route(ctx context.Context, req *Request, words []string) (*Route, error)
+	// Help lists what this router offers.
+	Help() []HelpEntry
+}
+
+// Policy is an extra access check applied after the grants (Errbot ACLs); all must allow.
+type Policy interface {
+	// Allow returns "" when allowed, else the message the user sees. hidden reports that the
+	// denial should be silent (HIDE_RESTRICTED_ACCESS).
+	Allow(s Subject, r *Route, text string) (denial string, hidden bool)
+	// Visible reports whether help should list the entry for s.
+	Visible(s Subject, e HelpEntry) bool
+}

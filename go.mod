@@ -1,0 +1,3 @@
+module github.com/opsgate/opsgate
+
+go 1.26.8

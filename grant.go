@@ -1,0 +1,76 @@
+package opsgate
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// GrantType is the scope an access grant applies to.
+type GrantType string
+
+const (
+	GrantOrganization GrantType = "organization"
+	GrantChannel      GrantType = "channel"
+	GrantUser         GrantType = "user"
+)
+
+// GrantTypes lists the scopes in the order they are checked; all must allow.
+var GrantTypes = [...]GrantType{GrantOrganization, GrantChannel, GrantUser}
+
+// Wildcard matches every command, subcommand or id.
+const Wildcard = "*"
+
+// Grant allows a command (or all, "*") and subcommand (or all, "*") within one scope to the
+// organization, channel or user whose platform id is Value ("*" for any). Platform, when set,
+// limits the grant to one chat platform. A grant past ExpiresAt no longer allows anything.
+type Grant struct {
+	ID         int64      `json:"id"`
+	Platform   string     `json:"platform,omitempty"`
+	Command    string     `json:"command"`
+	Subcommand string     `json:"subcommand"`
+	Type       GrantType  `json:"type"`
+	Name       string     `json:"name,omitempty"`
+	Value      string     `json:"value"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// Validate returns EINVALID naming the first problem with g.
+func (g *Grant) Validate() error {
+	switch {
+	case g.Type != GrantOrganization && g.Type != GrantChannel && g.Type != GrantUser:
+		return Errorf(EINVALID, "Grant type %q is not one of organization, channel, user.", g.Type)
+	case strings.TrimSpace(g.Command) == "":
+		return Errorf(EINVALID, "Grant command is required (use * for all commands).")
+	case strings.TrimSpace(g.Subcommand) == "":
+		return Errorf(EINVALID, "Grant subcommand is required (use * for all subcommands).")
+	case strings.TrimSpace(g.Value) == "":
+		return Errorf(EINVALID, "Grant value is required: the platform's id, or * for any.")
+	case g.Command == Wildcard && g.Subcommand != Wildcard:
+		return Errorf(EINVALID, "A grant for all commands (*) must also be for all subcommands (*), not %q.", g.Subcommand)
+	case strings.ContainsAny(g.Command+g.Subcommand+g.Value+g.Platform, " \t\r\n"):
+		return Errorf(EINVALID, "Grant command, subcommand, value and platform cannot contain whitespace.")
+	}
+	return nil
+}
+
+// GrantFilter selects grants; zero fields match everything.
+type GrantFilter struct {
+	ID       *int64
+	Type     GrantType
+	Command  string
+	Platform string
+}
+
+// GrantService stores access grants.
+type GrantService interface {
+	// FindGrants returns the grants matching filter, ordered by id.
+	FindGrants(ctx context.Context, filter GrantFilter) ([]*Grant, error)
+	// CreateGrant validates and stores g, setting its ID and CreatedAt, and audits the change.
+	// Returns EINVALID for a bad grant and ECONFLICT when an equal grant
+	// (platform, command, subcommand, type, value) exists.
+	CreateGrant(ctx context.Context, g *Grant) error
+	// DeleteGrant removes a grant and audits the change. Returns ENOTFOUND if it does not exist.
+	DeleteGrant(ctx context.Context, id int64) error
+}

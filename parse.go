@@ -1,0 +1,87 @@
+package opsgate
+
+import "strings"
+
+// quoteReplacer turns what chat clients "improve" back into what the user typed.
+var quoteReplacer = strings.NewReplacer(
+	"\u201c", `"`, "\u201d", `"`, "\u201e", `"`, "\u00ab", `"`, "\u00bb", `"`,
+	"\u2018", "'", "\u2019", "'", "\u201a", "'",
+	"\u00a0", " ", "\u2007", " ", "\u202f", " ",
+)
+
+// NormalizeText replaces smart quotes with straight ones and non-breaking spaces with spaces,
+// and trims the result.
+func NormalizeText(s string) string {
+	return strings.TrimSpace(quoteReplacer.Replace(s))
+}
+
+// SplitWords splits command text into words the way a POSIX shell does (quotes group, backslash
+// escapes). Text with unbalanced quotes falls back to splitting on whitespace, as the incumbents do,
+// rather than failing.
+func SplitWords(s string) []string {
+	s = NormalizeText(s)
+	if words, ok := shellSplit(s); ok {
+		return words
+	}
+	return strings.Fields(s)
+}
+
+func shellSplit(s string) ([]string, bool) {
+	var (
+		words []string
+		cur   strings.Builder
+		inTok bool
+		quote rune
+	)
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case quote == '\'':
+			if r == '\'' {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case quote == '"':
+			if r == '"' {
+				quote = 0
+			} else if r == '\\' && i+1 < len(rs) && strings.ContainsRune(`"\$`+"`", rs[i+1]) {
+				i++
+				cur.WriteRune(rs[i])
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inTok = r, true
+		case r == '\\' && i+1 < len(rs):
+			i++
+			cur.WriteRune(rs[i])
+			inTok = true
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			if inTok {
+				words = append(words, cur.String())
+				cur.Reset()
+				inTok = false
+			}
+		default:
+			cur.WriteRune(r)
+			inTok = true
+		}
+	}
+	if quote != 0 {
+		return nil, false
+	}
+	if inTok {
+		words = append(words, cur.String())
+	}
+	return words, true
+}
+
+// QuoteWord quotes w so that SplitWords returns it as one word (used to re-run a command with a chosen value).
+func QuoteWord(w string) string {
+	if w != "" && !strings.ContainsAny(w, " \t\r\n'\"\\") {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
+}

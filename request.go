@@ -1,0 +1,34 @@
+package opsgate
+
+// Request is one message to the bot, after a platform adapter has verified and parsed it.
+// IDs are the platform's own; names are for display and for the denial message.
+type Request struct {
+	Platform    string // "slack", "mattermost", "terminal", ...
+	OrgID       string // Slack team, Mattermost team, Teams tenant, ...
+	OrgName     string
+	ChannelID   string
+	ChannelName string
+	UserID      string
+	UserName    string
+	Direct      bool   // a direct (private) message to the bot rather than a room
+	ThreadID    string // reply in this thread when set
+	Text        string // the command text, without the slash command or bot mention
+}
+
+// Subject returns who and where the request comes from, for access decisions.
+func (r *Request) Subject() Subject {
+	return Subject{Platform: r.Platform, OrgID: r.OrgID, OrgName: r.OrgName, ChannelID: r.ChannelID,
+		ChannelName: r.ChannelName, UserID: r.UserID, UserName: r.UserName, Direct: r.Direct}
+}
+
+// Subject identifies the caller of a command: platform, organization, channel and user.
+type Subject struct {
+	Platform    string
+	OrgID       string
+	OrgName     string
+	ChannelID   string
+	ChannelName string
+	UserID      string
+	UserName    string
+	Direct      bool
+}
