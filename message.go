@@ -3,6 +3,8 @@ package opsgate
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Message is what a command shows, independent of any platform. Each platform renders the blocks
@@ -126,4 +128,77 @@ type Dispatcher interface {
 	Delete(ctx context.Context, ref MessageRef) error
 	// Busy shows a typing/busy indicator where the platform has one.
 	Busy(ctx context.Context) error
+}
+
+// Text returns the table as plain text in aligned columns, for code blocks and snippets.
+// Widths count runes so accented names do not shift the columns.
+func (t Table) Text() string {
+	width := make([]int, len(t.Header))
+	grow := func(row []string) {
+		for i, c := range row {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	grow(t.Header)
+	for _, r := range t.Rows {
+		grow(r)
+	}
+	var b strings.Builder
+	line := func(row []string) {
+		for i, c := range row {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			b.WriteString(c)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	if len(t.Header) > 0 {
+		line(t.Header)
+		sep := make([]string, len(t.Header))
+		for i := range sep {
+			sep[i] = strings.Repeat("-", width[i])
+		}
+		line(sep)
+	}
+	for _, r := range t.Rows {
+		line(r)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// SplitText splits s into chunks of at most limit bytes, breaking after a newline where it can,
+// else after a space, else between runes. Platforms use it to send long output in several posts
+// rather than reject it.
+func SplitText(s string, limit int) []string {
+	if limit < utf8.UTFMax {
+		limit = utf8.UTFMax
+	}
+	var out []string
+	for len(s) > limit {
+		cut := strings.LastIndexByte(s[:limit], '\n') + 1
+		if cut < limit/2 {
+			if sp := strings.LastIndexByte(s[:limit], ' ') + 1; sp > cut {
+				cut = sp
+			}
+		}
+		if cut < limit/2 {
+			cut = limit
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
+		}
+		out = append(out, s[:cut])
+		s = s[cut:]
+	}
+	if s != "" || len(out) == 0 {
+		out = append(out, s)
+	}
+	return out
 }
