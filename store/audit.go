@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/opsgate/opsgate"
+)
+
+var _ opsgate.AuditService = (*AuditService)(nil)
+
+// AuditService reads the audit log.
+type AuditService struct{ db *DB }
+
+// NewAuditService returns the audit log reader for db.
+func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
+
+// Audit records a change in tx (so the change and its record commit together). before and after
+// are marshalled to JSON; nil means the object did not exist on that side.
+func (db *DB) Audit(ctx context.Context, tx *sql.Tx, action, object, objectID string, before, after any) error {
+	doc := func(v any) (sql.NullString, error) {
+		if v == nil {
+			return sql.NullString{}, nil
+		}
+		b, err := json.Marshal(v)
+		return sql.NullString{String: string(b), Valid: true}, err
+	}
+	b, err := doc(before)
+	if err != nil {
+		return err
+	}
+	a, err := doc(after)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (at, actor, action, object, object_id, before_doc, after_doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`), Time(db.Now()), opsgate.ActorFromContext(ctx), action, object, objectID, b, a)
+	return err
+}
+
+// FindAuditEntries returns entries for object ("" for all), newest first.
+func (s *AuditService) FindAuditEntries(ctx context.Context, object string, limit int) ([]*opsgate.AuditEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT id, at, actor, action, object, object_id, before_doc, after_doc FROM audit_log`
+	args := []any{}
+	if object != "" {
+		q += ` WHERE object = ?`
+		args = append(args, object)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*opsgate.AuditEntry
+	for rows.Next() {
+		var e opsgate.AuditEntry
+		var at int64
+		var before, after sql.NullString
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Object, &e.ObjectID, &before, &after); err != nil {
+			return nil, err
+		}
+		e.Time, e.Before, e.After = FromTime(at), before.String, after.String
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// LastAuditID returns the newest audit entry's id (0 when empty).
+func (s *AuditService) LastAuditID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	err := s.db.SQL.QueryRowContext(ctx, `SELECT MAX(id) FROM audit_log`).Scan(&id)
+	return id.Int64, err
+}

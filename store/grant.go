@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsgate/opsgate"
+)
+
+var _ opsgate.GrantService = (*GrantService)(nil)
+
+// GrantService stores access grants.
+type GrantService struct{ db *DB }
+
+// NewGrantService returns the grant store for db.
+func NewGrantService(db *DB) *GrantService { return &GrantService{db: db} }
+
+// grantKey identifies equal grants; hashed so one short unique index works on all three databases.
+func grantKey(g *opsgate.Grant) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{g.Platform, g.Command, g.Subcommand, string(g.Type), g.Value}, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// FindGrants returns grants matching filter, ordered by id.
+func (s *GrantService) FindGrants(ctx context.Context, f opsgate.GrantFilter) ([]*opsgate.Grant, error) {
+	q := `SELECT id, platform, command, subcommand, grant_type, name, value, expires_at, created_at FROM grants WHERE 1=1`
+	var args []any
+	if f.ID != nil {
+		q += ` AND id = ?`
+		args = append(args, *f.ID)
+	}
+	if f.Type != "" {
+		q += ` AND grant_type = ?`
+		args = append(args, string(f.Type))
+	}
+	if f.Command != "" {
+		q += ` AND command = ?`
+		args = append(args, f.Command)
+	}
+	if f.Platform != "" {
+		q += ` AND platform = ?`
+		args = append(args, f.Platform)
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*opsgate.Grant
+	for rows.Next() {
+		var g opsgate.Grant
+		var typ string
+		var expires sql.NullInt64
+		var created int64
+		if err := rows.Scan(&g.ID, &g.Platform, &g.Command, &g.Subcommand, &typ, &g.Name, &g.Value, &expires, &created); err != nil {
+			return nil, err
+		}
+		g.Type, g.CreatedAt = opsgate.GrantType(typ), FromTime(created)
+		if expires.Valid {
+			t := FromTime(expires.Int64)
+			g.ExpiresAt = &t
+		}
+		out = append(out, &g)
+	}
+	return out, rows.Err()
+}
+
+// CreateGrant validates and stores g. Returns ECONFLICT when an equal grant exists.
+func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error {
+	g.Platform = strings.ToLower(strings.TrimSpace(g.Platform))
+	g.Type = opsgate.GrantType(strings.ToLower(string(g.Type)))
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	g.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
+	var expires sql.NullInt64
+	if g.ExpiresAt != nil {
+		expires = sql.NullInt64{Int64: Time(*g.ExpiresAt), Valid: true}
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		id, err := s.db.Insert(ctx, tx, `INSERT INTO grants (key_hash, platform, command, subcommand, grant_type, name, value, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, grantKey(g), g.Platform, g.Command, g.Subcommand, string(g.Type), g.Name, g.Value, expires, Time(g.CreatedAt))
+		if err != nil {
+			return err
+		}
+		g.ID = id
+		return s.db.Audit(ctx, tx, "create", "grant", strconv.FormatInt(id, 10), nil, g)
+	})
+	if IsUniqueViolation(err) {
+		return opsgate.Errorf(opsgate.ECONFLICT, "An equal grant already exists (command %s, subcommand %s, type %s, value %s).", g.Command, g.Subcommand, g.Type, g.Value)
+	}
+	return err
+}
+
+// DeleteGrant removes a grant. Returns ENOTFOUND if it does not exist.
+func (s *GrantService) DeleteGrant(ctx context.Context, id int64) error {
+	gs, err := s.FindGrants(ctx, opsgate.GrantFilter{ID: &id})
+	if err != nil {
+		return err
+	} else if len(gs) == 0 {
+		return opsgate.Errorf(opsgate.ENOTFOUND, "Grant %d does not exist.", id)
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM grants WHERE id = ?`), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return opsgate.Errorf(opsgate.ENOTFOUND, "Grant %d does not exist.", id)
+		}
+		return s.db.Audit(ctx, tx, "delete", "grant", strconv.FormatInt(id, 10), gs[0], nil)
+	})
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsgate/opsgate"
+)
+
+var _ opsgate.TokenService = (*TokenService)(nil)
+
+// TokenService stores command tokens as SHA-256 hashes.
+type TokenService struct{ db *DB }
+
+// NewTokenService returns the token store for db.
+func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
+
+// HashToken returns the hex SHA-256 of a token, the form stored and compared.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// FindTokens returns the tokens of platform ("" for all), ordered by id.
+func (s *TokenService) FindTokens(ctx context.Context, platform string) ([]*opsgate.CommandToken, error) {
+	q := `SELECT id, platform, comment, prefix, hash, created_at FROM command_tokens`
+	var args []any
+	if platform != "" {
+		q += ` WHERE platform = ?`
+		args = append(args, platform)
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*opsgate.CommandToken
+	for rows.Next() {
+		var t opsgate.CommandToken
+		var created int64
+		if err := rows.Scan(&t.ID, &t.Platform, &t.Comment, &t.Prefix, &t.Hash, &created); err != nil {
+			return nil, err
+		}
+		t.CreatedAt = FromTime(created)
+		out = append(out, &t)
+	}
+	return out, rows.Err()
+}
+
+// CreateToken stores token (or a new random one when empty) and returns it in plain: the only time it is shown.
+func (s *TokenService) CreateToken(ctx context.Context, t *opsgate.CommandToken, token string) (string, error) {
+	t.Platform = strings.ToLower(strings.TrimSpace(t.Platform))
+	if t.Platform == "" || strings.ContainsAny(t.Platform, " \t\r\n") {
+		return "", opsgate.Errorf(opsgate.EINVALID, "Token platform is required (e.g. mattermost, webhook).")
+	}
+	if token == "" {
+		b := make([]byte, 24)
+		rand.Read(b)
+		token = "ogt_" + base64.RawURLEncoding.EncodeToString(b)
+	} else if len(token) < 8 || strings.ContainsAny(token, " \t\r\n") {
+		return "", opsgate.Errorf(opsgate.EINVALID, "Token must be at least 8 characters with no whitespace.")
+	}
+	t.Hash = HashToken(token)
+	t.Prefix = token[:min(6, len(token)/2)]
+	t.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		id, err := s.db.Insert(ctx, tx, `INSERT INTO command_tokens (platform, comment, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+			t.Platform, t.Comment, t.Prefix, t.Hash, Time(t.CreatedAt))
+		if err != nil {
+			return err
+		}
+		t.ID = id
+		return s.db.Audit(ctx, tx, "create", "token", strconv.FormatInt(id, 10), nil, t)
+	})
+	if IsUniqueViolation(err) {
+		return "", opsgate.Errorf(opsgate.ECONFLICT, "This token is already stored.")
+	} else if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// DeleteToken removes a token. Returns ENOTFOUND if it does not exist.
+func (s *TokenService) DeleteToken(ctx context.Context, id int64) error {
+	all, err := s.FindTokens(ctx, "")
+	if err != nil {
+		return err
+	}
+	var before *opsgate.CommandToken
+	for _, t := range all {
+		if t.ID == id {
+			before = t
+		}
+	}
+	if before == nil {
+		return opsgate.Errorf(opsgate.ENOTFOUND, "Token %d does not exist.", id)
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM command_tokens WHERE id = ?`), id); err != nil {
+			return err
+		}
+		return s.db.Audit(ctx, tx, "delete", "token", strconv.FormatInt(id, 10), before, nil)
+	})
+}
+
+// VerifyToken compares the hash of token with every token of platform in constant time, so the
+// answer's timing says nothing about how close a guess was.
+func (s *TokenService) VerifyToken(ctx context.Context, platform, token string) (*opsgate.CommandToken, error) {
+	if token == "" {
+		return nil, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Missing token.")
+	}
+	all, err := s.FindTokens(ctx, platform)
+	if err != nil {
+		return nil, err
+	}
+	h := []byte(HashToken(token))
+	var found *opsgate.CommandToken
+	for _, t := range all {
+		if subtle.ConstantTimeCompare(h, []byte(t.Hash)) == 1 {
+			found = t
+		}
+	}
+	if found == nil {
+		return nil, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Unknown token for platform %s.", platform)
+	}
+	return found, nil
+}
