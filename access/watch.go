@@ -1,0 +1,62 @@
+package access
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/opsgate/opsgate"
+)
+
+// Watcher keeps an Authorizer in step with the database: it reloads the grants whenever the audit
+// log grows (every change to grants is audited), so every replica converges on the same decisions
+// within one poll interval without a query per chat message.
+type Watcher struct {
+	Auth     *Authorizer
+	Grants   opsgate.GrantService
+	Audit    opsgate.AuditService
+	Interval time.Duration
+	Logger   *slog.Logger
+
+	last int64
+}
+
+// Reload reads all grants now.
+func (w *Watcher) Reload(ctx context.Context) error {
+	last, err := w.Audit.LastAuditID(ctx)
+	if err != nil {
+		return err
+	}
+	grants, err := w.Grants.FindGrants(ctx, opsgate.GrantFilter{})
+	if err != nil {
+		return err
+	}
+	w.Auth.Load(grants)
+	w.last = last
+	return nil
+}
+
+// Run polls until ctx ends.
+func (w *Watcher) Run(ctx context.Context) {
+	t := time.NewTicker(w.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		last, err := w.Audit.LastAuditID(ctx)
+		if err != nil {
+			w.Logger.Warn("grant watch: cannot read audit log", "err", err)
+			continue
+		}
+		if last != w.last {
+			if err := w.Reload(ctx); err != nil {
+				w.Logger.Warn("grant watch: reload failed, keeping the previous grants", "err", err)
+			} else {
+				w.Logger.Info("grants reloaded", "grants", w.Auth.Len())
+			}
+		}
+	}
+}
