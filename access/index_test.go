@@ -81,7 +81,9 @@ func run(t *testing.T, a *access.Authorizer, checks []check) {
 
 var current []*opsgate.Grant
 
-func a2grants(_ *access.Authorizer, _ *testing.T) []*opsgate.Grant { return append([]*opsgate.Grant(nil), current...) }
+func a2grants(_ *access.Authorizer, _ *testing.T) []*opsgate.Grant {
+	return append([]*opsgate.Grant(nil), current...)
+}
 
 // Seed example 1: unrestricted access within a single organization.
 func TestSeedSingleOrganization(t *testing.T) {
