@@ -67,3 +67,24 @@ type Policy interface {
 	// Visible reports whether help should list the entry for s.
 	Visible(s Subject, e HelpEntry) bool
 }
+
+// Command is a built-in command written in Go. A command either has subcommands or runs itself.
+type Command struct {
+	Name  string
+	Help  string
+	Group string // ACL plugin name; "" means "opsgate"
+	// Exempt commands skip the access grants (whoami: people without grants need it to ask for one).
+	Exempt      bool
+	Params      []Param
+	Run         Handler
+	Subcommands []*Subcommand
+}
+
+// Subcommand is one action of a Command.
+type Subcommand struct {
+	Name    string
+	Help    string
+	Params  []Param
+	Timeout time.Duration
+	Run     Handler
+}
