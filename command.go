@@ -39,6 +39,8 @@ type Route struct {
 	Missing []Param
 	Timeout time.Duration // 0: the pipeline's default
 	Run     Handler
+	// Exempt routes skip the access grants (never the policies).
+	Exempt bool
 }
 
 // HelpEntry is one line of help.
