@@ -1,0 +1,71 @@
+package secret
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+
+	"github.com/opsgate/opsgate"
+)
+
+// templateName is the only name the loader serves, so {% include %} and {% extends %} cannot
+// read files: a template that could would put file contents into a parameter and from there
+// into an error message.
+const templateName = "/param"
+
+var strictConfig = func() *config.Config {
+	c := config.New()
+	c.StrictUndefined = true
+	c.KeepTrailingNewline = true
+	return c
+}()
+
+// RenderParams renders every parameter as a Jinja2 template with obj in context. An undefined
+// variable or field is an error (strict undefined), never an empty string. Parameters without
+// template markup are returned as they are.
+func RenderParams(params map[string]string, obj map[string]any) (map[string]string, error) {
+	out := make(map[string]string, len(params))
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, err := renderParam(params[k], obj)
+		if err != nil {
+			return nil, opsgate.NewSecretError(ErrParameters,
+				"Cannot render parameter \""+k+"\": "+templateErrorMessage(err), nil)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func renderParam(src string, obj map[string]any) (string, error) {
+	if !strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#") {
+		return src, nil
+	}
+	loader, err := loaders.NewMemoryLoader(map[string]string{templateName: src})
+	if err != nil {
+		return "", err
+	}
+	tpl, err := exec.NewTemplate(templateName, strictConfig, loader, gonja.DefaultEnvironment)
+	if err != nil {
+		return "", err
+	}
+	data := map[string]any{}
+	if obj != nil {
+		data["obj"] = obj
+	}
+	return tpl.ExecuteToString(exec.NewContext(data))
+}
+
+// templateErrorMessage keeps gonja's explanation but drops the template identifier it prefixes.
+func templateErrorMessage(err error) string {
+	msg := err.Error()
+	return strings.ReplaceAll(msg, templateName, "template")
+}

@@ -1,0 +1,57 @@
+package secret
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRenderParams(t *testing.T) {
+	obj := map[string]any{"name": "csr1", "slug": "golden-config", "site": map[string]any{"slug": "nyc"}}
+	got, err := RenderParams(map[string]string{
+		"path":     "/opt/nautobot/device_passwords/{{ obj.site.slug }}/{{ obj.name }}.txt",
+		"variable": "GIT_TOKEN_{{ obj.slug | replace('-', '_') | upper }}",
+		"plain":    "no template {here}",
+	}, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"path":     "/opt/nautobot/device_passwords/nyc/csr1.txt",
+		"variable": "GIT_TOKEN_GOLDEN_CONFIG",
+		"plain":    "no template {here}",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %q, want %q", k, got[k], w)
+		}
+	}
+}
+
+func TestRenderParamsStrictUndefined(t *testing.T) {
+	obj := map[string]any{"name": "csr1", "site": map[string]any{"slug": "nyc"}}
+	for _, tpl := range []string{
+		"/opt/{{ obj.missing }}/x.txt",   // undefined field: must not render to "/opt//x.txt"
+		"/opt/{{ obj.site.region }}.txt", // undefined nested field
+		"{{ other }}",                    // undefined variable
+		"{{ obj.name",                    // syntax error
+		"{% include '/etc/passwd' %}",    // no file access from templates
+		"{% extends '/etc/hostname' %}",
+	} {
+		got, err := RenderParams(map[string]string{"path": tpl}, obj)
+		if err == nil {
+			t.Errorf("%q rendered to %q, want an error", tpl, got["path"])
+			continue
+		}
+		if !errors.Is(err, ErrParameters) || !errors.Is(err, ErrSecret) {
+			t.Errorf("%q: error %v is not a SecretParametersError", tpl, err)
+		}
+		if !strings.Contains(err.Error(), `parameter "path"`) {
+			t.Errorf("%q: error does not name the parameter: %v", tpl, err)
+		}
+	}
+	// Without an object, obj itself is undefined.
+	if _, err := RenderParams(map[string]string{"variable": "X_{{ obj.name }}"}, nil); !errors.Is(err, ErrParameters) {
+		t.Fatalf("nil obj: %v", err)
+	}
+}
