@@ -18,6 +18,9 @@ const (
 	MsgDirectOnly = "This command may only be issued through a direct message"
 )
 
+// DefaultPlugin is the plugin name of routes without a Group: opsgate's built-in commands.
+const DefaultPlugin = "opsgate"
+
 // Query is one command to check, in Errbot's terms.
 type Query struct {
 	// Users are the names the caller is known by (id, username, "@username"); a pattern matching
@@ -214,8 +217,12 @@ func (p *Policy) query(s opsgate.Subject, r *opsgate.Route, text string, help bo
 	if !s.Direct {
 		q.Rooms = Names(s.ChannelID, s.ChannelName, "#")
 	}
+	q.Plugin = DefaultPlugin
 	if r != nil {
-		q.Plugin, q.Command, q.Subcommand = r.Group, r.Command, r.Subcommand
+		q.Command, q.Subcommand = r.Command, r.Subcommand
+		if r.Group != "" {
+			q.Plugin = r.Group
+		}
 	} else if len(words) > 0 {
 		q.Command = words[0]
 	}

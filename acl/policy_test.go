@@ -90,6 +90,7 @@ func TestAllowEveryKeyAndCheck(t *testing.T) {
 
 		// keys: Plugin:command, "*:" added, case-insensitive, first match wins, merged over the default
 		{"key with plugin", "ACCESS_CONTROLS: {'opsgate:*': {allowusers: [nobody]}}", aliceDM, "opsgate", "whoami", MsgUser},
+		{"empty group is opsgate", "ACCESS_CONTROLS: {'opsgate:*': {allowusers: [nobody]}}", aliceDM, "", "whoami", MsgUser},
 		{"key with other plugin", "ACCESS_CONTROLS: {'st2:*': {allowusers: [nobody]}}", aliceDM, "opsgate", "whoami", ""},
 		{"key case-insensitive", "ACCESS_CONTROLS: {'OpsGate:WhoAmI': {allowusers: [nobody]}}", aliceDM, "opsgate", "WHOAMI", MsgUser},
 		{"key glob", "ACCESS_CONTROLS: {'who*': {allowusers: [nobody]}}", aliceDM, "opsgate", "whoami", MsgUser},

@@ -1,0 +1,66 @@
+package acl
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"time"
+)
+
+// Watcher reloads an ACL file into a Policy when the file changes. A file that no longer loads
+// leaves the previous ACL in force (failing open or closed on a typo would both surprise), and
+// OnReload is told why.
+type Watcher struct {
+	Policy   *Policy
+	Path     string
+	Interval time.Duration
+	// OnReload is called after each attempted reload: err nil means c is now in force.
+	OnReload func(c *Config, err error)
+
+	last []byte
+}
+
+// Load reads the file now and puts it in force.
+func (w *Watcher) Load() error {
+	data, err := os.ReadFile(w.Path)
+	if err != nil {
+		return err
+	}
+	c, err := Parse(w.Path, data)
+	if err != nil {
+		return err
+	}
+	w.Policy.SetConfig(c)
+	w.last = data
+	return nil
+}
+
+// Run polls until ctx ends. It compares content rather than modification times, which are too
+// coarse on some filesystems and are kept by tools that copy files into place.
+func (w *Watcher) Run(ctx context.Context) {
+	t := time.NewTicker(w.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		data, err := os.ReadFile(w.Path)
+		if err == nil && bytes.Equal(data, w.last) {
+			continue
+		}
+		var c *Config
+		if err == nil {
+			c, err = Parse(w.Path, data)
+		}
+		if err == nil {
+			w.Policy.SetConfig(c)
+		}
+		// Remember a bad version too, so it is reported once rather than on every poll.
+		w.last = data
+		if w.OnReload != nil {
+			w.OnReload(c, err)
+		}
+	}
+}

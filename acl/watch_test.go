@@ -1,0 +1,68 @@
+package acl
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/opsgate/opsgate"
+)
+
+type reload struct {
+	c   *Config
+	err error
+}
+
+func TestWatcherReloadsAndKeepsLastGoodFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acl.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ACCESS_CONTROLS: {deploy: {allowusers: ['@bob']}}\n")
+	reloads := make(chan reload, 10)
+	w := &Watcher{Policy: NewPolicy(&Config{}), Path: path, Interval: 5 * time.Millisecond,
+		OnReload: func(c *Config, err error) { reloads <- reload{c, err} }}
+	if err := w.Load(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	deploy := func() string {
+		d, _ := w.Policy.Allow(aliceDM, route("opsgate", "deploy"), "deploy")
+		return d
+	}
+	next := func() reload {
+		select {
+		case r := <-reloads:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("no reload")
+		}
+		return reload{}
+	}
+	if d := deploy(); d != MsgUser {
+		t.Fatalf("before change: %q", d)
+	}
+	write("ACCESS_CONTROLS: {deploy: {allowusers: ['@alice']}}\n")
+	if r := next(); r.err != nil {
+		t.Fatalf("reload: %v", r.err)
+	}
+	if d := deploy(); d != "" {
+		t.Fatalf("after change: %q", d)
+	}
+	write("ACCESS_CONTROLS: {deploy: {allowusers: 5.5}}\n")
+	r := next()
+	if got := opsgate.ErrorMessage(r.err); got != path+`:1: ACCESS_CONTROLS["deploy"].allowusers must be a string or a list of strings, got the number 5.5` {
+		t.Fatalf("bad file reload error %q", got)
+	}
+	if d := deploy(); d != "" {
+		t.Fatalf("bad file replaced the ACL in force: %q", d)
+	}
+}
