@@ -1,0 +1,322 @@
+// Package pipeline is the path every chat message takes: parse, route, access check (grants, then
+// policies), then the command runs off the request path with a timeout and lands in the command log.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/opsgate/opsgate"
+)
+
+// Config holds the pipeline's settings.
+type Config struct {
+	RestrictHelp bool
+	// Timeout bounds each command run (default 60s); a route's own timeout wins.
+	Timeout time.Duration
+	// Workers bounds commands running at once (default 64); MaxQueued bounds those waiting (default 10,000).
+	Workers   int
+	MaxQueued int
+}
+
+// Pipeline handles requests from every platform the same way.
+type Pipeline struct {
+	cfg      Config
+	auth     opsgate.Authorizer
+	log      opsgate.CommandLogService
+	logger   *slog.Logger
+	builtins *Registry
+	routers  []opsgate.Router
+	policies []opsgate.Policy
+	redactor opsgate.Redactor
+	Now      func() time.Time
+
+	sem     chan struct{}
+	pending atomic.Int64
+	wg      sync.WaitGroup
+	mu      sync.RWMutex // guards closed
+	closed  bool
+	base    context.Context
+	cancel  context.CancelFunc
+}
+
+// New returns a pipeline with the built-in commands help and whoami registered.
+func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, logger *slog.Logger) *Pipeline {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = 10000
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{cfg: cfg, auth: auth, log: log, logger: logger, builtins: NewRegistry(), redactor: opsgate.NopRedactor{},
+		Now: time.Now, sem: make(chan struct{}, cfg.Workers)}
+	p.base, p.cancel = context.WithCancel(context.Background())
+	p.routers = []opsgate.Router{p.builtins}
+	p.builtins.Add(p.helpCommand())
+	p.builtins.Add(whoamiCommand())
+	return p
+}
+
+// Register adds a built-in Go command. Call before serving.
+func (p *Pipeline) Register(c *opsgate.Command) { p.builtins.Add(c) }
+
+// AddRouter adds a router asked after the built-ins and earlier routers. Call before serving.
+func (p *Pipeline) AddRouter(r opsgate.Router) { p.routers = append(p.routers, r) }
+
+// AddPolicy adds an access policy applied after the grants. Call before serving.
+func (p *Pipeline) AddPolicy(pol opsgate.Policy) { p.policies = append(p.policies, pol) }
+
+// SetRedactor sets what scrubs secrets from replies and the command log. Call before serving.
+func (p *Pipeline) SetRedactor(r opsgate.Redactor) { p.redactor = r }
+
+// Job is one handled request; its reply is sent off the request path.
+type Job struct {
+	Route  *opsgate.Route // nil when nothing matched
+	Status string         // set when done: a command status, or "" for replies that ran nothing
+	done   chan struct{}
+}
+
+// Wait blocks until the job's replies have been sent.
+func (j *Job) Wait() { <-j.done }
+
+// Done is closed when the job finishes.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// Handle parses, routes and checks req now, and sends the outcome (the command's output, a
+// denial, a prompt for a missing parameter or an error) through out on a worker. It never blocks
+// on the platform or the command, so HTTP adapters can answer within the platform's deadline.
+func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) *Job {
+	job := &Job{done: make(chan struct{})}
+	out = &redactingDispatcher{Dispatcher: out, r: p.redactor}
+	start := p.Now()
+
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		rejectedTotal.WithLabelValues("shutting_down").Inc()
+		return p.reply(job, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: "opsgate is restarting; please send your command again in a moment."}}})
+	}
+	if p.pending.Load() >= int64(p.cfg.MaxQueued) {
+		rejectedTotal.WithLabelValues("overloaded").Inc()
+		return p.reply(job, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: "opsgate is overloaded; please try again shortly."}}})
+	}
+
+	words := opsgate.SplitWords(req.Text)
+	if len(words) == 0 {
+		words = []string{"help"}
+	}
+	route, err := p.route(ctx, req, words)
+	if err != nil {
+		return p.reply(job, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}})
+	}
+	if route == nil {
+		unknownTotal.WithLabelValues(req.Platform).Inc()
+		return p.reply(job, out, opsgate.Textf("I don't know the command %q. Send `help` to see the commands you can use.", words[0]))
+	}
+	job.Route = route
+	s := req.Subject()
+	if !route.Exempt {
+		if d := p.auth.Decide(s, route.Command, route.Subcommand); !d.Allowed {
+			deniedTotal.WithLabelValues(req.Platform, string(d.Failed)).Inc()
+			return p.block(job, req, route, start, out, d.Message, false)
+		}
+	}
+	for _, pol := range p.policies {
+		if msg, hidden := pol.Allow(s, route, req.Text); msg != "" || hidden {
+			deniedTotal.WithLabelValues(req.Platform, "policy").Inc()
+			return p.block(job, req, route, start, out, msg, hidden)
+		}
+	}
+	if len(route.Missing) > 0 {
+		return p.prompt(ctx, job, req, route, words, out)
+	}
+	p.enqueue(job, func(ctx context.Context) { p.run(ctx, job, req, route, start, out) })
+	return job
+}
+
+func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []string) (*opsgate.Route, error) {
+	for _, r := range p.routers {
+		route, err := r.Route(ctx, req, words)
+		if err != nil || route != nil {
+			return route, err
+		}
+	}
+	return nil, nil
+}
+
+// enqueue runs fn on a worker, bounded by the worker count; the queue is the set of goroutines
+// waiting for a slot, bounded by MaxQueued in Handle.
+func (p *Pipeline) enqueue(job *Job, fn func(ctx context.Context)) {
+	p.pending.Add(1)
+	p.wg.Add(1)
+	go func() {
+		defer func() {
+			p.pending.Add(-1)
+			p.wg.Done()
+			close(job.done)
+		}()
+		p.sem <- struct{}{}
+		defer func() { <-p.sem }()
+		fn(p.base)
+	}()
+}
+
+func (p *Pipeline) reply(job *Job, out opsgate.Dispatcher, m opsgate.Message) *Job {
+	p.enqueue(job, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if _, err := out.Send(ctx, m); err != nil {
+			p.logger.Warn("reply not delivered", "err", p.redactor.Redact(err.Error()))
+		}
+	})
+	return job
+}
+
+func (p *Pipeline) block(job *Job, req *opsgate.Request, route *opsgate.Route, start time.Time, out opsgate.Dispatcher, msg string, hidden bool) *Job {
+	job.Status = opsgate.StatusBlocked
+	p.enqueue(job, func(ctx context.Context) {
+		p.record(ctx, req, route, start, opsgate.StatusBlocked, msg)
+		if hidden {
+			return
+		}
+		if _, err := out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: msg}}}); err != nil {
+			p.logger.Warn("denial not delivered", "err", p.redactor.Redact(err.Error()))
+		}
+	})
+	return job
+}
+
+// prompt asks for the first missing parameter; the answer re-runs the command text with the value
+// appended, so it goes through routing and the access check again (nothing is kept server-side).
+func (p *Pipeline) prompt(ctx context.Context, job *Job, req *opsgate.Request, route *opsgate.Route, words []string, out opsgate.Dispatcher) *Job {
+	param := route.Missing[0]
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = opsgate.QuoteWord(w)
+	}
+	prefix := strings.Join(quoted, " ")
+	help := param.Help
+	if help == "" {
+		help = param.Name
+	}
+	p.enqueue(job, func(base context.Context) {
+		ctx, cancel := context.WithTimeout(base, 30*time.Second)
+		defer cancel()
+		var block opsgate.Block = opsgate.TextPrompt{Prompt: fmt.Sprintf("%s: please enter %s", route.Command+" "+route.Subcommand, help), Prefix: prefix}
+		if param.Choices != nil {
+			choices, err := param.Choices(ctx, &opsgate.Invocation{Request: req, Route: route, Out: out, Now: p.Now()})
+			if err != nil {
+				out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}})
+				return
+			}
+			block = opsgate.Menu{Prompt: "Select " + help, Prefix: prefix, Choices: choices}
+		}
+		if _, err := out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{block}}); err != nil {
+			p.logger.Warn("prompt not delivered", "err", p.redactor.Redact(err.Error()))
+		}
+	})
+	return job
+}
+
+func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, route *opsgate.Route, start time.Time, out opsgate.Dispatcher) {
+	timeout := route.Timeout
+	if timeout <= 0 {
+		timeout = p.cfg.Timeout
+	}
+	ctx, cancel := context.WithTimeout(base, timeout)
+	defer cancel()
+	out.Busy(ctx)
+	inv := &opsgate.Invocation{Request: req, Route: route, Out: out, Now: start}
+	err := call(ctx, route.Run, inv)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	status, details, shown := opsgate.StatusSucceeded, "", ""
+	switch {
+	case err == nil:
+	case errors.Is(err, context.DeadlineExceeded):
+		status, details = opsgate.StatusErrored, fmt.Sprintf("timed out after %s", timeout)
+		shown = fmt.Sprintf("Your command `%s` did not finish within %s and was stopped.", strings.TrimSpace(route.Command+" "+route.Subcommand), timeout)
+	case opsgate.ErrorCode(err) == opsgate.EINTERNAL:
+		status, details, shown = opsgate.StatusErrored, err.Error(), "Internal error."
+		p.logger.Error("command errored", "command", route.Command, "subcommand", route.Subcommand, "err", p.redactor.Redact(err.Error()))
+	default:
+		status, details, shown = opsgate.StatusFailed, opsgate.ErrorMessage(err), opsgate.ErrorMessage(err)
+	}
+	job.Status = status
+	if shown != "" {
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		if _, err := out.Send(sctx, opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
+			p.logger.Warn("error reply not delivered", "err", p.redactor.Redact(err.Error()))
+		}
+		scancel()
+	}
+	commandSeconds.WithLabelValues(route.Command).Observe(p.Now().Sub(start).Seconds())
+	p.record(context.WithoutCancel(ctx), req, route, start, status, details)
+}
+
+// call runs h, turning a panic into an internal error so one bad command cannot stop the server.
+func call(ctx context.Context, h opsgate.Handler, inv *opsgate.Invocation) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if h == nil {
+		return opsgate.Errorf(opsgate.EINTERNAL, "command has no handler")
+	}
+	return h(ctx, inv)
+}
+
+func (p *Pipeline) record(ctx context.Context, req *opsgate.Request, route *opsgate.Route, start time.Time, status, details string) {
+	commandsTotal.WithLabelValues(req.Platform, status).Inc()
+	if p.log == nil {
+		return
+	}
+	params := make(map[string]string, len(route.Params))
+	for k, v := range route.Params {
+		params[k] = p.redactor.Redact(v)
+	}
+	e := &opsgate.CommandLogEntry{Start: start, Runtime: p.Now().Sub(start), Platform: req.Platform, OrgID: req.OrgID,
+		ChannelID: req.ChannelID, ChannelName: req.ChannelName, UserID: req.UserID, UserName: req.UserName,
+		Command: route.Command, Subcommand: route.Subcommand, Params: params, Status: status, Details: p.redactor.Redact(details)}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.log.CreateCommandLogEntry(ctx, e); err != nil {
+		p.logger.Error("command log write failed", "command", route.Command, "status", status, "err", err)
+	}
+}
+
+// Close stops accepting requests and waits for running commands until ctx ends, then cancels them.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		p.cancel()
+		return nil
+	case <-ctx.Done():
+		p.cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		return fmt.Errorf("commands still running at shutdown were cancelled: %w", ctx.Err())
+	}
+}

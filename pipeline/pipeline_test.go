@@ -1,0 +1,286 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/access"
+	"github.com/opsgate/opsgate/pipeline"
+)
+
+// recorder is the conversation a test reads replies from.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []opsgate.Message
+}
+
+func (r *recorder) Send(_ context.Context, m opsgate.Message) (opsgate.MessageRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, m)
+	return "", nil
+}
+func (r *recorder) Delete(context.Context, opsgate.MessageRef) error { return nil }
+func (r *recorder) Busy(context.Context) error                       { return nil }
+
+func (r *recorder) text() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, m := range r.msgs {
+		for _, blk := range m.Blocks {
+			switch v := blk.(type) {
+			case opsgate.Text:
+				b.WriteString(v.Markdown + "\n")
+			case opsgate.Header:
+				b.WriteString(v.Text + "\n")
+			case opsgate.Fields:
+				for _, f := range v.Fields {
+					b.WriteString(f.Name + "=" + f.Value + "\n")
+				}
+			case opsgate.TextPrompt:
+				b.WriteString("PROMPT[" + v.Prefix + "] " + v.Prompt + "\n")
+			case opsgate.Menu:
+				b.WriteString("MENU[" + v.Prefix + "]\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+type memLog struct {
+	mu      sync.Mutex
+	entries []*opsgate.CommandLogEntry
+}
+
+func (l *memLog) CreateCommandLogEntry(_ context.Context, e *opsgate.CommandLogEntry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, e)
+	return nil
+}
+func (l *memLog) FindCommandLogEntries(context.Context, int) ([]*opsgate.CommandLogEntry, error) {
+	return nil, nil
+}
+func (l *memLog) last() *opsgate.CommandLogEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.entries) == 0 {
+		return nil
+	}
+	return l.entries[len(l.entries)-1]
+}
+
+var grants = []*opsgate.Grant{
+	{ID: 1, Command: "*", Subcommand: "*", Type: opsgate.GrantOrganization, Value: "T1"},
+	{ID: 2, Command: "*", Subcommand: "*", Type: opsgate.GrantChannel, Value: "*"},
+	{ID: 3, Command: "network", Subcommand: "status", Type: opsgate.GrantUser, Value: "*"},
+	{ID: 4, Command: "network", Subcommand: "redeploy", Type: opsgate.GrantUser, Value: "UADMIN"},
+	{ID: 5, Command: "help", Subcommand: "*", Type: opsgate.GrantUser, Value: "*"},
+	{ID: 6, Command: "test", Subcommand: "*", Type: opsgate.GrantUser, Value: "*"},
+}
+
+func setup(t *testing.T, cfg pipeline.Config) (*pipeline.Pipeline, *memLog) {
+	log := &memLog{}
+	p := pipeline.New(cfg, access.New(grants), log, nil)
+	p.Register(&opsgate.Command{Name: "network", Help: "Network operations.", Subcommands: []*opsgate.Subcommand{
+		{Name: "status", Help: "Show a site's status.", Params: []opsgate.Param{{Name: "site", Help: "the site"}},
+			Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+				_, err := inv.Out.Send(ctx, opsgate.Textf("site %s is up", inv.Route.Params["site"]))
+				return err
+			}},
+		{Name: "redeploy", Help: "Redeploy a site.", Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+			_, err := inv.Out.Send(ctx, opsgate.Textf("redeployed"))
+			return err
+		}},
+	}})
+	p.Register(&opsgate.Command{Name: "test", Subcommands: []*opsgate.Subcommand{
+		{Name: "fail", Run: func(context.Context, *opsgate.Invocation) error {
+			return opsgate.Errorf(opsgate.ENOTFOUND, "No such device.")
+		}},
+		{Name: "crash", Run: func(context.Context, *opsgate.Invocation) error { return errors.New("db exploded at 10.0.0.1") }},
+		{Name: "panic", Run: func(context.Context, *opsgate.Invocation) error { panic("boom") }},
+		{Name: "slow", Timeout: 50 * time.Millisecond, Run: func(ctx context.Context, _ *opsgate.Invocation) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}},
+		{Name: "echo", Params: []opsgate.Param{{Name: "text"}}, Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+			_, err := inv.Out.Send(ctx, opsgate.Textf("echo: %s", inv.Route.Params["text"]))
+			return err
+		}},
+	}})
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p, log
+}
+
+func req(user, text string) *opsgate.Request {
+	return &opsgate.Request{Platform: "terminal", OrgID: "T1", OrgName: "acme", ChannelID: "C1", ChannelName: "ops", UserID: user, UserName: "name-" + user, Text: text}
+}
+
+func do(p *pipeline.Pipeline, user, text string) (*pipeline.Job, string) {
+	rec := &recorder{}
+	job := p.Handle(context.Background(), req(user, text), rec)
+	job.Wait()
+	return job, rec.text()
+}
+
+func TestRunAndLog(t *testing.T) {
+	p, log := setup(t, pipeline.Config{})
+	for _, text := range []string{"network status nyc", "network-status nyc", "NETWORK Status nyc", "“network” status nyc"} {
+		job, out := do(p, "U1", text)
+		if job.Status != opsgate.StatusSucceeded || out != "site nyc is up\n" {
+			t.Fatalf("%q: status %q, output %q", text, job.Status, out)
+		}
+	}
+	e := log.last()
+	if e.Command != "network" || e.Subcommand != "status" || e.Params["site"] != "nyc" || e.Status != "succeeded" || e.UserName != "name-U1" || e.ChannelName != "ops" {
+		t.Fatalf("command log entry: %+v", e)
+	}
+}
+
+func TestDenied(t *testing.T) {
+	p, log := setup(t, pipeline.Config{})
+	job, out := do(p, "U1", "network redeploy")
+	want := "Access to this bot and/or command is not permitted by user U1 (name-U1), ask your administrator to define an appropriate Access Grant\n"
+	if job.Status != opsgate.StatusBlocked || out != want {
+		t.Fatalf("status %q output %q", job.Status, out)
+	}
+	if e := log.last(); e.Status != "blocked" || e.Subcommand != "redeploy" {
+		t.Fatalf("blocked run not logged: %+v", e)
+	}
+	if job, out := do(p, "UADMIN", "network redeploy"); job.Status != opsgate.StatusSucceeded || out != "redeployed\n" {
+		t.Fatalf("admin: %q %q", job.Status, out)
+	}
+	// Another organization is refused before anything else.
+	r := req("UADMIN", "network redeploy")
+	r.OrgID = "T9"
+	rec := &recorder{}
+	p.Handle(context.Background(), r, rec).Wait()
+	if !strings.Contains(rec.text(), "in organization T9 (acme)") {
+		t.Fatalf("org denial: %q", rec.text())
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	p, log := setup(t, pipeline.Config{})
+	cases := []struct{ text, status, out string }{
+		{"test fail", "failed", "No such device.\n"},
+		{"test crash", "errored", "Internal error.\n"},
+		{"test panic", "errored", "Internal error.\n"},
+		{"test slow", "errored", "Your command `test slow` did not finish within 50ms and was stopped.\n"},
+		{"test echo 'two words' and more", "succeeded", "echo: two words and more\n"},
+		{`test echo "unbalanced`, "succeeded", "echo: \"unbalanced\n"},
+	}
+	for _, c := range cases {
+		job, out := do(p, "U1", c.text)
+		if job.Status != c.status || out != c.out {
+			t.Errorf("%q: got %q %q, want %q %q", c.text, job.Status, out, c.status, c.out)
+		}
+		if e := log.last(); e.Status != c.status {
+			t.Errorf("%q: logged %q", c.text, e.Status)
+		}
+	}
+	if e := log.entries[1]; !strings.Contains(e.Details, "db exploded") {
+		t.Errorf("errored details should keep the cause for admins: %q", e.Details)
+	}
+	_, out := do(p, "U1", "frobnicate now")
+	if !strings.Contains(out, `I don't know the command "frobnicate"`) {
+		t.Errorf("unknown command: %q", out)
+	}
+	_, out = do(p, "U1", "network reboot")
+	if !strings.Contains(out, `Command network has no subcommand "reboot"`) {
+		t.Errorf("unknown subcommand: %q", out)
+	}
+}
+
+func TestPromptForMissingParam(t *testing.T) {
+	p, _ := setup(t, pipeline.Config{})
+	job, out := do(p, "U1", "network status")
+	if job.Status != "" || !strings.Contains(out, "PROMPT[network status] network status: please enter the site") {
+		t.Fatalf("prompt: %q %q", job.Status, out)
+	}
+	// The answer re-runs prefix + value through the whole pipeline.
+	if job, out := do(p, "U1", "network status "+opsgate.QuoteWord("new york")); job.Status != "succeeded" || out != "site new york is up\n" {
+		t.Fatalf("answer: %q %q", job.Status, out)
+	}
+}
+
+func TestHelpAndWhoami(t *testing.T) {
+	p, _ := setup(t, pipeline.Config{RestrictHelp: true})
+	_, out := do(p, "U1", "help")
+	if !strings.Contains(out, "network status <site>") || strings.Contains(out, "network redeploy") {
+		t.Fatalf("restricted help for U1: %q", out)
+	}
+	_, out = do(p, "UADMIN", "help network")
+	if !strings.Contains(out, "network redeploy") || strings.Contains(out, "test fail") {
+		t.Fatalf("help network for admin: %q", out)
+	}
+	p2, _ := setup(t, pipeline.Config{})
+	if _, out := do(p2, "U1", "help"); !strings.Contains(out, "network redeploy") {
+		t.Fatalf("unrestricted help hides commands: %q", out)
+	}
+	// whoami needs no grant: a stranger learns the ids to ask for one.
+	r := req("U7", "whoami")
+	r.OrgID = "T-other"
+	rec := &recorder{}
+	p.Handle(context.Background(), r, rec).Wait()
+	if !strings.Contains(rec.text(), "Organization=T-other (acme)") || !strings.Contains(rec.text(), "User=U7 (name-U7)") {
+		t.Fatalf("whoami: %q", rec.text())
+	}
+}
+
+type upper struct{}
+
+func (upper) Redact(s string) string { return strings.ReplaceAll(s, "hunter2", "[REDACTED]") }
+
+func TestRedaction(t *testing.T) {
+	p, log := setup(t, pipeline.Config{})
+	p.SetRedactor(upper{})
+	_, out := do(p, "U1", "test echo my password is hunter2")
+	if out != "echo: my password is [REDACTED]\n" {
+		t.Fatalf("reply not redacted: %q", out)
+	}
+	if e := log.last(); strings.Contains(e.Params["text"], "hunter2") {
+		t.Fatalf("command log not redacted: %+v", e.Params)
+	}
+}
+
+func TestCloseWaitsForRunningCommands(t *testing.T) {
+	p, _ := setup(t, pipeline.Config{})
+	release := make(chan struct{})
+	p.Register(&opsgate.Command{Name: "wait", Exempt: true, Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+		<-release
+		_, err := inv.Out.Send(ctx, opsgate.Textf("finished"))
+		return err
+	}})
+	p.Register(&opsgate.Command{Name: "wait2", Exempt: true, Run: func(ctx context.Context, inv *opsgate.Invocation) error { return nil }})
+	rec := &recorder{}
+	job := p.Handle(context.Background(), req("U1", "wait"), rec)
+	closed := make(chan error)
+	go func() { closed <- p.Close(context.Background()) }()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a command was running")
+	default:
+	}
+	// New requests are refused while closing.
+	after := &recorder{}
+	p.Handle(context.Background(), req("U1", "wait2"), after).Wait()
+	if !strings.Contains(after.text(), "restarting") {
+		t.Fatalf("request during shutdown: %q", after.text())
+	}
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	job.Wait()
+	if rec.text() != "finished\n" {
+		t.Fatalf("running command lost at shutdown: %q", rec.text())
+	}
+}

@@ -1,0 +1,120 @@
+package terminal
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/opsgate/opsgate"
+)
+
+// Waiter is a handled request whose replies can be waited for.
+type Waiter interface{ Wait() }
+
+// HandleFunc hands a request to the pipeline.
+type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) Waiter
+
+// Chat reads one command per line and prints the replies. Every line goes through Handle with
+// the identity in Template, exactly like a message from a real platform.
+type Chat struct {
+	Handle   HandleFunc
+	Template opsgate.Request
+	In       io.Reader
+	Out      io.Writer
+	Prompt   string // printed before each line ("" for none)
+}
+
+// Run chats until In ends or ctx is done.
+func (c *Chat) Run(ctx context.Context) error {
+	d := &Dispatcher{W: c.Out}
+	sc := bufio.NewScanner(c.In)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for {
+		if c.Prompt != "" {
+			fmt.Fprint(c.Out, c.Prompt)
+		}
+		if !sc.Scan() {
+			return sc.Err()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		text, ok := d.answer(strings.TrimSpace(sc.Text()))
+		if !ok || text == "" {
+			continue
+		}
+		req := c.Template
+		req.Text = text
+		c.Handle(ctx, &req, d).Wait()
+	}
+}
+
+// Dispatcher prints messages to W and remembers the last prompt so the next line can answer it.
+type Dispatcher struct {
+	W  io.Writer
+	mu sync.Mutex
+	n  int
+	// pending is the prompt the next line answers.
+	pending opsgate.Block
+}
+
+var _ opsgate.Dispatcher = (*Dispatcher)(nil)
+
+// Send prints m.
+func (d *Dispatcher) Send(_ context.Context, m opsgate.Message) (opsgate.MessageRef, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, b := range m.Blocks {
+		switch b.(type) {
+		case opsgate.Menu, opsgate.TextPrompt, opsgate.Actions:
+			d.pending = b
+		}
+	}
+	d.n++
+	_, err := io.WriteString(d.W, Render(m))
+	return opsgate.MessageRef(strconv.Itoa(d.n)), err
+}
+
+// Delete notes that a message was withdrawn.
+func (d *Dispatcher) Delete(_ context.Context, ref opsgate.MessageRef) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, err := fmt.Fprintf(d.W, "(message %s deleted)\n", ref)
+	return err
+}
+
+// Busy does nothing: the terminal waits for the reply anyway.
+func (d *Dispatcher) Busy(context.Context) error { return nil }
+
+// answer turns a line into the command to run: the line itself, or the command a pending prompt
+// builds from it. ok is false when the line only cancelled a prompt or was not a valid choice.
+func (d *Dispatcher) answer(line string) (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.pending
+	if p == nil {
+		return line, true
+	}
+	d.pending = nil
+	if strings.EqualFold(line, "cancel") {
+		fmt.Fprintln(d.W, "Cancelled.")
+		return "", false
+	}
+	switch v := p.(type) {
+	case opsgate.TextPrompt:
+		return v.Prefix + " " + opsgate.QuoteWord(line), true
+	case opsgate.Menu:
+		if i, err := strconv.Atoi(line); err == nil && i >= 1 && i <= len(v.Choices) {
+			return v.Prefix + " " + opsgate.QuoteWord(v.Choices[i-1].Value), true
+		}
+	case opsgate.Actions:
+		if i, err := strconv.Atoi(line); err == nil && i >= 1 && i <= len(v.Buttons) {
+			return v.Buttons[i-1].Command, true
+		}
+	}
+	return line, true // not an answer: treat it as a new command
+}
