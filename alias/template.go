@@ -45,5 +45,5 @@ func (l *oneTemplate) Read(path string) (io.Reader, error) {
 	}
 	return bytes.NewReader(l.src), nil
 }
-func (l *oneTemplate) Resolve(path string) (string, error) { return path, nil }
+func (l *oneTemplate) Resolve(path string) (string, error)    { return path, nil }
 func (l *oneTemplate) Inherit(string) (loaders.Loader, error) { return l, nil }
