@@ -77,6 +77,15 @@ func (p Patterns) Match(texts []string) bool {
 	return false
 }
 
+func (p Patterns) matchOne(text string) bool {
+	for i := range p.Globs {
+		if p.Globs[i].Match(text) {
+			return true
+		}
+	}
+	return false
+}
+
 // over returns e with every key that o sets replaced by o's value (Python's dict.update).
 func (e Entry) over(o Entry) Entry {
 	pick := func(a, b Patterns) Patterns {

@@ -3,6 +3,7 @@ package acl
 import (
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/opsgate/opsgate"
 )
@@ -43,7 +44,10 @@ type Query struct {
 // Match returns the ACL that applies to q: the first rule whose key matches, merged over the
 // defaults, or the defaults alone. rule is nil when no key matched.
 func (c *Config) Match(q *Query) (e Entry, rule *Rule) {
-	cands := q.candidates()
+	return c.match(q.candidates())
+}
+
+func (c *Config) match(cands [3]string) (Entry, *Rule) {
 	for i := range c.Rules {
 		if c.Rules[i].matches(cands) {
 			return c.Rules[i].Entry, &c.Rules[i]
@@ -53,18 +57,51 @@ func (c *Config) Match(q *Query) (e Entry, rule *Rule) {
 }
 
 // candidates are the "plugin:command" strings a key may match, lower-cased (Errbot's ciglob):
-// the command, Errbot's name for a two-word command ("log_tail"), and the whole text.
+// the command, Errbot's name for a two-word command ("log_tail"), and the whole text. They are cut
+// from one string so a check costs one allocation, not three.
 func (q *Query) candidates() [3]string {
-	plugin := strings.ToLower(q.Plugin) + ":"
-	var c [3]string
-	c[0] = plugin + strings.ToLower(q.Command)
+	var arr [256]byte
+	buf := arr[:0]
+	buf = appendLower(buf, q.Plugin)
+	buf = append(buf, ':')
+	buf = appendLower(buf, q.Command)
+	n0 := len(buf)
+	n1 := n0
 	if q.Subcommand != "" {
-		c[1] = c[0] + "_" + strings.ToLower(q.Subcommand)
+		buf = append(buf, '_')
+		buf = appendLower(buf, q.Subcommand)
+		n1 = len(buf)
 	}
+	n2 := n1
 	if q.Text != "" {
-		c[2] = plugin + strings.ToLower(q.Text)
+		buf = appendLower(buf, q.Plugin)
+		buf = append(buf, ':')
+		buf = appendLower(buf, q.Text)
+		n2 = len(buf)
+	}
+	all := string(buf)
+	c := [3]string{all[:n0], "", all[n1:n2]}
+	if q.Subcommand != "" {
+		c[1] = all[:n1]
 	}
 	return c
+}
+
+// appendLower appends strings.ToLower(s), without allocating for ASCII text.
+func appendLower(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(buf, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
 }
 
 func (k *Key) matches(cands [3]string) bool {
@@ -79,12 +116,13 @@ func (k *Key) matches(cands [3]string) bool {
 // Check runs Errbot's checks in Errbot's order and returns the first denial message, or "" when the
 // command may run.
 func (c *Config) Check(q *Query) string {
-	acl, _ := c.Match(q)
+	cands := q.candidates()
+	acl, _ := c.match(cands)
 	users := nonEmpty(q.Users)
-	if acl.AllowArgs.Set && !acl.AllowArgs.Match([]string{q.Args}) {
+	if acl.AllowArgs.Set && !acl.AllowArgs.matchOne(q.Args) {
 		return MsgArgs
 	}
-	if acl.DenyArgs.Set && acl.DenyArgs.Match([]string{q.Args}) {
+	if acl.DenyArgs.Set && acl.DenyArgs.matchOne(q.Args) {
 		return MsgArgs
 	}
 	if acl.AllowUsers.Set && !acl.AllowUsers.Match(users) {
@@ -107,7 +145,7 @@ func (c *Config) Check(q *Query) string {
 	} else if acl.AllowPrivate.Set && !acl.AllowPrivate.Value {
 		return MsgPrivate
 	}
-	if q.AdminOnly || c.isAdminOnly(q) {
+	if q.AdminOnly || c.isAdminOnly(cands) {
 		if !c.BotAdmins.Match(users) {
 			return MsgAdmin
 		}
@@ -119,11 +157,7 @@ func (c *Config) Check(q *Query) string {
 	return ""
 }
 
-func (c *Config) isAdminOnly(q *Query) bool {
-	if len(c.AdminOnly) == 0 {
-		return false
-	}
-	cands := q.candidates()
+func (c *Config) isAdminOnly(cands [3]string) bool {
 	for i := range c.AdminOnly {
 		if c.AdminOnly[i].matches(cands) {
 			return true
@@ -183,7 +217,12 @@ func (p *Policy) SetConfig(c *Config) { p.cfg.Store(c) }
 // Allow implements opsgate.Policy. A denial is hidden (no reply) when HIDE_RESTRICTED_ACCESS is set.
 func (p *Policy) Allow(s opsgate.Subject, r *opsgate.Route, text string) (string, bool) {
 	c := p.cfg.Load()
+	var users, rooms [3]string // backing arrays, so a check need not allocate the name lists
 	q := p.query(s, r, text, false)
+	q.Users = appendNames(users[:0], s.UserID, s.UserName, "@")
+	if !s.Direct {
+		q.Rooms = appendNames(rooms[:0], s.ChannelID, s.ChannelName, "#")
+	}
 	if d := c.Check(&q); d != "" {
 		return d, c.HideRestrictedAccess
 	}
@@ -202,35 +241,81 @@ func (p *Policy) Visible(s opsgate.Subject, e opsgate.HelpEntry) bool {
 		text = strings.TrimSpace(e.Command + " " + e.Subcommand)
 	}
 	r := &opsgate.Route{Command: e.Command, Subcommand: e.Subcommand, Group: e.Group}
+	var users, rooms [3]string
 	q := p.query(s, r, text, true)
+	q.Users = appendNames(users[:0], s.UserID, s.UserName, "@")
+	if !s.Direct {
+		q.Rooms = appendNames(rooms[:0], s.ChannelID, s.ChannelName, "#")
+	}
 	return c.Check(&q) == ""
 }
 
 // query describes a request the way Errbot's ACL plugin sees it.
 func (p *Policy) query(s opsgate.Subject, r *opsgate.Route, text string, help bool) Query {
-	words := opsgate.SplitWords(text)
-	q := Query{
-		Users:  Names(s.UserID, s.UserName, "@"),
-		Direct: s.Direct,
-		Text:   strings.Join(words, " "),
+	q := Query{Direct: s.Direct, Plugin: DefaultPlugin}
+	var first string
+	if canon, ok := simpleCanonical(text); ok {
+		// No quotes or escapes: words are the space-separated parts of canon, so slices of it will do.
+		q.Text = canon
+		first, q.Args, _ = strings.Cut(canon, " ")
+		if r != nil && r.Subcommand != "" {
+			if sub, rest, _ := strings.Cut(q.Args, " "); strings.EqualFold(sub, r.Subcommand) {
+				q.Args = rest
+			}
+		}
+	} else {
+		words := opsgate.SplitWords(text)
+		q.Text = strings.Join(words, " ")
+		if len(words) > 0 {
+			first = words[0]
+		}
+		q.Args = argsAfter(words, subcommand(r))
 	}
-	if !s.Direct {
-		q.Rooms = Names(s.ChannelID, s.ChannelName, "#")
+	if help {
+		q.Args = ""
 	}
-	q.Plugin = DefaultPlugin
 	if r != nil {
 		q.Command, q.Subcommand = r.Command, r.Subcommand
 		if r.Group != "" {
 			q.Plugin = r.Group
 		}
-	} else if len(words) > 0 {
-		q.Command = words[0]
-	}
-	if !help {
-		q.Args = argsAfter(words, q.Subcommand)
+	} else {
+		q.Command = first
 	}
 	q.AdminOnly = p.AdminOnly != nil && r != nil && p.AdminOnly(r)
 	return q
+}
+
+func subcommand(r *opsgate.Route) string {
+	if r == nil {
+		return ""
+	}
+	return r.Subcommand
+}
+
+// simpleCanonical returns text with its words joined by single spaces, when text is plain ASCII
+// without quotes or backslashes (what SplitWords would split on whitespace alone). Text that is
+// already canonical is returned as is, without allocating.
+func simpleCanonical(text string) (string, bool) {
+	canonical := true
+	prevSpace := true // a leading space is not canonical
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c >= utf8.RuneSelf, c == '\'', c == '"', c == '\\', c == '\v', c == '\f':
+			return "", false
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if prevSpace || c != ' ' {
+				canonical = false
+			}
+			prevSpace = true
+		default:
+			prevSpace = false
+		}
+	}
+	if canonical && (text == "" || !prevSpace) {
+		return text, true
+	}
+	return strings.Join(strings.Fields(text), " "), true
 }
 
 // argsAfter returns the words after the command word (and after the subcommand when it follows),
@@ -250,7 +335,10 @@ func argsAfter(words []string, sub string) string {
 // Names lists the forms a user or room may be written as in an Errbot ACL: the platform id, the
 // name, and the name with Errbot's prefix ("@alice" on Slack and Mattermost, "#ops" for a channel).
 func Names(id, name, prefix string) []string {
-	out := make([]string, 0, 3)
+	return appendNames(make([]string, 0, 3), id, name, prefix)
+}
+
+func appendNames(out []string, id, name, prefix string) []string {
 	if id != "" {
 		out = append(out, id)
 	}
