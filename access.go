@@ -25,16 +25,22 @@ type Authorizer interface {
 }
 
 // DenialMessage is the seed's message for a scope no grant allowed. It names the raw id on
-// purpose, so an admin can copy it into a new grant.
+// purpose, so an admin can copy it into a new grant; the id stands in for an unknown name.
 func DenialMessage(scope GrantType, s Subject) string {
 	var where string
+	nameOr := func(id, name string) string {
+		if name == "" {
+			return id
+		}
+		return name
+	}
 	switch scope {
 	case GrantOrganization:
-		where = fmt.Sprintf("in organization %s (%s)", s.OrgID, s.OrgName)
+		where = fmt.Sprintf("in organization %s (%s)", s.OrgID, nameOr(s.OrgID, s.OrgName))
 	case GrantChannel:
-		where = fmt.Sprintf("in channel %s (%s)", s.ChannelID, s.ChannelName)
+		where = fmt.Sprintf("in channel %s (%s)", s.ChannelID, nameOr(s.ChannelID, s.ChannelName))
 	default:
-		where = fmt.Sprintf("by user %s (%s)", s.UserID, s.UserName)
+		where = fmt.Sprintf("by user %s (%s)", s.UserID, nameOr(s.UserID, s.UserName))
 	}
 	return "Access to this bot and/or command is not permitted " + where +
 		", ask your administrator to define an appropriate Access Grant"

@@ -1,0 +1,51 @@
+package access
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/opsgate/opsgate"
+)
+
+// Explain describes a decision for an administrator: the grant that allowed each scope, or the
+// scope that failed and the grant that would fix it (as an `opsgate grant add` command line).
+func Explain(d opsgate.Decision, grants []*opsgate.Grant) string {
+	byID := make(map[int64]*opsgate.Grant, len(grants))
+	for _, g := range grants {
+		byID[g.ID] = g
+	}
+	var b strings.Builder
+	for i, t := range opsgate.GrantTypes {
+		id := d.Matched[i]
+		switch {
+		case id != 0:
+			g := byID[id]
+			fmt.Fprintf(&b, "  %-12s allowed by grant %d (command %s, subcommand %s, value %s", t, id, g.Command, g.Subcommand, g.Value)
+			if g.Platform != "" {
+				fmt.Fprintf(&b, ", platform %s", g.Platform)
+			}
+			b.WriteString(")\n")
+		case t == d.Failed:
+			fmt.Fprintf(&b, "  %-12s no grant matches\n", t)
+			f := d.Fix
+			fmt.Fprintf(&b, "  to allow it: opsgate grant add --command %s --subcommand %s --type %s --value %s", shellQuote(f.Command), shellQuote(f.Subcommand), f.Type, shellQuote(f.Value))
+			if f.Platform != "" {
+				fmt.Fprintf(&b, " --platform %s", f.Platform)
+			}
+			if f.Name != "" {
+				fmt.Fprintf(&b, " --name %s", shellQuote(f.Name))
+			}
+			b.WriteString("\n")
+		default:
+			fmt.Fprintf(&b, "  %-12s not checked (an earlier scope denied)\n", t)
+		}
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"*?[]$`\\") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opsgate/opsgate"
+)
+
+func (m *Main) grantCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "grant", Short: "Manage access grants"}
+	var g opsgate.Grant
+	var typ, expires string
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Add an access grant",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.Type = opsgate.GrantType(typ)
+			if expires != "" {
+				t, err := parseExpiry(expires)
+				if err != nil {
+					return usageErrorf("--expires: %v", err)
+				}
+				g.ExpiresAt = &t
+			}
+			if err := g.Validate(); err != nil {
+				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+			}
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			if err := m.Grants.CreateGrant(actorContext(cmd.Context()), &g); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "grant %d added\n", g.ID)
+			return nil
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&g.Command, "command", "", "command, or * for all (required)")
+	f.StringVar(&g.Subcommand, "subcommand", "*", "subcommand, a pattern like get-*, or * for all")
+	f.StringVar(&typ, "type", "", "scope: organization, channel or user (required)")
+	f.StringVar(&g.Value, "value", "", "the platform's id for the organization, channel or user, or * for any (required)")
+	f.StringVar(&g.Name, "name", "", "a name for people (display only)")
+	f.StringVar(&g.Platform, "platform", "", "limit the grant to one platform (slack, mattermost, terminal, ...)")
+	f.StringVar(&expires, "expires", "", "expiry: an RFC 3339 time or a duration from now like 72h")
+	for _, req := range []string{"command", "type", "value"} {
+		add.MarkFlagRequired(req)
+	}
+
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List access grants",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			gs, err := m.Grants.FindGrants(cmd.Context(), opsgate.GrantFilter{})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(m, gs)
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPLATFORM\tCOMMAND\tSUBCOMMAND\tTYPE\tVALUE\tNAME\tEXPIRES")
+			for _, g := range gs {
+				exp := ""
+				if g.ExpiresAt != nil {
+					exp = g.ExpiresAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, orAny(g.Platform), g.Command, g.Subcommand, g.Type, g.Value, g.Name, exp)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete an access grant",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return usageErrorf("grant id %q is not a number", args[0])
+			}
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			if err := m.Grants.DeleteGrant(actorContext(cmd.Context()), id); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "grant %d deleted\n", id)
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, del)
+	return cmd
+}
+
+func parseExpiry(s string) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return time.Now().Add(d), nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func orAny(s string) string {
+	if s == "" {
+		return "*"
+	}
+	return s
+}
+
+func writeJSON(m *Main, v any) error {
+	enc := json.NewEncoder(m.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// exactArgs is cobra.ExactArgs with exit status 2.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %d argument(s), got %d; see --help", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,322 @@
+// Command opsgate runs the opsgate ChatOps server and its admin CLI. This is the only package
+// that knows every other one: it reads the configuration and wires them together.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"os/user"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/access"
+	ohttp "github.com/opsgate/opsgate/http"
+	"github.com/opsgate/opsgate/pipeline"
+	"github.com/opsgate/opsgate/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	os.Exit(m.Run(ctx, os.Args[1:]))
+}
+
+// Main is the program: configuration, the services it opened, and the streams it talks on.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Environ        []string
+
+	ConfigPath string
+	Config     Config
+	Logger     *slog.Logger
+
+	DB         *store.DB
+	Grants     *store.GrantService
+	Tokens     *store.TokenService
+	Audit      *store.AuditService
+	CommandLog *store.CommandLogService
+	Auth       *access.Authorizer
+	Watcher    *access.Watcher
+	Pipeline   *pipeline.Pipeline
+	HTTP       *ohttp.Server
+	// Serving is true under `serve` (HTTP listening), false under `chat` and admin commands.
+	Serving bool
+
+	flagDatabase, flagListen string
+	stops                    []func(context.Context) error
+}
+
+// NewMain returns a Main on the process's standard streams and environment.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}
+}
+
+// module is a piece of opsgate wired at start-up (a platform, aliases, secrets, StackStorm).
+// Setup runs after the core is built, lowest Order first.
+type module struct {
+	Name  string
+	Order int
+	Setup func(ctx context.Context, m *Main) error
+}
+
+var (
+	modules     []module
+	cliCommands []func(m *Main) *cobra.Command
+)
+
+func registerModule(mod module) { modules = append(modules, mod) }
+
+func registerCLI(f func(m *Main) *cobra.Command) { cliCommands = append(cliCommands, f) }
+
+// OnStop registers cleanup run at shutdown, last registered first.
+func (m *Main) OnStop(f func(context.Context) error) { m.stops = append(m.stops, f) }
+
+// exitError carries an exit status: 1 for a refusal or failure, 2 for bad usage.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, args...)}
+}
+
+// Run runs the CLI with args and returns the exit status.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	root := m.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(m.Stdin)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	err := root.ExecuteContext(ctx)
+	m.close(context.Background())
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(m.Stderr, "opsgate: "+ee.msg)
+		}
+		return ee.code
+	}
+	var oe *opsgate.Error
+	if errors.As(err, &oe) {
+		fmt.Fprintln(m.Stderr, "opsgate: "+oe.Message)
+	} else {
+		fmt.Fprintln(m.Stderr, "opsgate: "+err.Error())
+	}
+	return 1
+}
+
+func (m *Main) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "opsgate",
+		Short:         "opsgate runs operations commands from chat, safely.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := LoadConfig(m.ConfigPath, m.Environ)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			if m.flagDatabase != "" {
+				cfg.Database = m.flagDatabase
+			}
+			if m.flagListen != "" {
+				cfg.Listen = m.flagListen
+			}
+			m.Config = cfg
+			level, _ := parseLevel(cfg.LogLevel)
+			m.Logger = slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	root.PersistentFlags().StringVar(&m.ConfigPath, "config", "", "YAML configuration file")
+	root.PersistentFlags().StringVar(&m.flagDatabase, "database", "", "database DSN: sqlite://PATH, postgres://..., mysql://... (default sqlite://opsgate.db)")
+	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.chatCommand(), m.grantCommand(), m.accessCommand(),
+		m.tokenCommand(), m.logCommand())
+	for _, f := range cliCommands {
+		root.AddCommand(f(m))
+	}
+	return root
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("config: log_level %q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}
+
+// openDB opens and migrates the configured database and the stores on it.
+func (m *Main) openDB(ctx context.Context) error {
+	if m.DB != nil {
+		return nil
+	}
+	db, err := store.Open(ctx, m.Config.Database)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
+	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
+	return nil
+}
+
+// build opens the database and assembles the core and every module, without listening.
+func (m *Main) build(ctx context.Context) error {
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	m.Auth = access.New(nil)
+	m.Watcher = &access.Watcher{Auth: m.Auth, Grants: m.Grants, Audit: m.Audit, Interval: m.Config.GrantReloadInterval.D(), Logger: m.Logger}
+	if err := m.Watcher.Reload(ctx); err != nil {
+		return fmt.Errorf("loading grants: %w", err)
+	}
+	m.Pipeline = pipeline.New(pipeline.Config{RestrictHelp: m.Config.RestrictHelp, Timeout: m.Config.CommandTimeout.D()},
+		m.Auth, m.CommandLog, m.Logger)
+	m.HTTP = ohttp.NewServer(m.Config.Listen, m.Logger)
+	m.HTTP.Ready["database"] = m.DB.Ping
+	mods := append([]module(nil), modules...)
+	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Order < mods[j].Order })
+	for _, mod := range mods {
+		if err := mod.Setup(ctx, m); err != nil {
+			return fmt.Errorf("%s: %w", mod.Name, err)
+		}
+	}
+	return nil
+}
+
+// close shuts down what build and openDB started.
+func (m *Main) close(ctx context.Context) {
+	if m.Pipeline != nil {
+		sctx, cancel := context.WithTimeout(ctx, m.Config.ShutdownTimeout.D())
+		if err := m.Pipeline.Close(sctx); err != nil && m.Logger != nil {
+			m.Logger.Warn("shutdown", "err", err)
+		}
+		cancel()
+		m.Pipeline = nil
+	}
+	for i := len(m.stops) - 1; i >= 0; i-- {
+		if err := m.stops[i](ctx); err != nil && m.Logger != nil {
+			m.Logger.Warn("shutdown", "err", err)
+		}
+	}
+	m.stops = nil
+	if m.DB != nil {
+		m.DB.Close()
+		m.DB = nil
+	}
+}
+
+// actorContext marks admin CLI changes with the OS user in the audit log.
+func actorContext(ctx context.Context) context.Context {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return opsgate.NewContextWithActor(ctx, "cli:"+name)
+}
+
+func (m *Main) migrateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "database %s is up to date\n", store.RedactDSN(m.Config.Database))
+			return nil
+		},
+	}
+}
+
+func (m *Main) serveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the opsgate server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			m.Serving = true
+			if err := m.build(ctx); err != nil {
+				return err
+			}
+			if err := m.HTTP.Open(); err != nil {
+				return err
+			}
+			wctx, stopWatch := context.WithCancel(context.Background())
+			go m.Watcher.Run(wctx)
+			m.Logger.Info("opsgate listening", "url", m.HTTP.URL(), "database", store.RedactDSN(m.Config.Database), "grants", m.Auth.Len())
+			fmt.Fprintf(m.Stdout, "opsgate listening on %s\n", m.HTTP.URL())
+			<-ctx.Done()
+			m.Logger.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout.D())
+			defer cancel()
+			stopWatch()
+			return m.HTTP.Close(sctx)
+		},
+	}
+	cmd.Flags().StringVar(&m.flagListen, "listen", "", "address to listen on (default 127.0.0.1:8080)")
+	return cmd
+}
+
+func (m *Main) chatCommand() *cobra.Command {
+	var req opsgate.Request
+	cmd := &cobra.Command{
+		Use:   "chat",
+		Short: "Chat with opsgate in the terminal, through the same pipeline as every platform",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.build(cmd.Context()); err != nil {
+				return err
+			}
+			req.Platform = strings.ToLower(req.Platform)
+			prompt := ""
+			if f, ok := m.Stdin.(*os.File); ok && isTerminal(f) {
+				prompt = "> "
+			}
+			return runTerminalChat(cmd.Context(), m, req, prompt)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Platform, "platform", "terminal", "platform the messages claim to come from (grants may be platform-scoped)")
+	f.StringVar(&req.OrgID, "org", "local", "organization id")
+	f.StringVar(&req.OrgName, "org-name", "", "organization name")
+	f.StringVar(&req.ChannelID, "channel", "terminal", "channel id")
+	f.StringVar(&req.ChannelName, "channel-name", "", "channel name")
+	f.StringVar(&req.UserID, "user", currentUser(), "user id")
+	f.StringVar(&req.UserName, "user-name", currentUser(), "user name")
+	f.BoolVar(&req.Direct, "direct", false, "the conversation is a direct message to the bot")
+	return cmd
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "local"
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

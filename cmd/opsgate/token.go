@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opsgate/opsgate"
+)
+
+func (m *Main) tokenCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Manage command tokens (Mattermost slash commands, webhooks)"}
+	var t opsgate.CommandToken
+	var plain string
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Add a command token; prints it once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			tok, err := m.Tokens.CreateToken(actorContext(cmd.Context()), &t, plain)
+			if err != nil {
+				return err
+			}
+			if plain != "" {
+				fmt.Fprintf(m.Stdout, "token %d added for %s (prefix %s)\n", t.ID, t.Platform, t.Prefix)
+				return nil
+			}
+			fmt.Fprintf(m.Stdout, "token %d added for %s; it is shown only now:\n%s\n", t.ID, t.Platform, tok)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&t.Platform, "platform", "", "platform the token authenticates (mattermost, webhook, ...) (required)")
+	add.Flags().StringVar(&t.Comment, "comment", "", "what the token is for")
+	add.Flags().StringVar(&plain, "token", "", "import an existing token (e.g. the one Mattermost shows) instead of generating one")
+	add.MarkFlagRequired("platform")
+
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List command tokens (prefixes only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			ts, err := m.Tokens.FindTokens(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(m, ts)
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPLATFORM\tPREFIX\tCOMMENT\tCREATED")
+			for _, t := range ts {
+				fmt.Fprintf(tw, "%d\t%s\t%s…\t%s\t%s\n", t.ID, t.Platform, t.Prefix, t.Comment, t.CreatedAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a command token",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return usageErrorf("token id %q is not a number", args[0])
+			}
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			if err := m.Tokens.DeleteToken(actorContext(cmd.Context()), id); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "token %d deleted\n", id)
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, del)
+	return cmd
+}
