@@ -1,0 +1,173 @@
+// Package slack connects opsgate to Slack: the slash command, interactivity and Events API
+// endpoints (at Nautobot ChatOps' paths), Socket Mode, and replies through the Web API.
+package slack
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/slack-go/slack"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/callback"
+)
+
+// Paths are Nautobot ChatOps' so that a Slack app configured for Nautobot only needs a new host.
+const (
+	PathSlashCommand = "/api/plugins/chatops/slack/slash_command/"
+	PathInteraction  = "/api/plugins/chatops/slack/interaction/"
+	PathEvent        = "/api/plugins/chatops/slack/event/"
+)
+
+// DefaultMaxBody bounds what a request may carry; Slack's largest payloads (view submissions)
+// are far below it.
+const DefaultMaxBody = 1 << 20
+
+// rejected counts requests refused before reaching the pipeline. The metric name and help are
+// shared with the other platforms (platform is a constant label), so they must stay identical.
+var rejected = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name:        "opsgate_requests_rejected_total",
+	Help:        "Chat platform requests refused before reaching the command pipeline, by platform and reason.",
+	ConstLabels: prometheus.Labels{"platform": "slack"},
+}, []string{"reason"})
+
+// HandleFunc hands a verified request to the command pipeline; it must return quickly (the
+// pipeline queues the run) and send every result through out.
+type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher)
+
+// Options configure a Handler.
+type Options struct {
+	SigningSecret string
+	// Client is the Web API client with the bot token.
+	Client *slack.Client
+	Handle HandleFunc
+	// Callbacks signs the tokens in buttons, menus and dialogs.
+	Callbacks *callback.Signer
+	// CommandPrefix is stripped from slash command names ("/" turns "/network" into "network").
+	CommandPrefix string
+	// BotUserID is the bot's own user id, to ignore its own messages and strip its mention.
+	BotUserID string
+	// DeleteInput deletes a prompt once answered (delete_input_on_submission); otherwise the prompt
+	// is replaced by a note of the answer so it cannot be answered twice.
+	DeleteInput bool
+	Now         func() time.Time
+	Logger      *slog.Logger
+	MaxBody     int64
+	// HTTPClient posts to response_url.
+	HTTPClient *http.Client
+	// Sleep waits between retries of the Web API; tests shorten it.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Attempts is how many times a failing Web API call is tried (default 4).
+	Attempts int
+}
+
+// Handler serves Slack's requests. Create it with New.
+type Handler struct {
+	Options
+	secret []byte
+	seen   *dedupe
+}
+
+// New returns a Handler with defaults filled in.
+func New(o Options) *Handler {
+	if o.CommandPrefix == "" {
+		o.CommandPrefix = "/"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 4
+	}
+	return &Handler{Options: o, secret: []byte(o.SigningSecret), seen: newDedupe(10000, time.Hour)}
+}
+
+// Mux is where handlers are registered (*http.ServeMux and opsgate's http.Server both fit).
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Register adds the three endpoints to mux.
+func (h *Handler) Register(mux Mux) {
+	mux.Handle("POST "+PathSlashCommand, http.HandlerFunc(h.ServeSlashCommand))
+	mux.Handle("POST "+PathInteraction, http.HandlerFunc(h.ServeInteraction))
+	mux.Handle("POST "+PathEvent, http.HandlerFunc(h.ServeEvent))
+}
+
+// reject answers a refused request with a one-line reason and counts it.
+func reject(w http.ResponseWriter, status int, reason, msg string) {
+	rejected.WithLabelValues(reason).Inc()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+}
+
+// readVerified reads the body within the size limit and checks Slack's signature over it.
+// On failure it has already answered the request.
+func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := readBody(w, r, h.MaxBody)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			reject(w, http.StatusBadRequest, "body_too_large", "request body too large")
+		} else {
+			reject(w, http.StatusBadRequest, "malformed", "cannot read request body")
+		}
+		return nil, false
+	}
+	if reason, msg := verify(h.secret, r.Header, body, h.Now()); reason != "" {
+		reject(w, http.StatusUnauthorized, reason, msg)
+		return nil, false
+	}
+	return body, true
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength > 0 {
+		b := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(rd, b); err != nil {
+			return nil, err
+		}
+		// Anything past the declared length is a broken request.
+		var one [1]byte
+		if n, _ := rd.Read(one[:]); n > 0 {
+			return nil, errors.New("body longer than Content-Length")
+		}
+		return b, nil
+	}
+	return io.ReadAll(rd)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

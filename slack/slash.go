@@ -1,0 +1,68 @@
+package slack
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/opsgate/opsgate"
+)
+
+// ServeSlashCommand handles a slash command: verify, parse, hand to the pipeline, answer an empty
+// 200 at once. Output arrives later through the Web API or response_url.
+func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
+	body, ok := h.readVerified(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		reject(w, http.StatusBadRequest, "malformed", "slash command body is not a valid form")
+		return
+	}
+	sc := slack.SlashCommand{
+		TeamID: form.Get("team_id"), TeamDomain: form.Get("team_domain"),
+		EnterpriseID: form.Get("enterprise_id"), EnterpriseName: form.Get("enterprise_name"),
+		ChannelID: form.Get("channel_id"), ChannelName: form.Get("channel_name"),
+		UserID: form.Get("user_id"), UserName: form.Get("user_name"),
+		Command: form.Get("command"), Text: form.Get("text"),
+		ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id"), APIAppID: form.Get("api_app_id"),
+	}
+	if sc.UserID == "" || sc.ChannelID == "" || sc.Command == "" {
+		reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
+		return
+	}
+	h.slashCommand(context.WithoutCancel(r.Context()), &sc)
+	w.WriteHeader(http.StatusOK)
+}
+
+// slashCommand runs a verified slash command (HTTP or Socket Mode).
+func (h *Handler) slashCommand(ctx context.Context, sc *slack.SlashCommand) {
+	now := h.Now()
+	req := &opsgate.Request{
+		Platform: "slack", OrgID: sc.TeamID, OrgName: sc.TeamDomain,
+		ChannelID: sc.ChannelID, ChannelName: sc.ChannelName,
+		UserID: sc.UserID, UserName: sc.UserName,
+		Direct: sc.ChannelName == "directmessage" || strings.HasPrefix(sc.ChannelID, "D"),
+		Text:   h.commandText(sc.Command, sc.Text),
+	}
+	conv := &conversation{h: h, channel: sc.ChannelID, user: sc.UserID,
+		responseURL: sc.ResponseURL, responseAt: now, triggerID: sc.TriggerID, triggerAt: now}
+	h.Handle(ctx, req, conv)
+}
+
+// commandText turns "/network" + "status nyc" into "network status nyc": the slash command names
+// the command (Nautobot's convention), after the configured prefix.
+func (h *Handler) commandText(command, text string) string {
+	name, ok := strings.CutPrefix(command, h.CommandPrefix)
+	if !ok {
+		name = strings.TrimPrefix(command, "/")
+	}
+	if text = strings.TrimSpace(text); text == "" {
+		return name
+	}
+	return name + " " + text
+}
