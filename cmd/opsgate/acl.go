@@ -61,7 +61,12 @@ func (m *Main) aclCommand() *cobra.Command {
 		Long: `Show whether an ACL file lets a user run a command. TEXT is the command as typed in chat:
 its first word is the command, the rest its arguments. Without --room the check is for a direct
 message. U and R may be ids or names (@alice, alice, #ops, C024BE91L). Flags go before TEXT.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("acl check: TEXT (the command to check) is required")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if file == "" || user == "" {
 				return usageErrorf("acl check: --acl and --user are required")
