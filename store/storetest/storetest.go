@@ -34,7 +34,17 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // server skips the test, or fails it when CI=true.
 func Open(t testing.TB, dialect string) *store.DB {
 	t.Helper()
-	ctx := context.Background()
+	db, err := store.Open(context.Background(), DSN(t, dialect))
+	if err != nil {
+		t.Fatalf("open %s: %v", dialect, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// DSN returns the DSN of a fresh, empty database of dialect, removed when the test ends.
+func DSN(t testing.TB, dialect string) string {
+	t.Helper()
 	name := "t_" + randomName()
 	var dsn string
 	switch dialect {
@@ -49,12 +59,7 @@ func Open(t testing.TB, dialect string) *store.DB {
 		exec(t, "mysql", mysqlDriverDSN(admin), "CREATE DATABASE "+name, "DROP DATABASE "+name)
 		dsn = strings.Replace(admin, "/test", "/"+name, 1)
 	}
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("open %s: %v", dialect, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return dsn
 }
 
 func exec(t testing.TB, driver, dsn, create, drop string) {
