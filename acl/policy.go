@@ -258,7 +258,7 @@ func (p *Policy) query(s opsgate.Subject, r *opsgate.Route, text string, help bo
 		// No quotes or escapes: words are the space-separated parts of canon, so slices of it will do.
 		q.Text = canon
 		first, q.Args, _ = strings.Cut(canon, " ")
-		if r != nil && r.Subcommand != "" {
+		if r != nil && r.Subcommand != "" && strings.EqualFold(first, r.Command) {
 			if sub, rest, _ := strings.Cut(q.Args, " "); strings.EqualFold(sub, r.Subcommand) {
 				q.Args = rest
 			}
@@ -269,7 +269,7 @@ func (p *Policy) query(s opsgate.Subject, r *opsgate.Route, text string, help bo
 		if len(words) > 0 {
 			first = words[0]
 		}
-		q.Args = argsAfter(words, subcommand(r))
+		q.Args = argsAfter(words, r)
 	}
 	if help {
 		q.Args = ""
@@ -284,13 +284,6 @@ func (p *Policy) query(s opsgate.Subject, r *opsgate.Route, text string, help bo
 	}
 	q.AdminOnly = p.AdminOnly != nil && r != nil && p.AdminOnly(r)
 	return q
-}
-
-func subcommand(r *opsgate.Route) string {
-	if r == nil {
-		return ""
-	}
-	return r.Subcommand
 }
 
 // simpleCanonical returns text with its words joined by single spaces, when text is plain ASCII
@@ -318,15 +311,16 @@ func simpleCanonical(text string) (string, bool) {
 	return strings.Join(strings.Fields(text), " "), true
 }
 
-// argsAfter returns the words after the command word (and after the subcommand when it follows),
-// joined by single spaces. Re-joining rather than slicing the raw text means extra spaces or quotes
-// cannot steer the text away from a pattern.
-func argsAfter(words []string, sub string) string {
+// argsAfter returns the words after the command word, and after the subcommand too when the text
+// is "command subcommand ..." (built-ins; not aliases, whose Subcommand is the alias name), joined by
+// single spaces. Re-joining rather than slicing the raw text means extra spaces or quotes cannot
+// steer the arguments away from a pattern.
+func argsAfter(words []string, r *opsgate.Route) string {
 	if len(words) == 0 {
 		return ""
 	}
 	rest := words[1:]
-	if sub != "" && len(rest) > 0 && strings.EqualFold(rest[0], sub) {
+	if r != nil && r.Subcommand != "" && strings.EqualFold(words[0], r.Command) && len(rest) > 0 && strings.EqualFold(rest[0], r.Subcommand) {
 		rest = rest[1:]
 	}
 	return strings.Join(rest, " ")

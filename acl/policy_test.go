@@ -131,6 +131,43 @@ func TestSubcommandKeysAndArgs(t *testing.T) {
 	}
 }
 
+// Routes as the StackStorm and alias routers build them: the command text is not "command subcommand".
+func TestRoutersRoutes(t *testing.T) {
+	p := NewPolicy(mustParse(t, `ACCESS_CONTROLS:
+  'st2 apu status*': {allowusers: ['@alice'], allowargs: ['apu status *']}
+  'st2:*': {allowusers: [nobody]}
+  'deploy * to prod': {allowusers: [nobody]}
+  'ops:*': {denyargs: ['*--force*']}
+`))
+	st2 := &opsgate.Route{Command: "st2", Subcommand: "apu_status", Group: "st2", Args: []string{"apu", "status", "web"}}
+	if got, _ := p.Allow(aliceInOps, st2, "st2 apu status web"); got != "" {
+		t.Errorf("st2 apu status web: %q", got)
+	}
+	if got, _ := p.Allow(aliceInOps, st2, "st2  apu 'status'"); got != MsgArgs {
+		t.Errorf("st2 apu status (no role): %q, want %q", got, MsgArgs)
+	}
+	st2.Subcommand = "apu_start"
+	if got, _ := p.Allow(aliceInOps, st2, "st2 apu start web"); got != MsgUser {
+		t.Errorf("st2 apu start web: %q", got)
+	}
+	alias := &opsgate.Route{Command: "ops", Subcommand: "deploy", Group: "ops", Args: []string{"web", "to", "prod"}}
+	if got, _ := p.Allow(aliceInOps, alias, "deploy web to prod"); got != MsgUser {
+		t.Errorf("deploy web to prod: %q", got)
+	}
+	// An alias named like a word of its text: the arguments are still everything after the first word.
+	web := &opsgate.Route{Command: "ops", Subcommand: "web", Group: "ops"}
+	if got, _ := p.Allow(aliceInOps, web, "restart web --force"); got != MsgArgs {
+		t.Errorf("restart web --force: %q", got)
+	}
+	p2 := NewPolicy(mustParse(t, "ACCESS_CONTROLS: {'ops:*': {allowargs: ['web now']}}"))
+	if got, _ := p2.Allow(aliceInOps, web, "restart web now"); got != "" {
+		t.Errorf("restart web now: %q", got)
+	}
+	if got, _ := p.Allow(aliceInOps, alias, "deploy web to staging"); got != "" {
+		t.Errorf("deploy web to staging: %q", got)
+	}
+}
+
 const seedACL = `
 ACL_SQUAD_INFRA: &infra ["@admin1", "@admin2", "@admin3", "@admin4"]
 ACL_APU_USERS: &apu ['@user1']
