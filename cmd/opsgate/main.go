@@ -113,13 +113,24 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		}
 		return ee.code
 	}
+	msg, code := err.Error(), 1
 	var oe *opsgate.Error
 	if errors.As(err, &oe) {
-		fmt.Fprintln(m.Stderr, "opsgate: "+oe.Message)
-	} else {
-		fmt.Fprintln(m.Stderr, "opsgate: "+err.Error())
+		msg = oe.Message
+	} else if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "required flag") {
+		code = 2 // cobra's own usage errors
 	}
-	return 1
+	fmt.Fprintln(m.Stderr, "opsgate: "+oneLine(msg))
+	return code
+}
+
+// oneLine folds a multi-line error (drivers like to print one line per address) into one line.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return strings.Join(lines, " ")
 }
 
 func (m *Main) rootCommand() *cobra.Command {
@@ -290,6 +301,9 @@ func (m *Main) chatCommand() *cobra.Command {
 				return err
 			}
 			req.Platform = strings.ToLower(req.Platform)
+			if req.UserName == "" {
+				req.UserName = req.UserID
+			}
 			prompt := ""
 			if f, ok := m.Stdin.(*os.File); ok && isTerminal(f) {
 				prompt = "> "
@@ -304,7 +318,7 @@ func (m *Main) chatCommand() *cobra.Command {
 	f.StringVar(&req.ChannelID, "channel", "terminal", "channel id")
 	f.StringVar(&req.ChannelName, "channel-name", "", "channel name")
 	f.StringVar(&req.UserID, "user", currentUser(), "user id")
-	f.StringVar(&req.UserName, "user-name", currentUser(), "user name")
+	f.StringVar(&req.UserName, "user-name", "", "user name (default: the user id)")
 	f.BoolVar(&req.Direct, "direct", false, "the conversation is a direct message to the bot")
 	return cmd
 }
