@@ -190,9 +190,7 @@ func (p *parser) parse(data []byte) *Config {
 		case "HIDE_RESTRICTED_ACCESS":
 			c.HideRestrictedAccess = p.boolean("HIDE_RESTRICTED_ACCESS", v).Value
 		case "ADMIN_ONLY_COMMANDS":
-			for _, g := range p.keyList("ADMIN_ONLY_COMMANDS", v) {
-				c.AdminOnly = append(c.AdminOnly, g)
-			}
+			c.AdminOnly = p.keyList("ADMIN_ONLY_COMMANDS", v)
 		default:
 			// ACL_* keys hold lists that entries refer to with YAML anchors, the way config.py
 			// uses variables such as ACL_SQUAD_INFRA.
