@@ -12,8 +12,8 @@ import (
 type discard struct{}
 
 func (discard) Send(context.Context, opsgate.Message) (opsgate.MessageRef, error) { return "", nil }
-func (discard) Delete(context.Context, opsgate.MessageRef) error                 { return nil }
-func (discard) Busy(context.Context) error                                       { return nil }
+func (discard) Delete(context.Context, opsgate.MessageRef) error                  { return nil }
+func (discard) Busy(context.Context) error                                        { return nil }
 
 // BenchmarkHandle measures the synchronous part of a request: split, route, grant check and
 // enqueue. The command itself runs on the worker pool.
