@@ -116,3 +116,32 @@ func TestACLModuleRefusesBadFile(t *testing.T) {
 		t.Errorf("exit %d stderr %q", code, errOut)
 	}
 }
+
+// HIDE_RESTRICTED_COMMANDS reaches `help`; HIDE_RESTRICTED_ACCESS silences the denial.
+func TestACLModuleHidesInHelp(t *testing.T) {
+	dir := t.TempDir()
+	aclFile := writeFile(t, dir, "acl.yaml", "HIDE_RESTRICTED_COMMANDS: True\nHIDE_RESTRICTED_ACCESS: True\n"+
+		"ACCESS_CONTROLS:\n  whoami: {allowusers: ['@alice']}\n")
+	cfg := writeFile(t, dir, "opsgate.yaml", "database: sqlite://"+filepath.Join(dir, "opsgate.db")+"\nacl:\n  file: "+aclFile+"\n")
+	for _, scope := range []string{"organization", "channel", "user"} {
+		if out, errOut, code := runOpsgate(t, "", "--config", cfg, "grant", "add", "--command", "*", "--type", scope, "--value", "*"); code != 0 {
+			t.Fatalf("grant add: %s %s", out, errOut)
+		}
+	}
+	chat := func(user, name, text string) string {
+		out, errOut, code := runOpsgate(t, text+"\n", "--config", cfg, "chat", "--user", user, "--user-name", name, "--direct")
+		if code != 0 {
+			t.Fatalf("chat: exit %d %s", code, errOut)
+		}
+		return out
+	}
+	if out := chat("U1", "alice", "help"); !strings.Contains(out, "whoami") {
+		t.Errorf("alice's help lacks whoami:\n%s", out)
+	}
+	if out := chat("U2", "bob", "help"); strings.Contains(out, "whoami") || !strings.Contains(out, "help") {
+		t.Errorf("bob's help shows whoami (or nothing):\n%s", out)
+	}
+	if out := chat("U2", "bob", "whoami"); strings.TrimSpace(out) != "" {
+		t.Errorf("bob's denied whoami got a reply despite HIDE_RESTRICTED_ACCESS:\n%s", out)
+	}
+}
