@@ -78,7 +78,7 @@ func (r *recorder) Send(_ context.Context, m opsgate.Message) (opsgate.MessageRe
 	return "", nil
 }
 func (r *recorder) Delete(context.Context, opsgate.MessageRef) error { return nil }
-func (r *recorder) Busy(context.Context) error                      { return nil }
+func (r *recorder) Busy(context.Context) error                       { return nil }
 
 func (r *recorder) text() string {
 	r.mu.Lock()
