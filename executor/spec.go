@@ -177,3 +177,15 @@ func (s *Spec) maxOutput(def int) int {
 	}
 	return def
 }
+
+// MaxDuration is the longest a run of s can take (all attempts and waits of an http run, with
+// Retry-After at its cap ignored), so a caller can give the run that long before cutting it off.
+func (s *Spec) MaxDuration() time.Duration {
+	d := s.timeout()
+	if s.Runner == RunnerHTTP {
+		for i := 0; i < s.Retries; i++ {
+			d += s.timeout() + backoff(i)
+		}
+	}
+	return d
+}

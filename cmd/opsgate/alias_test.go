@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeAliasFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAliasMatchFormatCLI(t *testing.T) {
+	dsn := sqliteDSN(t)
+	r := runCLI(t, dsn, "", "alias", "match", "--format", "run {{cmd}} on {{ hosts = localhost }}", "run", `"ls -la"`, "on", "web1", "extra=1")
+	if r.code != 0 || !strings.Contains(r.stdout, `cmd = "ls -la"`) || !strings.Contains(r.stdout, `hosts = "web1"`) || !strings.Contains(r.stdout, `extra = "1"`) {
+		t.Fatalf("%+v", r)
+	}
+	r = runCLI(t, dsn, "", "alias", "match", "--json", "--format", "run {{cmd}} on {{ hosts = localhost }}", "run date on")
+	var out struct {
+		Representation string            `json:"representation"`
+		Parameters     map[string]string `json:"parameters"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.Parameters["cmd"] != "date" || out.Parameters["hosts"] != "localhost" {
+		t.Fatalf("%+v %+v", r, out)
+	}
+	r = runCLI(t, dsn, "", "alias", "match", "--format", "foo bar ponies", "foo lulz ponies")
+	if r.code != 1 || r.stderr != "Command \"foo lulz ponies\" doesn't match format string \"foo bar ponies\"\n" || r.stdout != "" {
+		t.Fatalf("%+v", r)
+	}
+	for _, args := range [][]string{
+		{"alias", "match", "--format", "x"},
+		{"alias", "match", "--format", "x", "--aliases", ".", "x"},
+		{"alias", "match", "x"}, // no aliases.dir configured
+		{"alias", "match", "--format", "run {{a}} {{a}}", "run 1 2"},
+		{"alias", "match", "--match", "best", "--format", "x", "x"},
+	} {
+		if r := runCLI(t, dsn, "", args...); r.code != 2 {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+}
+
+func TestAliasMatchDirCLI(t *testing.T) {
+	dsn := sqliteDSN(t)
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "fruit/aliases/banana.yaml", "name: banana\naction_ref: core.local\nformats:\n  - \"Lorem ipsum {{ fruit }} dolor sit {{ other }} amet.\"\n")
+	writeAliasFile(t, dir, "fruit/aliases/pineapple.yaml", "name: pineapple\naction_ref: core.local\nformats:\n  - display: \"Lorem pineapple\"\n    representation: [\"Lorem ipsum banana dolor sit {{ other }} amet.\"]\nimmutable_parameters:\n  color: yellow\n")
+	writeAliasFile(t, dir, "broken.yml", "name: broken\naction_ref: a.b\nformats:\n  - 'x (?<=y)'\n")
+
+	text := "Lorem ipsum banana dolor sit pineapple amet."
+	r := runCLI(t, dsn, "", "alias", "match", "--aliases", dir, text)
+	want := "Command 'Lorem ipsum banana dolor sit pineapple amet.' matched more than 1 pattern\n" +
+		"fruit.banana: Lorem ipsum {{ fruit }} dolor sit {{ other }} amet.\n" +
+		"fruit.pineapple: Lorem ipsum banana dolor sit {{ other }} amet.\n"
+	if r.code != 1 || !strings.HasSuffix(r.stderr, want) || !strings.Contains(r.stderr, "broken.yml:4: ") {
+		t.Fatalf("%+v", r)
+	}
+	r = runCLI(t, dsn, "", "alias", "match", "--aliases", dir, "--match", "most_specific", "--json", text)
+	var out aliasMatchOutput
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out.Alias != "fruit.pineapple" || out.Display != "Lorem pineapple" ||
+		out.Parameters["other"] != "pineapple" || out.Parameters["color"] != "yellow" {
+		t.Fatalf("%+v %+v", r, out)
+	}
+	r = runCLI(t, dsn, "", "alias", "match", "--aliases", dir, "hello donny")
+	if r.code != 1 || !strings.HasSuffix(r.stderr, "Command 'hello donny' matched no patterns\n") {
+		t.Fatalf("%+v", r)
+	}
+	r = runCLI(t, dsn, "", "alias", "match", "--aliases", dir, "--match", "most_specific", text+" color=red")
+	if r.code != 1 || !strings.HasSuffix(r.stderr, "Immutable arguments cannot be overriden: color\n") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// TestAliasChat runs aliases end to end: config, module, pipeline with grants, exec runner, result
+// template, command log.
+func TestAliasChat(t *testing.T) {
+	dsn := sqliteDSN(t)
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "svc/aliases/restart.yaml", `
+name: restart
+pack: svc
+action_ref: svc.restart
+description: Restart a service
+formats:
+  - "restart {{ service }} {{ host = localhost }}"
+ack:
+  format: "Restarting {{ execution.parameters.service }}..."
+result:
+  format: "{{ execution.parameters.service }} on {{ execution.parameters.host }}: {{ execution.result.stdout }}"
+opsgate:
+  runner: exec
+  command: ["printf", "%s restarted", "{{ service }}"]
+  timeout: 5s
+`)
+	writeAliasFile(t, dir, "svc/aliases/fail.yaml", `
+name: fail
+pack: svc
+action_ref: svc.fail
+formats: ["break {{ thing }}"]
+opsgate:
+  runner: exec
+  command: ["sh", "-c", "echo cannot break $1 >&2; exit 4", "sh", "{{ thing }}"]
+`)
+	writeAliasFile(t, dir, "svc/aliases/st2only.yaml", "name: st2only\npack: svc\naction_ref: core.local\nformats: [\"remote {{ cmd }}\"]\n")
+	writeAliasFile(t, dir, "svc/aliases/badrunner.yaml", "name: bad\npack: svc\naction_ref: x.y\nformats: [\"bad\"]\nopsgate:\n  runner: exec\n  command: [\"{{ prog }}\"]\n")
+	cfg := writeAliasFile2(t, "aliases:\n  dir: "+dir+"\n")
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "acme", "acme"}, {"*", "*", "channel", "*", "any"},
+		{"svc", "*", "user", "alice", "alice"}, {"help", "*", "user", "alice", "alice"}})
+
+	r := runCLI(t, dsn, "help\nrestart nginx web1\nbreak glass\nremote ls\nrestart nginx\n", "--config", cfg, "chat", "--org", "acme", "--channel", "ops", "--user", "alice")
+	for _, want := range []string{
+		"restart {{ service }} {{ host = localhost }}", // help lists the display form
+		"Restarting nginx...",
+		"nginx on web1: nginx restarted",
+		"nginx on localhost: nginx restarted",
+		"Action svc.fail failed (exit status 4):", "cannot break glass",
+		"Alias svc.st2only runs the StackStorm action core.local, and StackStorm is not configured.",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("chat output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "badrunner.yaml:6: alias svc.bad: opsgate.command[0] (the program) must be a literal path") {
+		t.Errorf("refused alias not logged with file and line:\n%s", r.stderr)
+	}
+	log := mustRun(t, dsn, "log", "commands", "--json")
+	var entries []map[string]any
+	json.Unmarshal([]byte(log), &entries)
+	statuses := map[string]int{}
+	for _, e := range entries {
+		if e["command"] == "svc" {
+			statuses[e["subcommand"].(string)+":"+e["status"].(string)]++
+		}
+	}
+	if statuses["restart:succeeded"] != 2 || statuses["fail:failed"] != 1 {
+		t.Fatalf("command log: %v\n%s", statuses, log)
+	}
+
+	// Someone without a grant for the pack is refused before anything runs.
+	r = runCLI(t, dsn, "restart nginx\n", "--config", cfg, "chat", "--org", "acme", "--channel", "ops", "--user", "bob")
+	if strings.Contains(r.stdout, "restarted") || !strings.Contains(r.stdout, "not permitted by user bob") {
+		t.Fatalf("bob: %s", r.stdout)
+	}
+}
+
+func writeAliasFile2(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "opsgate.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
