@@ -1,0 +1,181 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/opsgate/opsgate"
+)
+
+var apiRejected = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "opsgate_api_rejected_total", Help: "Admin API requests refused, by reason.",
+}, []string{"reason"})
+
+// AdminPlatform is the command-token platform whose tokens may use the admin API.
+const AdminPlatform = "admin"
+
+// maxAPIBody bounds admin API request bodies.
+const maxAPIBody = 64 << 10
+
+// API is the admin REST API: grants, access decisions with explanations, and the logs.
+// Every call needs `Authorization: Bearer <token>` with a command token of platform "admin".
+type API struct {
+	Grants     opsgate.GrantService
+	Tokens     opsgate.TokenService
+	Auth       opsgate.Authorizer
+	Audit      opsgate.AuditService
+	CommandLog opsgate.CommandLogService
+	Logger     *slog.Logger
+}
+
+// Register adds the API's routes to s.
+func (a *API) Register(s *Server) {
+	s.Handle("GET /api/v1/grants", a.authed(a.listGrants))
+	s.Handle("POST /api/v1/grants", a.authed(a.createGrant))
+	s.Handle("DELETE /api/v1/grants/{id}", a.authed(a.deleteGrant))
+	s.Handle("GET /api/v1/access/check", a.authed(a.check))
+	s.Handle("GET /api/v1/commandlog", a.authed(a.commandLog))
+	s.Handle("GET /api/v1/audit", a.authed(a.audit))
+}
+
+type apiHandler func(w http.ResponseWriter, r *http.Request) error
+
+func (a *API) authed(h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			apiRejected.WithLabelValues("missing_token").Inc()
+			writeError(w, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Missing Authorization: Bearer token."))
+			return
+		}
+		t, err := a.Tokens.VerifyToken(r.Context(), AdminPlatform, token)
+		if err != nil {
+			apiRejected.WithLabelValues("bad_token").Inc()
+			writeError(w, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Unknown admin token."))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
+		ctx := opsgate.NewContextWithActor(r.Context(), "api:token-"+strconv.FormatInt(t.ID, 10))
+		if err := h(w, r.WithContext(ctx)); err != nil {
+			apiRejected.WithLabelValues(opsgate.ErrorCode(err)).Inc()
+			if opsgate.ErrorCode(err) == opsgate.EINTERNAL && a.Logger != nil {
+				a.Logger.Error("admin api", "path", r.URL.Path, "err", err)
+			}
+			writeError(w, err)
+		}
+	})
+}
+
+func (a *API) listGrants(w http.ResponseWriter, r *http.Request) error {
+	gs, err := a.Grants.FindGrants(r.Context(), opsgate.GrantFilter{Platform: r.URL.Query().Get("platform"), Command: r.URL.Query().Get("command")})
+	if err != nil {
+		return err
+	}
+	if gs == nil {
+		gs = []*opsgate.Grant{}
+	}
+	return writeJSON(w, http.StatusOK, gs)
+}
+
+func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
+	var g opsgate.Grant
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return opsgate.Errorf(opsgate.EINVALID, "Request body is larger than %d bytes.", maxAPIBody)
+		}
+		return opsgate.Errorf(opsgate.EINVALID, "Request body is not a grant: %v.", err)
+	}
+	g.ID = 0
+	if err := a.Grants.CreateGrant(r.Context(), &g); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, g)
+}
+
+func (a *API) deleteGrant(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return opsgate.Errorf(opsgate.EINVALID, "Grant id %q is not a number.", r.PathValue("id"))
+	}
+	if err := a.Grants.DeleteGrant(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) check(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	s := opsgate.Subject{Platform: q.Get("platform"), OrgID: q.Get("org"), ChannelID: q.Get("channel"), UserID: q.Get("user"),
+		OrgName: q.Get("org_name"), ChannelName: q.Get("channel_name"), UserName: q.Get("user_name")}
+	if s.OrgID == "" || s.ChannelID == "" || s.UserID == "" || q.Get("command") == "" {
+		return opsgate.Errorf(opsgate.EINVALID, "Query needs org, channel, user and command.")
+	}
+	d := a.Auth.Decide(s, q.Get("command"), q.Get("subcommand"))
+	out := map[string]any{"allowed": d.Allowed}
+	matched := map[string]int64{}
+	for i, t := range opsgate.GrantTypes {
+		if d.Matched[i] != 0 {
+			matched[string(t)] = d.Matched[i]
+		}
+	}
+	out["matched_grants"] = matched
+	if !d.Allowed {
+		out["message"], out["failed_scope"], out["fix"] = d.Message, d.Failed, d.Fix
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) commandLog(w http.ResponseWriter, r *http.Request) error {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	es, err := a.CommandLog.FindCommandLogEntries(r.Context(), min(max(limit, 0), 1000))
+	if err != nil {
+		return err
+	}
+	if es == nil {
+		es = []*opsgate.CommandLogEntry{}
+	}
+	return writeJSON(w, http.StatusOK, es)
+}
+
+func (a *API) audit(w http.ResponseWriter, r *http.Request) error {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	es, err := a.Audit.FindAuditEntries(r.Context(), r.URL.Query().Get("object"), min(max(limit, 0), 1000))
+	if err != nil {
+		return err
+	}
+	if es == nil {
+		es = []*opsgate.AuditEntry{}
+	}
+	return writeJSON(w, http.StatusOK, es)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+var statusOf = map[string]int{
+	opsgate.EINVALID: http.StatusBadRequest, opsgate.EUNAUTHORIZED: http.StatusUnauthorized, opsgate.EFORBIDDEN: http.StatusForbidden,
+	opsgate.ENOTFOUND: http.StatusNotFound, opsgate.ECONFLICT: http.StatusConflict, opsgate.ETIMEOUT: http.StatusGatewayTimeout,
+}
+
+// writeError answers {"error": message}; internal errors say only "Internal error.".
+func writeError(w http.ResponseWriter, err error) {
+	status, ok := statusOf[opsgate.ErrorCode(err)]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, map[string]string{"error": opsgate.ErrorMessage(err)})
+}
