@@ -42,11 +42,15 @@ type Payload struct {
 	Kind   Kind
 	Prefix string
 	// UserID is who may answer ("" for anyone in the conversation).
-	UserID    string
-	UserName  string
-	OrgID     string
-	ChannelID string
-	ThreadID  string
+	UserID   string
+	UserName string
+	// Where the prompt was shown. Platforms whose interaction requests are not authenticated
+	// (Mattermost) take the answering request's identity from here rather than from the request.
+	OrgID       string
+	OrgName     string
+	ChannelID   string
+	ChannelName string
+	ThreadID    string
 	// Offset is the first menu choice shown (paging past a platform's item limit).
 	Offset  int
 	Expires time.Time
@@ -87,11 +91,11 @@ func (s *Signer) Sign(p Payload) string {
 	if p.Expires.IsZero() {
 		p.Expires = s.Now().Add(s.TTL)
 	}
-	b := make([]byte, 0, 32+len(p.Prefix)+len(p.UserID)+len(p.UserName)+len(p.OrgID)+len(p.ChannelID)+len(p.ThreadID))
+	b := make([]byte, 0, 32+len(p.Prefix)+len(p.UserID)+len(p.UserName)+len(p.OrgID)+len(p.OrgName)+len(p.ChannelID)+len(p.ChannelName)+len(p.ThreadID))
 	b = append(b, version, byte(p.Kind))
 	b = binary.AppendUvarint(b, uint64(p.Expires.Unix()))
 	b = binary.AppendUvarint(b, uint64(max(p.Offset, 0)))
-	for _, f := range []string{p.UserID, p.UserName, p.OrgID, p.ChannelID, p.ThreadID, p.Prefix} {
+	for _, f := range []string{p.UserID, p.UserName, p.OrgID, p.OrgName, p.ChannelID, p.ChannelName, p.ThreadID, p.Prefix} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -151,7 +155,7 @@ func decode(b []byte) (*Payload, error) {
 		return nil, err
 	}
 	p.Expires, p.Offset = time.Unix(int64(exp), 0), int(off)
-	for _, f := range []*string{&p.UserID, &p.UserName, &p.OrgID, &p.ChannelID, &p.ThreadID, &p.Prefix} {
+	for _, f := range []*string{&p.UserID, &p.UserName, &p.OrgID, &p.OrgName, &p.ChannelID, &p.ChannelName, &p.ThreadID, &p.Prefix} {
 		n, err := uv()
 		if err != nil || n > uint64(len(b)) {
 			return nil, errShort

@@ -1,0 +1,96 @@
+package mattermost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// apiError is a failed REST v4 call; Mattermost answers errors as {"id","message","status_code"}.
+type apiError struct {
+	Status     int
+	ID         string `json:"id"`
+	Message    string `json:"message"`
+	retryAfter time.Duration
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("mattermost: HTTP %d %s: %s", e.Status, e.ID, e.Message)
+}
+
+// call sends a JSON request to url (a REST v4 path on the server, or a response_url), decoding a
+// 2xx answer into out. 429, 5xx and timeouts are retried with backoff, honouring Retry-After.
+func (h *Handler) call(ctx context.Context, method, url string, body, out any, bearer bool) error {
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		err := h.once(ctx, method, url, raw, out, bearer)
+		if err == nil || attempt >= h.Attempts {
+			return err
+		}
+		wait, ok := retryAfter(err, attempt)
+		if !ok || h.Sleep(ctx, wait) != nil {
+			return err
+		}
+	}
+}
+
+func (h *Handler) once(ctx context.Context, method, url string, raw []byte, out any, bearer bool) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if bearer {
+		req.Header.Set("Authorization", "Bearer "+h.APIToken)
+	}
+	resp, err := h.HTTPClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		e := &apiError{Status: resp.StatusCode}
+		json.Unmarshal(b, e)
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			e.retryAfter = time.Duration(s) * time.Second
+		}
+		return e
+	}
+	if out != nil && len(b) > 0 {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+func retryAfter(err error, attempt int) (time.Duration, bool) {
+	backoff := time.Duration(250<<attempt) * time.Millisecond
+	var ae *apiError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ae):
+		if ae.Status == http.StatusTooManyRequests {
+			return max(ae.retryAfter, backoff), true
+		}
+		return backoff, ae.Status >= 500
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return backoff, true
+	}
+	return 0, false
+}
+
+func (h *Handler) api(path string) string { return h.URL + "/api/v4" + path }

@@ -1,0 +1,146 @@
+package mattermost
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsgate/opsgate"
+)
+
+// call is one request the fake Mattermost received.
+type call struct {
+	Method, Path string
+	Body         map[string]any
+}
+
+// fakeMattermost speaks the REST v4 endpoints opsgate uses, checks the bot's bearer token and
+// records what was posted.
+type fakeMattermost struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	calls  []call
+	fail   map[string][]int // path -> statuses to answer before succeeding
+	notify chan struct{}
+}
+
+const apiToken = "bot-access-token"
+
+func newFakeMattermost(t *testing.T) *fakeMattermost {
+	f := &fakeMattermost{fail: map[string][]int{}, notify: make(chan struct{}, 1000)}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := call{Method: r.Method, Path: r.URL.Path}
+		b, _ := io.ReadAll(r.Body)
+		json.Unmarshal(b, &c.Body)
+		f.mu.Lock()
+		f.calls = append(f.calls, c)
+		n := len(f.calls)
+		var status int
+		if q := f.fail[c.Path]; len(q) > 0 {
+			status, f.fail[c.Path] = q[0], q[1:]
+		}
+		f.mu.Unlock()
+		defer func() { f.notify <- struct{}{} }()
+		w.Header().Set("Content-Type", "application/json")
+		isHook := strings.HasPrefix(r.URL.Path, "/hooks/")
+		if !isHook && r.Header.Get("Authorization") != "Bearer "+apiToken {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"id":"api.context.session_expired.app_error","message":"Invalid or expired session, please login again.","status_code":401}`)
+			return
+		}
+		if status != 0 {
+			if status == 429 {
+				w.Header().Set("Retry-After", "3")
+			}
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"id":"fake.error","message":"fake failure","status_code":%d}`, status)
+			return
+		}
+		switch {
+		case r.Method == "POST" && (r.URL.Path == "/api/v4/posts" || r.URL.Path == "/api/v4/posts/ephemeral"):
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"id":"post%d","channel_id":"x","message":""}`, n)
+		default:
+			io.WriteString(w, `{"status":"OK"}`)
+		}
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeMattermost) responseURL() string { return f.srv.URL + "/hooks/commands/abc" }
+
+func (f *fakeMattermost) waitCalls(t *testing.T, method, path string, n int) []call {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		got := f.find(method, path)
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-f.notify:
+		case <-deadline:
+			t.Fatalf("waited for %d %s %s calls, saw %d", n, method, path, len(got))
+		}
+	}
+}
+
+func (f *fakeMattermost) find(method, path string) []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var got []call
+	for _, c := range f.calls {
+		if c.Method == method && c.Path == path {
+			got = append(got, c)
+		}
+	}
+	return got
+}
+
+// tokens is a TokenService holding SHA-256 hashes, compared in constant time, as the store does.
+type tokens struct {
+	mu       sync.Mutex
+	hashes   map[string]bool
+	verifies int
+}
+
+func (s *tokens) FindTokens(ctx context.Context, platform string) ([]*opsgate.CommandToken, error) {
+	return nil, nil
+}
+func (s *tokens) CreateToken(ctx context.Context, t *opsgate.CommandToken, token string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := sha256.Sum256([]byte(token))
+	s.hashes[hex.EncodeToString(h[:])] = true
+	return token, nil
+}
+func (s *tokens) DeleteToken(ctx context.Context, id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.hashes)
+	return nil
+}
+func (s *tokens) VerifyToken(ctx context.Context, platform, token string) (*opsgate.CommandToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.verifies++
+	h := sha256.Sum256([]byte(token))
+	sum := hex.EncodeToString(h[:])
+	for k := range s.hashes {
+		if platform == "mattermost" && subtle.ConstantTimeCompare([]byte(k), []byte(sum)) == 1 {
+			return &opsgate.CommandToken{ID: 1, Platform: platform, Hash: k}, nil
+		}
+	}
+	return nil, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Unknown token.")
+}

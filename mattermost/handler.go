@@ -1,0 +1,178 @@
+// Package mattermost connects opsgate to Mattermost: the slash command and interaction endpoints
+// (at Nautobot ChatOps' paths) and replies through the REST v4 API. Mattermost's Go client is not
+// served by the module proxy, and the few calls needed are plain JSON over HTTP.
+package mattermost
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/callback"
+)
+
+// Paths are Nautobot ChatOps'.
+const (
+	PathSlashCommand = "/api/plugins/chatops/mattermost/slash_command/"
+	PathInteraction  = "/api/plugins/chatops/mattermost/interaction/"
+)
+
+// DefaultMaxBody bounds a request body; Mattermost's requests are a few KB.
+const DefaultMaxBody = 256 << 10
+
+// rejected shares its name and help with the other platforms; platform is a constant label.
+var rejected = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name:        "opsgate_requests_rejected_total",
+	Help:        "Chat platform requests refused before reaching the command pipeline, by platform and reason.",
+	ConstLabels: prometheus.Labels{"platform": "mattermost"},
+}, []string{"reason"})
+
+// HandleFunc hands a verified request to the command pipeline; it must return quickly.
+type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher)
+
+// Options configure a Handler.
+type Options struct {
+	// URL is the Mattermost server's base URL, scheme and port included.
+	URL string
+	// APIToken is the bot's access token for REST v4.
+	APIToken string
+	// Tokens verifies slash command tokens (platform "mattermost").
+	Tokens opsgate.TokenService
+	Handle HandleFunc
+	// Callbacks signs the context of buttons and menus and the state of dialogs.
+	Callbacks *callback.Signer
+	// PublicURL is opsgate's own base URL as Mattermost reaches it, for the integration URLs of
+	// buttons and dialogs. When empty it is learnt from authenticated slash command requests.
+	PublicURL string
+	// DeleteInput deletes a prompt once answered (delete_input_on_submission).
+	DeleteInput bool
+	// TokenCacheTTL is how long a verified command token is trusted without asking Tokens again:
+	// a deleted token stops working within it. Default 5 s; negative disables the cache.
+	TokenCacheTTL time.Duration
+	Now           func() time.Time
+	Logger        *slog.Logger
+	MaxBody       int64
+	HTTPClient    *http.Client
+	Sleep         func(ctx context.Context, d time.Duration) error
+	Attempts      int
+}
+
+// Handler serves Mattermost's requests. Create it with New.
+type Handler struct {
+	Options
+	learnedURL atomic.Pointer[string]
+
+	mu     sync.Mutex
+	tokens map[[32]byte]time.Time // verified token hash -> trusted until
+}
+
+// New returns a Handler with defaults filled in.
+func New(o Options) *Handler {
+	o.URL = strings.TrimRight(o.URL, "/")
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 4
+	}
+	if o.TokenCacheTTL == 0 {
+		o.TokenCacheTTL = 5 * time.Second
+	}
+	return &Handler{Options: o, tokens: map[[32]byte]time.Time{}}
+}
+
+// Mux is where handlers are registered.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Register adds the endpoints to mux.
+func (h *Handler) Register(mux Mux) {
+	mux.Handle("POST "+PathSlashCommand, http.HandlerFunc(h.ServeSlashCommand))
+	mux.Handle("POST "+PathInteraction, http.HandlerFunc(h.ServeInteraction))
+}
+
+func reject(w http.ResponseWriter, status int, reason, msg string) {
+	rejected.WithLabelValues(reason).Inc()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+}
+
+// readBody reads the body within limit; on failure it has answered the request.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			reject(w, http.StatusBadRequest, "body_too_large", "request body too large")
+		} else {
+			reject(w, http.StatusBadRequest, "malformed", "cannot read request body")
+		}
+		return nil, false
+	}
+	return b, true
+}
+
+// verifyToken checks a slash command token, trusting a recent positive answer for TokenCacheTTL
+// so the database is not asked on every command. Only hashes are kept in memory.
+func (h *Handler) verifyToken(ctx context.Context, token string) error {
+	key := sha256.Sum256([]byte(token))
+	now := h.Now()
+	if h.TokenCacheTTL > 0 {
+		h.mu.Lock()
+		until, ok := h.tokens[key]
+		h.mu.Unlock()
+		if ok && now.Before(until) {
+			return nil
+		}
+	}
+	if _, err := h.Tokens.VerifyToken(ctx, "mattermost", token); err != nil {
+		return err
+	}
+	if h.TokenCacheTTL > 0 {
+		h.mu.Lock()
+		if len(h.tokens) >= 1024 {
+			clear(h.tokens) // a handful of slash commands in practice; never grow without bound
+		}
+		h.tokens[key] = now.Add(h.TokenCacheTTL)
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,186 @@
+package mattermost
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/callback"
+)
+
+// interaction is what Mattermost posts to an integration URL: a button or menu action (with the
+// context we set, plus selected_option for menus) or a dialog submission.
+type interaction struct {
+	Type        string         `json:"type"`
+	UserID      string         `json:"user_id"`
+	UserName    string         `json:"user_name"`
+	ChannelID   string         `json:"channel_id"`
+	TeamID      string         `json:"team_id"`
+	PostID      string         `json:"post_id"`
+	TriggerID   string         `json:"trigger_id"`
+	Context     map[string]any `json:"context"`
+	CallbackID  string         `json:"callback_id"`
+	State       string         `json:"state"`
+	Submission  map[string]any `json:"submission"`
+	Cancelled   bool           `json:"cancelled"`
+	ChannelName string         `json:"channel_name"`
+}
+
+// ServeInteraction handles button clicks, menu picks and dialog submissions. Mattermost does not
+// authenticate these requests, so the signed token in the context (or dialog state) is the only
+// credential, and the answering request's identity comes from the token, not from the body.
+func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	var in interaction
+	if err := json.Unmarshal(body, &in); err != nil || in.UserID == "" {
+		reject(w, http.StatusBadRequest, "malformed", "interaction body is not valid JSON from Mattermost")
+		return
+	}
+	ctx := context.WithoutCancel(r.Context())
+	if in.Type == "dialog_submission" {
+		h.dialogSubmission(ctx, w, &in)
+		return
+	}
+	token, _ := in.Context["t"].(string)
+	if token == "" {
+		reject(w, http.StatusBadRequest, "malformed", "interaction has no opsgate context")
+		return
+	}
+	tok, ok := h.checkToken(w, token, in.UserID, false)
+	if !ok {
+		return
+	}
+	now := h.Now()
+	conv := &conversation{h: h, req: answerRequest(tok, ""), triggerID: in.TriggerID, triggerAt: now}
+	ephemeral, _ := in.Context["e"].(bool)
+	switch tok.Kind {
+	case callback.KindCancel:
+		writeJSON(w, h.closePrompt(in.PostID, ephemeral, "Cancelled."))
+	case callback.KindButton, callback.KindOpenDialog:
+		h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
+		writeJSON(w, map[string]any{})
+	case callback.KindText:
+		// A text prompt has no inline input in Mattermost: the button opens a one-field dialog.
+		prompt, _ := in.Context["p"].(string)
+		d := &opsgate.Dialog{Title: "opsgate", Prefix: tok.Prefix, Fields: []opsgate.DialogField{{Type: "text", Name: "value", Label: truncate(cmp(prompt, "Value"), 24)}}}
+		if err := h.call(ctx, "POST", h.api("/actions/dialogs/open"), conv.dialog(in.TriggerID, d), nil, true); err != nil {
+			h.Logger.Warn("mattermost: dialogs/open failed", "err", err)
+			writeJSON(w, map[string]any{"ephemeral_text": "Could not open the form; type the command with the value instead: " + tok.Prefix + " <value>"})
+			return
+		}
+		writeJSON(w, map[string]any{})
+	case callback.KindMenu:
+		value, _ := in.Context["selected_option"].(string)
+		if value == "" {
+			reject(w, http.StatusBadRequest, "malformed", "menu action without selected_option")
+			return
+		}
+		if value == nextValue {
+			conv.menuOffset = tok.Offset + menuPage
+			h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
+			writeJSON(w, h.closePrompt(in.PostID, ephemeral, ""))
+			return
+		}
+		h.Handle(ctx, conv.reqWith(tok.Answer(value)), conv)
+		writeJSON(w, h.closePrompt(in.PostID, ephemeral, "@"+tok.UserName+" chose `"+value+"`."))
+	default:
+		reject(w, http.StatusBadRequest, "forged_callback", "callback token is not valid")
+	}
+}
+
+// checkToken verifies token and that userID may answer. Refusals a person should read (expired,
+// someone else's prompt) are shown to them; forgeries get a 401.
+func (h *Handler) checkToken(w http.ResponseWriter, token, userID string, dialog bool) (*callback.Payload, bool) {
+	tok, err := h.Callbacks.Verify(token)
+	reason := ""
+	switch {
+	case err == callback.ErrExpired:
+		reason = "expired_callback"
+	case err != nil || (dialog != (tok.Kind == callback.KindDialog)):
+		reject(w, http.StatusUnauthorized, "forged_callback", "callback token is not valid")
+		return nil, false
+	case !tok.MayAnswer(userID):
+		reason = "wrong_user"
+		err = opsgate.Errorf(opsgate.EFORBIDDEN, "This prompt is for @%s; run the command yourself to answer it.", cmp(tok.UserName, tok.UserID))
+	default:
+		return tok, true
+	}
+	rejected.WithLabelValues(reason).Inc()
+	if dialog {
+		writeJSON(w, map[string]any{"error": opsgate.ErrorMessage(err)})
+	} else {
+		writeJSON(w, map[string]any{"ephemeral_text": opsgate.ErrorMessage(err)})
+	}
+	return nil, false
+}
+
+// closePrompt answers an action so the prompt cannot be answered twice: deleted when
+// delete_input_on_submission is set and the post is a real one (ephemeral posts cannot be
+// deleted through the API), else replaced by a note.
+func (h *Handler) closePrompt(postID string, ephemeral bool, note string) map[string]any {
+	if h.DeleteInput && !ephemeral && postID != "" {
+		go func() {
+			if err := h.call(context.Background(), "DELETE", h.api("/posts/"+postID), nil, nil, true); err != nil {
+				h.Logger.Warn("mattermost: could not delete a prompt", "post", postID, "err", err)
+			}
+		}()
+		return map[string]any{}
+	}
+	if note == "" {
+		note = "…"
+	}
+	return map[string]any{"update": map[string]any{"message": note, "props": map[string]any{}}}
+}
+
+func (h *Handler) dialogSubmission(ctx context.Context, w http.ResponseWriter, in *interaction) {
+	if in.Cancelled {
+		writeJSON(w, map[string]any{})
+		return
+	}
+	tok, ok := h.checkToken(w, in.State, in.UserID, true)
+	if !ok {
+		return
+	}
+	var values []string
+	for i := 0; ; i++ {
+		v, ok := in.Submission[fmt.Sprintf("f%d", i)]
+		if !ok {
+			break
+		}
+		switch v := v.(type) {
+		case string:
+			values = append(values, v)
+		case nil:
+			values = append(values, "")
+		default:
+			values = append(values, fmt.Sprint(v))
+		}
+	}
+	conv := &conversation{h: h, req: answerRequest(tok, "")}
+	h.Handle(ctx, conv.reqWith(tok.Answer(values...)), conv)
+	writeJSON(w, map[string]any{})
+}
+
+// answerRequest rebuilds the request a prompt was shown for from its signed token.
+func answerRequest(tok *callback.Payload, text string) opsgate.Request {
+	return opsgate.Request{Platform: "mattermost", OrgID: tok.OrgID, OrgName: tok.OrgName,
+		ChannelID: tok.ChannelID, ChannelName: tok.ChannelName, UserID: tok.UserID, UserName: tok.UserName,
+		Direct: strings.Contains(tok.ChannelName, "__"), ThreadID: tok.ThreadID, Text: text}
+}
+
+func (c *conversation) reqWith(text string) *opsgate.Request {
+	r := c.req
+	r.Text = text
+	return &r
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
