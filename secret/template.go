@@ -37,8 +37,12 @@ func RenderParams(params map[string]string, obj map[string]any) (map[string]stri
 	for _, k := range keys {
 		v, err := renderParam(params[k], obj)
 		if err != nil {
+			hint := ""
+			if obj == nil {
+				hint = " (no object was given for obj)"
+			}
 			return nil, opsgate.NewSecretError(ErrParameters,
-				"Cannot render parameter \""+k+"\": "+templateErrorMessage(err), nil)
+				"Cannot render parameter \""+k+"\""+hint+": "+templateErrorMessage(err), nil)
 		}
 		out[k] = v
 	}

@@ -273,7 +273,7 @@ func (s *SecretService) SetSecretsGroupMember(ctx context.Context, group string,
 		}
 		g := gs[0]
 		before := *g
-		before.Members = append([]*opsgate.SecretsGroupMember(nil), g.Members...)
+		before.Members = append(make([]*opsgate.SecretsGroupMember, 0, len(g.Members)), g.Members...)
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM secrets_group_members WHERE group_id = ? AND access_type = ? AND secret_type = ?`),
 			g.ID, string(access), string(typ)); err != nil {
 			return err
