@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ import (
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/alias"
 	"github.com/opsgate/opsgate/executor"
+	"github.com/opsgate/opsgate/store"
 )
 
 func init() {
@@ -32,23 +35,43 @@ var aliasActionFallback alias.Executor
 // runner blocks.
 var aliasSecretResolver func(ctx context.Context, name string) (string, error)
 
-// setupAliases loads aliases.dir into the pipeline and follows changes to it. Files that do not
-// load are logged with file, line and reason; the others work.
+// setupAliases loads aliases.dir and the aliases stored in the database into the pipeline and
+// follows changes to both. Files (or rows) that do not load are logged with file, line and reason;
+// the others work.
 func setupAliases(ctx context.Context, m *Main) error {
 	cfg := m.Config.Aliases
-	if cfg.Dir == "" {
-		return nil
-	}
-	if fi, err := os.Stat(cfg.Dir); err != nil || !fi.IsDir() {
-		return fmt.Errorf("aliases.dir %q is not a readable directory", cfg.Dir)
-	}
 	mode, _ := alias.ParseMode(cfg.Match)
 	specs := &specCache{}
-	d := &alias.Dir{Path: cfg.Dir, Mode: mode, Interval: cfg.ReloadInterval.D(), Logger: m.Logger, Validate: specs.validate}
-	d.Load()
+	src := &aliasSources{mode: mode, logger: m.Logger}
+	src.set.Store(alias.NewSet(nil, mode))
+	interval := cfg.ReloadInterval.D()
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	m.OnStop(func(context.Context) error { cancel(); wg.Wait(); return nil })
+	if cfg.Dir != "" {
+		if fi, err := os.Stat(cfg.Dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("aliases.dir %q is not a readable directory", cfg.Dir)
+		}
+		d := &alias.Dir{Path: cfg.Dir, Mode: mode, Interval: interval, Logger: m.Logger, Validate: specs.validate,
+			OnLoad: func(s *alias.Set, _ []error) { src.update(s.Aliases, nil, true) }}
+		d.Load()
+		wg.Add(1)
+		go func() { defer wg.Done(); d.Run(wctx) }()
+	}
+	if m.DB != nil {
+		db := &aliasDB{svc: store.NewAliasService(m.DB), audit: m.Audit, specs: specs, src: src, logger: m.Logger}
+		if err := db.load(ctx); err != nil {
+			return fmt.Errorf("loading aliases from the database: %w", err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); db.run(wctx, interval) }()
+	}
 	ex := &executor.Executor{Resolve: aliasSecretResolver}
 	r := &alias.Router{
-		Aliases: d.Set,
+		Aliases: src.current,
 		Execute: func(ctx context.Context, a *alias.Alias, params map[string]string) (*alias.Execution, error) {
 			return runAlias(ctx, ex, specs, a, params)
 		},
@@ -61,11 +84,112 @@ func setupAliases(ctx context.Context, m *Main) error {
 		},
 	}
 	m.Pipeline.AddRouter(r)
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(wctx); close(done) }()
-	m.OnStop(func(context.Context) error { cancel(); <-done; return nil })
 	return nil
+}
+
+// aliasSources merges the aliases from files and from the database into one set; on a ref defined
+// in both, the file wins.
+type aliasSources struct {
+	mode   alias.Mode
+	logger *slog.Logger
+	set    atomic.Pointer[alias.Set]
+	mu     sync.Mutex
+	files  []*alias.Alias
+	rows   []*alias.Alias
+}
+
+func (s *aliasSources) current() *alias.Set { return s.set.Load() }
+
+func (s *aliasSources) update(files, rows []*alias.Alias, fromFiles bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fromFiles {
+		s.files = files
+	} else {
+		s.rows = rows
+	}
+	merged := append([]*alias.Alias(nil), s.files...)
+	seen := map[string]bool{}
+	for _, a := range s.files {
+		seen[a.Ref()] = true
+	}
+	for _, a := range s.rows {
+		if seen[a.Ref()] {
+			s.logger.Error("alias in the database ignored: a file defines it", "alias", a.Ref())
+			continue
+		}
+		merged = append(merged, a)
+	}
+	s.set.Store(alias.NewSet(merged, s.mode))
+}
+
+// aliasDB loads stored aliases and reloads them when the audit log moves (a change on any replica).
+type aliasDB struct {
+	svc    *store.AliasService
+	audit  *store.AuditService
+	specs  *specCache
+	src    *aliasSources
+	logger *slog.Logger
+	last   int64
+}
+
+func (d *aliasDB) load(ctx context.Context) error {
+	if d.audit != nil {
+		id, err := d.audit.LastAuditID(ctx)
+		if err != nil {
+			return err
+		}
+		d.last = id
+	}
+	rows, err := d.svc.FindAliases(ctx)
+	if err != nil {
+		return err
+	}
+	var out []*alias.Alias
+	for _, r := range rows {
+		a, err := parseStoredAlias(r)
+		if err == nil {
+			err = d.specs.validate(a)
+		}
+		if err != nil {
+			d.logger.Error("stored alias refused", "alias", r.Ref(), "error", err.Error())
+			continue
+		}
+		out = append(out, a)
+	}
+	d.src.update(nil, out, false)
+	return nil
+}
+
+func (d *aliasDB) run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if d.audit == nil {
+				continue
+			}
+			if id, err := d.audit.LastAuditID(ctx); err == nil && id != d.last {
+				if err := d.load(ctx); err != nil && ctx.Err() == nil {
+					d.logger.Warn("reloading stored aliases", "err", err)
+				}
+			}
+		}
+	}
+}
+
+func parseStoredAlias(r *store.StoredAlias) (*alias.Alias, error) {
+	a, err := alias.Parse([]byte(r.Definition), "database:"+r.Ref(), r.Pack)
+	if err != nil {
+		return nil, err
+	}
+	if a.Pack != r.Pack || a.Name != r.Name {
+		return nil, fmt.Errorf("stored as %s but defines %s", r.Ref(), a.Ref())
+	}
+	return a, nil
 }
 
 // specCache keeps each alias's parsed runner block; entries follow the *Alias, which a reload replaces.
@@ -151,8 +275,117 @@ func (m *Main) aliasCommand() *cobra.Command {
 	f.StringVar(&dir, "aliases", "", "directory of alias YAML files (default: aliases.dir)")
 	f.StringVar(&mode, "match", "", "stackstorm (default) or most_specific")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(match)
+	cmd.AddCommand(match, m.aliasAddCommand(), m.aliasListCommand(), m.aliasDeleteCommand())
 	return cmd
+}
+
+func (m *Main) aliasAddCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "add FILE...",
+		Short: "Store alias files (StackStorm format, with pack) in the database; an existing pack.name is replaced",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("alias add: FILE is required")
+			}
+			var parsed []*store.StoredAlias
+			for _, f := range args {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return usageErrorf("alias add: %v", err)
+				}
+				a, err := alias.Parse(data, f, "")
+				if err != nil {
+					return &exitError{code: 1, msg: err.Error()}
+				}
+				if a.Pack == "" {
+					return &exitError{code: 1, msg: fmt.Sprintf("%s: an alias stored in the database needs a pack", f)}
+				}
+				if a.Runner != nil {
+					if _, err := executor.ParseSpec(a.Runner); err != nil {
+						return &exitError{code: 1, msg: fmt.Sprintf("%s:%d: alias %s: %v", f, a.RunnerLine, a.Ref(), err)}
+					}
+				}
+				parsed = append(parsed, &store.StoredAlias{Pack: a.Pack, Name: a.Name, Definition: string(data)})
+			}
+			ctx := actorContext(cmd.Context())
+			if err := m.openDB(ctx); err != nil {
+				return err
+			}
+			svc := store.NewAliasService(m.DB)
+			for _, a := range parsed {
+				if err := svc.SaveAlias(ctx, a); err != nil {
+					return err
+				}
+				fmt.Fprintf(m.Stdout, "alias %s saved\n", a.Ref())
+			}
+			return nil
+		},
+	}
+}
+
+func (m *Main) aliasListCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the aliases stored in the database",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			rows, err := store.NewAliasService(m.DB).FindAliases(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if rows == nil {
+					rows = []*store.StoredAlias{}
+				}
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			for _, r := range rows {
+				state := ""
+				a, err := parseStoredAlias(r)
+				switch {
+				case err != nil:
+					state = "  (refused: " + err.Error() + ")"
+				case !a.Enabled:
+					state = "  (disabled)"
+				}
+				fmt.Fprintf(m.Stdout, "%s  updated %s%s\n", r.Ref(), r.UpdatedAt.Format(time.RFC3339), state)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (m *Main) aliasDeleteCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete PACK.NAME",
+		Short: "Delete an alias stored in the database",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("alias delete: PACK.NAME is required")
+			}
+			pack, name, ok := strings.Cut(args[0], ".")
+			if !ok || pack == "" || name == "" {
+				return usageErrorf("alias delete: %q is not PACK.NAME", args[0])
+			}
+			ctx := actorContext(cmd.Context())
+			if err := m.openDB(ctx); err != nil {
+				return err
+			}
+			if err := store.NewAliasService(m.DB).DeleteAlias(ctx, pack, name); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "alias %s deleted\n", args[0])
+			return nil
+		},
+	}
 }
 
 // aliasMatchOutput is the --json output.

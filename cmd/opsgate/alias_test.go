@@ -160,3 +160,46 @@ func writeAliasFile2(t *testing.T, content string) string {
 	}
 	return p
 }
+
+func TestAliasDatabase(t *testing.T) {
+	dsn := sqliteDSN(t)
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "hello.yaml", `
+name: hello
+pack: greet
+action_ref: greet.hello
+formats: ["hello {{ who = world }}"]
+result: {format: "{{ execution.result.stdout }}"}
+opsgate: {runner: exec, command: [printf, "hi %s", "{{ who }}"]}
+`)
+	writeAliasFile(t, dir, "bad.yaml", "name: bad\npack: p\naction_ref: a.b\nformats:\n  - 'x {{a}} {{a}}'\n")
+	writeAliasFile(t, dir, "nopack.yaml", "name: np\naction_ref: a.b\nformats: [x]\n")
+	if out := mustRun(t, dsn, "alias", "add", filepath.Join(dir, "hello.yaml")); out != "alias greet.hello saved\n" {
+		t.Fatalf("add: %q", out)
+	}
+	if r := runCLI(t, dsn, "", "alias", "add", filepath.Join(dir, "bad.yaml")); r.code != 1 || !strings.Contains(r.stderr, "bad.yaml:5: alias p.bad: ") {
+		t.Fatalf("bad add: %+v", r)
+	}
+	if r := runCLI(t, dsn, "", "alias", "add", filepath.Join(dir, "nopack.yaml")); r.code != 1 || !strings.Contains(r.stderr, "needs a pack") {
+		t.Fatalf("nopack add: %+v", r)
+	}
+	if out := mustRun(t, dsn, "alias", "list"); !strings.HasPrefix(out, "greet.hello  updated ") {
+		t.Fatalf("list: %q", out)
+	}
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "acme", "acme"}, {"*", "*", "channel", "*", "any"}, {"greet", "*", "user", "alice", "alice"}})
+	r := runCLI(t, dsn, "hello\nhello bob\n", "chat", "--org", "acme", "--channel", "ops", "--user", "alice")
+	if !strings.Contains(r.stdout, "hi world") || !strings.Contains(r.stdout, "hi bob") {
+		t.Fatalf("chat with a stored alias:\n%s\n%s", r.stdout, r.stderr)
+	}
+	if audit := mustRun(t, dsn, "log", "audit", "--object", "alias"); !strings.Contains(audit, "greet.hello") {
+		t.Fatalf("audit: %s", audit)
+	}
+	mustRun(t, dsn, "alias", "delete", "greet.hello")
+	if r := runCLI(t, dsn, "", "alias", "delete", "greet.hello"); r.code != 1 || !strings.Contains(r.stderr, "Alias greet.hello does not exist.") {
+		t.Fatalf("delete twice: %+v", r)
+	}
+	r = runCLI(t, dsn, "hello\n", "chat", "--org", "acme", "--channel", "ops", "--user", "alice")
+	if strings.Contains(r.stdout, "hi world") {
+		t.Fatalf("deleted alias still runs:\n%s", r.stdout)
+	}
+}
