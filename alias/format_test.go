@@ -95,6 +95,8 @@ func TestExtractNoMatch(t *testing.T) {
 		// implicit anchors: no extra text before or after
 		{"apu status", "please apu status", `Command "please apu status" doesn't match format string "apu status"`},
 		{"apu status", "apu status now", `Command "apu status now" doesn't match format string "apu status"`},
+		// st2 only looks at an alternation's second branch for an anchor: this one still gets ^\s*
+		{`(?:^|\s)(?P<k>[A-Z]+-\d+)(?:\s|$)`, "look at OPS-1", `Command "look at OPS-1" doesn't match format string "(?:^|\s)(?P<k>[A-Z]+-\d+)(?:\s|$)"`},
 		// a format anchored with ^ gets no leading \s*, and st2 pads the command with a space
 		{`^foo`, "foo", `Command "foo" doesn't match format string "^foo"`},
 	}
