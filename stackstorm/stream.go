@@ -45,6 +45,10 @@ type Stream struct {
 	// Queue is the number of announcements read but not yet delivered (default 4096); when full,
 	// reading pauses (the heartbeat watchdog is paused with it).
 	Queue int
+	// Claim, when set, makes delivery exactly-once across replicas: each replica keeps its own
+	// stream, and only the one whose Claim of the event's key succeeds posts it. A Claim error
+	// posts anyway: a rare duplicate is better than a lost announcement.
+	Claim func(ctx context.Context, key string, at time.Time) (bool, error)
 	Now   func() time.Time
 
 	connected  atomic.Bool
@@ -252,9 +256,19 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 			continue
 		}
 		s.lastEvent.Store(s.now().UnixNano())
-		if s.duplicate(ev) {
+		key, dup := s.duplicate(ev)
+		if dup {
 			s.duplicates.Add(1)
 			continue
+		}
+		if s.Claim != nil {
+			won, err := s.Claim(ctx, key, s.now())
+			if err != nil {
+				s.logger().Error("st2 stream: claim announcement", "err", err)
+			} else if !won {
+				s.duplicates.Add(1)
+				continue
+			}
 		}
 		a, err := parseEvent(ev.Data, s.Platforms)
 		if err != nil {
@@ -275,7 +289,7 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 
 // duplicate reports whether ev was seen within the window (by id when it has one, else by payload
 // hash) and remembers it otherwise.
-func (s *Stream) duplicate(ev sseEvent) bool {
+func (s *Stream) duplicate(ev sseEvent) (string, bool) {
 	key := "id:" + ev.ID
 	if ev.ID == "" {
 		key = fmt.Sprintf("sha:%x", sha256.Sum256(ev.Data))
@@ -291,11 +305,11 @@ func (s *Stream) duplicate(ev sseEvent) bool {
 		s.order = s.order[1:]
 	}
 	if at, ok := s.seen[key]; ok && now.Sub(at) <= window {
-		return true
+		return key, true
 	}
 	s.seen[key] = now
 	s.order = append(s.order, seenEntry{key, now})
-	return false
+	return key, false
 }
 
 // deliverLoop posts queued announcements in order, retrying a failed post a few times: a chat

@@ -104,3 +104,21 @@ func TestSt2LoginLinks(t *testing.T) {
 		}
 	})
 }
+
+func TestSt2ClaimAnnouncement(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := store.NewSt2Service(db)
+		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		key := "sha:" + strings.Repeat("ab", 32)
+		if ok, err := s.ClaimAnnouncement(ctx, key, now, time.Minute); !ok || err != nil {
+			t.Fatalf("first claim: %v %v", ok, err)
+		}
+		if ok, err := s.ClaimAnnouncement(ctx, key, now.Add(time.Second), time.Minute); ok || err != nil {
+			t.Fatalf("second replica's claim: %v %v", ok, err)
+		}
+		if ok, err := s.ClaimAnnouncement(ctx, key, now.Add(2*time.Minute), time.Minute); !ok || err != nil {
+			t.Fatalf("claim after the window: %v %v", ok, err)
+		}
+	})
+}

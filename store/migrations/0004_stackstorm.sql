@@ -25,3 +25,12 @@ CREATE TABLE stackstorm_login_links (
 );
 
 CREATE INDEX stackstorm_login_links_expires ON stackstorm_login_links (expires_at);
+
+-- Announcements claimed by one replica (every replica streams; one posts). Rows older than the dedupe window are purged.
+CREATE TABLE stackstorm_announcements (
+	id {{ID}},
+	event_key CHAR(68) NOT NULL UNIQUE,
+	claimed_at {{TIME}} NOT NULL
+);
+
+CREATE INDEX stackstorm_announcements_claimed ON stackstorm_announcements (claimed_at);
