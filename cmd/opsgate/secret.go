@@ -41,9 +41,11 @@ func (m *Main) SecretService() *secret.Service {
 // setupSecrets builds the secret service, installs its redactor on the pipeline and the logger,
 // and resolves ${secret:NAME} references in the whole configuration before any later module reads it.
 func setupSecrets(ctx context.Context, m *Main) error {
-	svc, err := m.newSecretService(ctx)
+	svc, cfgErr, err := m.newSecretService(ctx)
 	if err != nil {
 		return err
+	} else if cfgErr != nil {
+		return cfgErr
 	}
 	red := svc.Redactor()
 	m.Pipeline.SetRedactor(red)
@@ -101,10 +103,12 @@ func setupSecrets(ctx context.Context, m *Main) error {
 
 // newSecretService builds the service on the open database with every configured provider.
 // The secrets section is resolved first with only the local providers (environment-variable,
-// text-file), so a vault's token or secret_id can itself be a ${secret:NAME} reference.
-func (m *Main) newSecretService(ctx context.Context) (*secret.Service, error) {
+// text-file), so a vault's token or secret_id can itself be a ${secret:NAME} reference. A
+// reference that does not resolve is returned as cfgErr with a usable service all the same, so
+// that `secret add` can define the very secret the configuration refers to.
+func (m *Main) newSecretService(ctx context.Context) (svc *secret.Service, cfgErr, err error) {
 	if err := m.openDB(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := &m.Config.Secrets
 	ttl, neg := cfg.CacheTTL.D(), cfg.NegativeTTL.D()
@@ -119,13 +123,13 @@ func (m *Main) newSecretService(ctx context.Context) (*secret.Service, error) {
 	if m.Logger != nil {
 		h = m.Logger.Handler()
 	}
-	svc := secret.NewService(store.NewSecretService(m.DB), secret.Options{Cache: secret.NewCache(max(ttl, 0), max(neg, 0)),
+	svc = secret.NewService(store.NewSecretService(m.DB), secret.Options{Cache: secret.NewCache(max(ttl, 0), max(neg, 0)),
 		Redactor: red, Logger: slog.New(secret.NewRedactingHandler(h, red))})
 	env := envLookup(m.Environ)
 	svc.Register(&secret.EnvProvider{Prefixes: cfg.EnvPrefixes, LookupEnv: env})
 	svc.Register(&secret.FileProvider{Roots: cfg.FileRoots})
 	if err := secret.ResolveRefs(ctx, cfg, svc.Resolve); err != nil {
-		return nil, fmt.Errorf("config: secrets.%w", err)
+		cfgErr = fmt.Errorf("config: secrets.%w", err)
 	}
 	vaults := map[string]vault.Config{}
 	for name, v := range cfg.Vaults {
@@ -134,11 +138,11 @@ func (m *Main) newSecretService(ctx context.Context) (*secret.Service, error) {
 	}
 	vp, err := vault.New(vaults)
 	if err != nil {
-		return nil, fmt.Errorf("config: secrets.vaults: %w", err)
+		return nil, nil, fmt.Errorf("config: secrets.vaults: %w", err)
 	}
 	svc.Register(vp)
 	svc.Register(aws.New(aws.Config{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint}))
-	return svc, nil
+	return svc, cfgErr, nil
 }
 
 // envLookup reads variables from Main's environment (the process's, or a test's).
@@ -176,7 +180,7 @@ Parameters may be Jinja2 templates using obj, e.g. --param 'path=/secrets/{{ obj
 				}
 				sec.Parameters[strings.TrimSpace(k)] = v
 			}
-			svc, err := m.newSecretService(cmd.Context())
+			svc, _, err := m.newSecretService(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -252,9 +256,12 @@ Parameters may be Jinja2 templates using obj, e.g. --param 'path=/secrets/{{ obj
 			if err != nil {
 				return err
 			}
-			svc, err := m.newSecretService(cmd.Context())
+			svc, cfgErr, err := m.newSecretService(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if cfgErr != nil {
+				fmt.Fprintln(m.Stderr, "opsgate: warning: "+svc.Redactor().Redact(cfgErr.Error()))
 			}
 			if err := svc.Check(cmd.Context(), args[0], obj); err != nil {
 				var se *opsgate.SecretError
