@@ -48,7 +48,9 @@ func (s *Sessions) render(w http.ResponseWriter, status int, p loginPage) {
 	_ = loginTemplate.Execute(w, p)
 }
 
-const goneText = "This login link has expired or was already used. Send `st2session` to the bot in a direct message for a new one."
+func (s *Sessions) goneText() string {
+	return "This login link has expired or was already used. Send `" + s.command() + "` to the bot in a direct message for a new one."
+}
 
 func (s *Sessions) loginForm(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("uuid")
@@ -59,7 +61,7 @@ func (s *Sessions) loginForm(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.render(w, http.StatusInternalServerError, loginPage{Error: "Internal error.", Gone: true})
 	case l.Used || !s.now().Before(l.ExpiresAt):
-		s.render(w, http.StatusGone, loginPage{Error: goneText, Gone: true})
+		s.render(w, http.StatusGone, loginPage{Error: s.goneText(), Gone: true})
 	default:
 		s.render(w, http.StatusOK, loginPage{UUID: id, User: l.UserName})
 	}
@@ -80,7 +82,7 @@ func (s *Sessions) loginSubmit(w http.ResponseWriter, r *http.Request, logger *s
 		s.render(w, http.StatusNotFound, loginPage{Error: "This login link is not valid.", Gone: true})
 		return
 	case opsgate.ECONFLICT:
-		s.render(w, http.StatusGone, loginPage{Error: goneText, Gone: true})
+		s.render(w, http.StatusGone, loginPage{Error: s.goneText(), Gone: true})
 		return
 	default:
 		logger.Error("st2 login: claim link", "err", err)
@@ -99,7 +101,7 @@ func (s *Sessions) loginSubmit(w http.ResponseWriter, r *http.Request, logger *s
 		logger.Info("st2 login refused", "platform", l.Platform, "user_id", l.UserID, "err", err)
 		page := loginPage{UUID: id, User: l.UserName, Error: opsgate.ErrorMessage(err)}
 		if l.Attempts+1 >= maxA {
-			page = loginPage{Error: opsgate.ErrorMessage(err) + " " + goneText, Gone: true}
+			page = loginPage{Error: opsgate.ErrorMessage(err) + " " + s.goneText(), Gone: true}
 		}
 		s.render(w, http.StatusBadRequest, page)
 		return

@@ -58,7 +58,7 @@ func (r *Router) Help() []opsgate.HelpEntry {
 		{Command: p, Usage: p + " <command>", Help: "Run a StackStorm action alias (" + p + "help lists them).", Group: Group},
 		{Command: p + "help", Usage: p + "help [--pack P] [--filter F] [--limit N] [--offset N]", Help: "List StackStorm action aliases.", Group: Group},
 	}
-	if r.Sessions != nil {
+	if r.Sessions != nil && r.Sessions.PublicURL != "" {
 		out = append(out, opsgate.HelpEntry{Command: p + "session", Usage: p + "session [end|status]",
 			Help: "In a direct message: get a one-time link to log in to StackStorm, so your commands run as you.", Group: Group})
 	}

@@ -44,10 +44,19 @@ type Sessions struct {
 	UserMap            map[string]string
 	// OnLogin, when set, is told of a successful login (to confirm it in chat).
 	OnLogin func(ctx context.Context, platform, userID, st2User string)
+	// Command is the chat command that starts a login, named in messages (default "st2session").
+	Command string
 	Now     func() time.Time
 
 	mu      sync.Mutex
 	service map[string]*PasswordAuth
+}
+
+func (s *Sessions) command() string {
+	if s.Command == "" {
+		return "st2session"
+	}
+	return s.Command
 }
 
 func (s *Sessions) now() time.Time {
@@ -66,7 +75,7 @@ func (s *Sessions) AuthFor(ctx context.Context, req *opsgate.Request) (Auth, boo
 			if !c.ExpiresAt.IsZero() && !s.now().Before(c.ExpiresAt) {
 				return nil, true, opsgate.Errorf(opsgate.EUNAUTHORIZED,
 					"Your StackStorm session expired at %s. Send me `%s` in a direct message to log in again.",
-					c.ExpiresAt.UTC().Format(time.RFC3339), "st2session")
+					c.ExpiresAt.UTC().Format(time.RFC3339), s.command())
 			}
 			plain, err := s.Sealer.Open(c.Sealed, aad(c.Platform, c.UserID))
 			if err != nil {
@@ -82,7 +91,7 @@ func (s *Sessions) AuthFor(ctx context.Context, req *opsgate.Request) (Auth, boo
 	}
 	if s.RequireLogin {
 		return nil, false, opsgate.Errorf(opsgate.EUNAUTHORIZED,
-			"StackStorm commands run with your own StackStorm account: send me `st2session` in a direct message to log in.")
+			"StackStorm commands run with your own StackStorm account: send me `%s` in a direct message to log in.", s.command())
 	}
 	return nil, false, nil
 }
