@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/callback"
+	oslack "github.com/opsgate/opsgate/slack"
+)
+
+func init() {
+	registerModule(module{Name: "slack", Order: 50, Setup: setupSlack})
+}
+
+// setupSlack serves Slack's HTTP endpoints (when a signing secret is set) and Socket Mode (when an
+// app token is set), both feeding the pipeline. Nothing runs outside `serve`.
+func setupSlack(ctx context.Context, m *Main) error {
+	c := m.Config.Slack
+	if !c.Enabled || !m.Serving {
+		return nil
+	}
+	apiURL := c.APIURL
+	if apiURL == "" {
+		apiURL = slack.APIURL
+	}
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/"
+	}
+	opts := []slack.Option{slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	if c.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(c.AppToken))
+	}
+	api := slack.New(c.BotToken, opts...)
+	botUser := c.BotUserID
+	if botUser == "" {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		at, err := api.AuthTestContext(actx)
+		cancel()
+		if err != nil {
+			// Not fatal: Slack may be briefly unreachable. Bot messages are still ignored by bot_id.
+			m.Logger.Warn("slack: auth.test failed; set slack.bot_user_id", "err", err)
+		} else {
+			botUser = at.UserID
+		}
+	}
+	secret := cmpStr(c.CallbackSecret, c.SigningSecret, c.BotToken)
+	h := oslack.New(oslack.Options{
+		SigningSecret: c.SigningSecret,
+		Client:        api,
+		Handle:        pipelineHandle(m),
+		Callbacks:     callback.New([]byte(secret), "slack"),
+		CommandPrefix: c.SlashCommandPrefix,
+		BotUserID:     botUser,
+		DeleteInput:   m.Config.DeleteInputOnSubmission,
+		Logger:        m.Logger.With("platform", "slack"),
+	})
+	if c.SigningSecret != "" {
+		h.Register(m.HTTP)
+	}
+	if c.AppToken != "" {
+		sctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := h.RunSocketMode(sctx, socketmode.New(api)); err != nil && sctx.Err() == nil {
+				m.Logger.Error("slack: socket mode stopped", "err", err)
+			}
+		}()
+		m.OnStop(func(ctx context.Context) error {
+			cancel()
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+	}
+	return nil
+}
+
+// pipelineHandle adapts the pipeline to the platforms' handler: they only need it to accept the
+// request; the pipeline replies through the dispatcher.
+func pipelineHandle(m *Main) func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) {
+	return func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) {
+		m.Pipeline.Handle(ctx, req, out)
+	}
+}
+
+func cmpStr(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
