@@ -141,6 +141,7 @@ func (s *Stream) Run(ctx context.Context) error {
 		start := s.now()
 		got, err := s.connect(ctx)
 		s.connected.Store(false)
+		streamConnected.Set(0)
 		if ctx.Err() != nil {
 			break
 		}
@@ -148,12 +149,14 @@ func (s *Stream) Run(ctx context.Context) error {
 			// A connection that worked dropped: reconnect at once, announcements are being missed.
 			backoff = minB
 			s.reconnects.Add(1)
+			streamReconnects.Inc()
 			s.logger().Warn("st2 stream dropped, reconnecting", "err", err)
 			continue
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		s.logger().Warn("st2 stream connection failed", "err", err, "retry_in", wait)
 		s.reconnects.Add(1)
+		streamReconnects.Inc()
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
@@ -234,6 +237,7 @@ func (s *Stream) open(ctx context.Context, cred Credential) (*http.Response, err
 // heartbeat) arrives within HeartbeatTimeout while waiting for one.
 func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body io.Reader) error {
 	s.connected.Store(true)
+	streamConnected.Set(1)
 	timeout := durationOr(s.HeartbeatTimeout, 60*time.Second)
 	watchdog := time.AfterFunc(timeout, func() { cancel(errStalled) })
 	defer watchdog.Stop()
@@ -259,6 +263,7 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 		key, dup := s.duplicate(ev)
 		if dup {
 			s.duplicates.Add(1)
+			announcementsTotal.WithLabelValues("duplicate").Inc()
 			continue
 		}
 		if s.Claim != nil {
@@ -267,6 +272,7 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 				s.logger().Error("st2 stream: claim announcement", "err", err)
 			} else if !won {
 				s.duplicates.Add(1)
+				announcementsTotal.WithLabelValues("duplicate").Inc()
 				continue
 			}
 		}
@@ -321,6 +327,7 @@ func (s *Stream) deliverLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case a := <-s.queue:
+			start := time.Now()
 			var err error
 			for try := 0; try < 3; try++ {
 				if err = s.Deliver(ctx, a); err == nil || ctx.Err() != nil {
@@ -333,10 +340,13 @@ func (s *Stream) deliverLoop(ctx context.Context) {
 			}
 			if err != nil {
 				s.failed.Add(1)
+				announcementsTotal.WithLabelValues("failed").Inc()
 				s.logger().Error("st2 announcement not delivered", "err", err, "platform", a.Platform, "channel", a.Channel)
 				continue
 			}
 			s.delivered.Add(1)
+			announcementsTotal.WithLabelValues("delivered").Inc()
+			deliverySeconds.Observe(time.Since(start).Seconds())
 		}
 	}
 }

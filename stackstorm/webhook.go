@@ -89,6 +89,7 @@ func (h *Webhook) allow(key string) (bool, time.Duration) {
 }
 
 func webhookError(w http.ResponseWriter, status int, msg string) {
+	webhookTotal.WithLabelValues(strconv.Itoa(status)).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
@@ -160,6 +161,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		webhookError(w, http.StatusBadGateway, opsgate.ErrorMessage(err))
 		return
 	}
+	webhookTotal.WithLabelValues("200").Inc()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
 }
