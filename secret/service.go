@@ -115,7 +115,7 @@ func (s *Service) Value(ctx context.Context, name string, obj map[string]any) (V
 	sec, err := s.defs.FindSecretByName(ctx, name)
 	if err != nil {
 		if opsgate.ErrorCode(err) == opsgate.ENOTFOUND {
-			return Value{}, &opsgate.SecretError{Class: ErrSecret, Secret: name, Message: "No such secret.", Err: err}
+			return Value{}, &opsgate.SecretError{Class: ErrSecret, Secret: name, Message: "No such secret."}
 		}
 		return Value{}, &opsgate.SecretError{Class: ErrSecret, Secret: name, Message: "Cannot read the secret's definition.", Err: err}
 	}
@@ -159,7 +159,7 @@ func (s *Service) GroupValue(ctx context.Context, group string, access opsgate.S
 	g, err := s.defs.FindSecretsGroupByName(ctx, group)
 	if err != nil {
 		if opsgate.ErrorCode(err) == opsgate.ENOTFOUND {
-			return Value{}, &opsgate.SecretError{Class: ErrSecret, Message: `No such secrets group "` + group + `".`, Err: err}
+			return Value{}, &opsgate.SecretError{Class: ErrSecret, Message: `No such secrets group "` + group + `".`}
 		}
 		return Value{}, &opsgate.SecretError{Class: ErrSecret, Message: `Cannot read secrets group "` + group + `".`, Err: err}
 	}

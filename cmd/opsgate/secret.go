@@ -55,7 +55,7 @@ func setupSecrets(ctx context.Context, m *Main) error {
 		*m.Logger = *slog.New(secret.NewRedactingHandler(m.Logger.Handler(), red))
 	}
 	if err := secret.ResolveRefs(ctx, &m.Config, svc.Resolve); err != nil {
-		return fmt.Errorf("config: %w", err)
+		return opsgate.Errorf(opsgate.EINVALID, "config: %s", err.Error())
 	}
 	secretServices.Store(m, svc)
 	m.OnStop(func(context.Context) error { secretServices.Delete(m); return nil })
@@ -129,7 +129,8 @@ func (m *Main) newSecretService(ctx context.Context) (svc *secret.Service, cfgEr
 	svc.Register(&secret.EnvProvider{Prefixes: cfg.EnvPrefixes, LookupEnv: env})
 	svc.Register(&secret.FileProvider{Roots: cfg.FileRoots})
 	if err := secret.ResolveRefs(ctx, cfg, svc.Resolve); err != nil {
-		cfgErr = fmt.Errorf("config: secrets.%w", err)
+		// An *opsgate.Error so the CLI prints the whole line, key and secret error alike.
+		cfgErr = opsgate.Errorf(opsgate.EINVALID, "config: secrets.%s", err.Error())
 	}
 	vaults := map[string]vault.Config{}
 	for name, v := range cfg.Vaults {
