@@ -142,6 +142,9 @@ func (s *Service) ValueOf(ctx context.Context, sec *opsgate.Secret, obj map[stri
 		if err == nil {
 			// Registered before any caller gets it, so no reply can carry it unscrubbed.
 			s.redactor.Add(v)
+			if v != "" && len(v) < MinRedactLen {
+				s.logger.WarnContext(ctx, "secret value too short to be redacted from output", "secret", sec.Name, "min_length", MinRedactLen)
+			}
 		}
 		return v, err
 	})

@@ -3,6 +3,7 @@ package secret
 import (
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -49,15 +50,44 @@ func RenderParams(params map[string]string, obj map[string]any) (map[string]stri
 	return out, nil
 }
 
+// parsed caches compiled templates by source: parsing is most of a render's cost, and the
+// sources are the parameters of stored definitions, so the set stays small.
+var (
+	parsedMu sync.RWMutex
+	parsed   = map[string]*exec.Template{}
+)
+
+const maxParsed = 4096
+
+func compile(src string) (*exec.Template, error) {
+	parsedMu.RLock()
+	tpl := parsed[src]
+	parsedMu.RUnlock()
+	if tpl != nil {
+		return tpl, nil
+	}
+	loader, err := loaders.NewMemoryLoader(map[string]string{templateName: src})
+	if err != nil {
+		return nil, err
+	}
+	tpl, err = exec.NewTemplate(templateName, strictConfig, loader, gonja.DefaultEnvironment)
+	if err != nil {
+		return nil, err
+	}
+	parsedMu.Lock()
+	if len(parsed) >= maxParsed {
+		clear(parsed)
+	}
+	parsed[src] = tpl
+	parsedMu.Unlock()
+	return tpl, nil
+}
+
 func renderParam(src string, obj map[string]any) (string, error) {
 	if !strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#") {
 		return src, nil
 	}
-	loader, err := loaders.NewMemoryLoader(map[string]string{templateName: src})
-	if err != nil {
-		return "", err
-	}
-	tpl, err := exec.NewTemplate(templateName, strictConfig, loader, gonja.DefaultEnvironment)
+	tpl, err := compile(src)
 	if err != nil {
 		return "", err
 	}

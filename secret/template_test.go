@@ -2,6 +2,7 @@ package secret
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,28 @@ func TestRenderParamsStrictUndefined(t *testing.T) {
 	// Without an object, obj itself is undefined.
 	if _, err := RenderParams(map[string]string{"variable": "X_{{ obj.name }}"}, nil); !errors.Is(err, ErrParameters) {
 		t.Fatalf("nil obj: %v", err)
+	}
+}
+
+func TestRenderParamsConcurrent(t *testing.T) {
+	done := make(chan error)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			var err error
+			for j := 0; j < 50 && err == nil; j++ {
+				name := fmt.Sprintf("dev%d-%d", i, j)
+				var got map[string]string
+				got, err = RenderParams(map[string]string{"path": "/s/{{ obj.name | upper }}.txt"}, map[string]any{"name": name})
+				if err == nil && got["path"] != "/s/"+strings.ToUpper(name)+".txt" {
+					err = fmt.Errorf("got %q for %s", got["path"], name)
+				}
+			}
+			done <- err
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
