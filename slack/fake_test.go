@@ -30,6 +30,8 @@ type fakeSlack struct {
 	// fail, when set, answers a method with a status (and Retry-After) instead of success.
 	fail   map[string][]int
 	notify chan struct{}
+	// connectionsOpen answers apps.connections.open (Socket Mode) when set.
+	connectionsOpen http.HandlerFunc
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
@@ -85,6 +87,18 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 			io.WriteString(w, `{"ok":true,"files":[{"id":"F1","title":"t"}]}`)
 		}),
 		record("response/1", ok),
+		func(c slacktest.Customize) {
+			c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+				f.mu.Lock()
+				h := f.connectionsOpen
+				f.mu.Unlock()
+				if h == nil {
+					http.NotFound(w, r)
+					return
+				}
+				h(w, r)
+			})
+		},
 	)
 	f.Start()
 	t.Cleanup(f.Stop)

@@ -524,6 +524,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	// Past the trigger_id's 3 s the dialog becomes a button; clicking it opens the modal.
 	e.slash(form)
 	e.nextReq()
+	e.slack.waitCalls(t, "views.open", 2)
 	// (the in-test pipeline answers at once; simulate a slow run by a stale conversation)
 	conv := &conversation{h: e.h, channel: "C1", user: "U1", triggerID: "old", triggerAt: e.clock().Add(-4 * time.Second)}
 	conv.Send(context.Background(), opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New device", Prefix: "form"}}})
