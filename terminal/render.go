@@ -5,12 +5,14 @@ package terminal
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/opsgate/opsgate"
 )
 
-// Render turns a message into plain text for a terminal. Interactive elements become numbered
-// choices the user answers on the next line.
+// Render turns a message into plain text for a terminal: every block has a text form.
+// Menus and buttons become numbered choices the user answers on the next line; a dialog, which a
+// line-oriented chat cannot show, becomes its fields and the command to type with the values.
 func Render(m opsgate.Message) string {
 	var b strings.Builder
 	if m.Ephemeral {
@@ -19,19 +21,30 @@ func Render(m opsgate.Message) string {
 	for _, blk := range m.Blocks {
 		switch v := blk.(type) {
 		case opsgate.Text:
-			b.WriteString(v.Markdown + "\n")
+			b.WriteString(strings.TrimRight(v.Markdown, "\n") + "\n")
 		case opsgate.Header:
 			b.WriteString("== " + v.Text + " ==\n")
 		case opsgate.Fields:
 			width := 0
 			for _, f := range v.Fields {
-				width = max(width, len(f.Name))
+				width = max(width, utf8.RuneCountInString(f.Name))
 			}
 			for _, f := range v.Fields {
-				fmt.Fprintf(&b, "%-*s  %s\n", width+1, f.Name+":", f.Value)
+				pad := strings.Repeat(" ", width-utf8.RuneCountInString(f.Name))
+				b.WriteString(f.Name + ":" + pad + "  " + indent(f.Value, width+3) + "\n")
 			}
 		case opsgate.Table:
-			renderTable(&b, v)
+			if v.Title != "" {
+				b.WriteString(v.Title + "\n")
+			}
+			if len(v.Header) == 0 && len(v.Rows) == 0 {
+				b.WriteString("(no rows)\n")
+				break
+			}
+			b.WriteString(v.Text() + "\n")
+			if n := len(v.Rows); n != 1 {
+				fmt.Fprintf(&b, "(%d rows)\n", n)
+			}
 		case opsgate.Snippet:
 			title := v.Title
 			if title == "" {
@@ -39,6 +52,8 @@ func Render(m opsgate.Message) string {
 			}
 			if title != "" {
 				b.WriteString("--- " + title + " ---\n")
+			} else {
+				b.WriteString("---\n")
 			}
 			b.WriteString(strings.TrimRight(v.Content, "\n") + "\n---\n")
 		case opsgate.Image:
@@ -46,58 +61,105 @@ func Render(m opsgate.Message) string {
 			if src == "" {
 				src = v.Path
 			}
-			fmt.Fprintf(&b, "[image: %s] %s\n", v.Alt, src)
+			alt := v.Alt
+			if alt == "" {
+				alt = "image"
+			}
+			fmt.Fprintf(&b, "[%s] %s\n", alt, src)
 		case opsgate.Actions:
 			for i, btn := range v.Buttons {
-				fmt.Fprintf(&b, "  [%d] %s\n", i+1, btn.Label)
+				mark := ""
+				switch btn.Style {
+				case "danger":
+					mark = " (!)"
+				case "primary":
+					mark = " *"
+				}
+				fmt.Fprintf(&b, "  [%d] %s%s\n", i+1, btn.Label, mark)
+			}
+			if len(v.Buttons) > 0 {
+				b.WriteString("  (answer with a number, or 'cancel')\n")
 			}
 		case opsgate.Menu:
-			b.WriteString(v.Prompt + "\n")
+			prompt := v.Prompt
+			if prompt == "" {
+				prompt = "Choose one:"
+			}
+			b.WriteString(prompt + "\n")
+			if len(v.Choices) == 0 {
+				b.WriteString("  (nothing to choose from)\n")
+				break
+			}
+			// A terminal has no item limit: every choice is listed, numbered from 1, whatever the Offset.
 			for i, c := range v.Choices {
-				fmt.Fprintf(&b, "  [%d] %s\n", i+1, c.Label)
+				label := c.Label
+				if label == "" {
+					label = c.Value
+				}
+				fmt.Fprintf(&b, "  [%d] %s\n", i+1, label)
+			}
+			if v.Confirm {
+				b.WriteString("  (your choice runs: " + v.Prefix + " <choice>)\n")
 			}
 			b.WriteString("  (answer with a number, or 'cancel')\n")
 		case opsgate.TextPrompt:
-			b.WriteString(v.Prompt + " (or 'cancel')\n")
+			prompt := v.Prompt
+			if prompt == "" {
+				prompt = "Enter a value:"
+			}
+			b.WriteString(prompt + " (or 'cancel')\n")
 		case opsgate.Dialog:
-			fmt.Fprintf(&b, "%s: answer each field on its own line ('cancel' to stop)\n", v.Title)
+			renderDialog(&b, v)
 		}
 	}
 	return b.String()
 }
 
-func renderTable(b *strings.Builder, t opsgate.Table) {
-	if t.Title != "" {
-		b.WriteString(t.Title + "\n")
+// renderDialog lists the fields and the command line that submits them.
+func renderDialog(b *strings.Builder, d opsgate.Dialog) {
+	title := d.Title
+	if title == "" {
+		title = "More input needed"
 	}
-	widths := make([]int, len(t.Header))
-	for i, h := range t.Header {
-		widths[i] = len(h)
-	}
-	for _, row := range t.Rows {
-		for i, c := range row {
-			if i < len(widths) {
-				widths[i] = max(widths[i], len(c))
-			}
+	b.WriteString(title + "\n")
+	usage := []string{d.Prefix}
+	for _, f := range d.Fields {
+		label := f.Label
+		if label == "" {
+			label = f.Name
 		}
-	}
-	line := func(cells []string) {
-		for i := range widths {
-			c := ""
-			if i < len(cells) {
-				c = cells[i]
-			}
-			fmt.Fprintf(b, "%-*s", widths[i]+2, c)
+		var notes []string
+		if f.Optional {
+			notes = append(notes, "optional")
 		}
-		b.WriteString("\n")
+		if f.Default != "" {
+			notes = append(notes, "default "+opsgate.QuoteWord(f.Default))
+		}
+		if len(f.Choices) > 0 {
+			vals := make([]string, len(f.Choices))
+			for i, c := range f.Choices {
+				vals[i] = c.Value
+			}
+			notes = append(notes, "one of "+strings.Join(vals, ", "))
+		}
+		line := "  " + label
+		if len(notes) > 0 {
+			line += " (" + strings.Join(notes, "; ") + ")"
+		}
+		b.WriteString(line + "\n")
+		name := f.Name
+		if name == "" {
+			name = label
+		}
+		usage = append(usage, "<"+strings.ReplaceAll(name, " ", "-")+">")
 	}
-	line(t.Header)
-	sep := make([]string, len(widths))
-	for i, w := range widths {
-		sep[i] = strings.Repeat("-", w)
+	b.WriteString("  Reply with: " + strings.Join(usage, " ") + "\n")
+}
+
+// indent continues a multi-line value under its first line.
+func indent(s string, n int) string {
+	if !strings.Contains(s, "\n") {
+		return s
 	}
-	line(sep)
-	for _, row := range t.Rows {
-		line(row)
-	}
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+strings.Repeat(" ", n))
 }
