@@ -407,3 +407,20 @@ func TestStackStormDoctor(t *testing.T) {
 		t.Fatalf("doctor wrong password: %d\n%s", r.code, r.stdout)
 	}
 }
+
+func TestStackStormConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	for body, want := range map[string]string{
+		"stackstorm:\n  enabled: true\n": "stackstorm.auth_url is required",
+		"stackstorm:\n  enabled: true\n  auth_url: http://a/auth/v1\n  api_url: http://a/api/v1\n  stream_url: http://a/stream/v1\n":                                       "exactly one of username/password, token or api_key",
+		"stackstorm:\n  enabled: true\n  auth_url: http://a/auth/v1\n  api_url: http://a/api/v1\n  stream_url: http://a/stream/v1\n  api_key: k\n  public_url: http://o\n": "stackstorm.encryption_key is required",
+		"stackstorm:\n  enabled: true\n  auth_url: http://a/auth/v1\n  api_url: http://a/api/v1\n  stream_url: http://a/stream/v1\n  token: t\n  service_user: user\n":     "service_user needs",
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("c%d.yaml", len(want)))
+		os.WriteFile(p, []byte(body), 0o600)
+		r := runCLI(t, sqliteDSN(t), "", "--config", p, "migrate")
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%q: exit %d %q, want %q", body, r.code, r.stderr, want)
+		}
+	}
+}
