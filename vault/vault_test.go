@@ -47,6 +47,10 @@ func TestKVv1v2Token(t *testing.T) {
 	if v, err := get(t, p, map[string]string{"path": "legacy/app", "key": "token", "mount_point": "kv", "kv_version": "v1"}); err != nil || v != "kv1-token" {
 		t.Fatalf("kv v1: %q %v", v, err)
 	}
+	f.kv2["secret/network/deleted"] = nil // a deleted latest version: {"data":{"data":null,...}}
+	if _, err := get(t, p, map[string]string{"path": "network/deleted", "key": "password"}); !errors.Is(err, opsgate.ErrSecretValueNotFound) {
+		t.Fatalf("deleted version: %v", err)
+	}
 	if _, err := get(t, p, map[string]string{"path": "network/none", "key": "password"}); !errors.Is(err, opsgate.ErrSecretValueNotFound) {
 		t.Fatalf("missing path: %v", err)
 	}
