@@ -84,7 +84,7 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		if value == nextValue {
 			conv.menuOffset = tok.Offset + menuPage
 			h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
-			writeJSON(w, h.closePrompt(in.PostID, ephemeral, ""))
+			writeJSON(w, h.closePrompt(in.PostID, ephemeral, "Showing more choices..."))
 			return
 		}
 		h.Handle(ctx, conv.reqWith(tok.Answer(value)), conv)
@@ -131,9 +131,6 @@ func (h *Handler) closePrompt(postID string, ephemeral bool, note string) map[st
 			}
 		}()
 		return map[string]any{}
-	}
-	if note == "" {
-		note = "…"
 	}
 	return map[string]any{"update": map[string]any{"message": note, "props": map[string]any{}}}
 }
