@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opsgate/opsgate/stackstorm"
 	"github.com/opsgate/opsgate/st2fake"
+	"github.com/opsgate/opsgate/stackstorm"
 	"github.com/opsgate/opsgate/store"
 	"github.com/opsgate/opsgate/store/storetest"
 )
