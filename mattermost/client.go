@@ -35,8 +35,15 @@ func (h *Handler) call(ctx context.Context, method, url string, body, out any, b
 			return err
 		}
 	}
+	return h.retry(ctx, func(ctx context.Context) error {
+		return h.send(ctx, method, url, "application/json", raw, out, bearer)
+	})
+}
+
+// retry runs f until it succeeds, fails for good, or Attempts are used.
+func (h *Handler) retry(ctx context.Context, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
-		err := h.once(ctx, method, url, raw, out, bearer)
+		err := f(ctx)
 		if err == nil || attempt >= h.Attempts {
 			return err
 		}
@@ -47,12 +54,12 @@ func (h *Handler) call(ctx context.Context, method, url string, body, out any, b
 	}
 }
 
-func (h *Handler) once(ctx context.Context, method, url string, raw []byte, out any, bearer bool) error {
+func (h *Handler) send(ctx context.Context, method, url, contentType string, raw []byte, out any, bearer bool) error {
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(raw))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	if bearer {
 		req.Header.Set("Authorization", "Bearer "+h.APIToken)

@@ -1,10 +1,14 @@
 package mattermost
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +48,7 @@ type post struct {
 	Message   string         `json:"message"`
 	RootID    string         `json:"root_id,omitempty"`
 	Props     map[string]any `json:"props,omitempty"`
+	FileIDs   []string       `json:"file_ids,omitempty"`
 }
 
 type attachment struct {
@@ -93,6 +98,7 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 	var text strings.Builder
 	var atts []attachment
 	var dialogs []*opsgate.Dialog
+	var files []string
 	para := func(s string) {
 		if text.Len() > 0 {
 			text.WriteString("\n")
@@ -117,9 +123,12 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 		case opsgate.Snippet:
 			para(codeBlock(b.Title, b.Content))
 		case opsgate.Image:
-			if b.URL != "" {
+			switch {
+			case b.URL != "":
 				para("![" + b.Alt + "](" + b.URL + ")")
-			} else {
+			case b.Path != "" && !m.Ephemeral:
+				files = append(files, b.Path)
+			default:
 				para("Image: " + cmp(b.Alt, b.Path))
 			}
 		case opsgate.Actions:
@@ -144,13 +153,26 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 		}
 	}
 	var first opsgate.MessageRef
+	var fileIDs []string
+	for _, f := range files {
+		id, err := c.upload(ctx, f)
+		if err != nil {
+			c.h.Logger.Warn("mattermost: image upload failed", "path", f, "err", err)
+			para("Image: " + filepath.Base(f))
+			continue
+		}
+		fileIDs = append(fileIDs, id)
+	}
 	chunks := splitPost(text.String())
 	for i, chunk := range chunks {
 		p := post{ChannelID: c.req.ChannelID, Message: chunk}
-		if i == len(chunks)-1 && len(atts) > 0 {
-			p.Props = map[string]any{"attachments": atts}
+		if i == len(chunks)-1 {
+			if len(atts) > 0 {
+				p.Props = map[string]any{"attachments": atts}
+			}
+			p.FileIDs = fileIDs
 		}
-		if p.Message == "" && p.Props == nil {
+		if p.Message == "" && p.Props == nil && len(p.FileIDs) == 0 {
 			continue
 		}
 		ref, err := c.post(ctx, m, p)
@@ -335,6 +357,35 @@ func (c *conversation) dialog(trigger string, d *opsgate.Dialog) map[string]any 
 			"elements": els, "state": c.sign(callback.KindDialog, d.Prefix, 0),
 		},
 	}
+}
+
+// upload sends a local file to the channel (POST /api/v4/files) and returns its id for a post.
+func (c *conversation) upload(ctx context.Context, path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		FileInfos []struct {
+			ID string `json:"id"`
+		} `json:"file_infos"`
+	}
+	err = c.h.retry(ctx, func(ctx context.Context) error {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("channel_id", c.req.ChannelID)
+		fw, _ := mw.CreateFormFile("files", filepath.Base(path))
+		fw.Write(data)
+		mw.Close()
+		return c.h.send(ctx, "POST", c.h.api("/files"), mw.FormDataContentType(), body.Bytes(), &out, true)
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(out.FileInfos) == 0 {
+		return "", errors.New("mattermost: upload returned no file")
+	}
+	return out.FileInfos[0].ID, nil
 }
 
 // Delete removes a post the bot made.

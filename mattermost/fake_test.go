@@ -40,8 +40,18 @@ func newFakeMattermost(t *testing.T) *fakeMattermost {
 	f := &fakeMattermost{fail: map[string][]int{}, notify: make(chan struct{}, 1000)}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := call{Method: r.Method, Path: r.URL.Path}
-		b, _ := io.ReadAll(r.Body)
-		json.Unmarshal(b, &c.Body)
+		if r.URL.Path == "/api/v4/files" {
+			// Uploads are multipart: channel_id and the files.
+			if err := r.ParseMultipartForm(1 << 20); err == nil && len(r.MultipartForm.File["files"]) == 1 {
+				fh := r.MultipartForm.File["files"][0]
+				f, _ := fh.Open()
+				data, _ := io.ReadAll(f)
+				c.Body = map[string]any{"channel_id": r.FormValue("channel_id"), "filename": fh.Filename, "content": string(data)}
+			}
+		} else {
+			b, _ := io.ReadAll(r.Body)
+			json.Unmarshal(b, &c.Body)
+		}
 		f.mu.Lock()
 		f.calls = append(f.calls, c)
 		n := len(f.calls)
@@ -67,6 +77,9 @@ func newFakeMattermost(t *testing.T) *fakeMattermost {
 			return
 		}
 		switch {
+		case r.URL.Path == "/api/v4/files":
+			w.WriteHeader(201)
+			io.WriteString(w, `{"file_infos":[{"id":"file1","name":"graph.png"}],"client_ids":[]}`)
 		case r.Method == "POST" && (r.URL.Path == "/api/v4/posts" || r.URL.Path == "/api/v4/posts/ephemeral"):
 			w.WriteHeader(201)
 			fmt.Fprintf(w, `{"id":"post%d","channel_id":"x","message":""}`, n)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +29,8 @@ type env struct {
 	srv    *httptest.Server
 	h      *Handler
 	tokens *tokens
+
+	imagePath string
 
 	mu   sync.Mutex
 	now  time.Time
@@ -84,6 +88,8 @@ func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Disp
 			}}}}
 		case len(words) == 1 && words[0] == "ask":
 			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket?", Prefix: "ask"}}, Ephemeral: true}
+		case len(words) == 1 && words[0] == "graph":
+			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: "CPU last hour:"}, opsgate.Image{Path: e.imagePath, Alt: "cpu"}}}
 		case len(words) == 1 && words[0] == "long":
 			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("0123456789abcdefghi\n", 2000)}}}
 		default:
@@ -446,5 +452,21 @@ func TestRetryAndUndeliverable(t *testing.T) {
 	hooks := e.mm.waitCalls(t, "POST", "/hooks/commands/abc", 2)
 	if !strings.Contains(hooks[1].Body["text"].(string), "udenied") {
 		t.Fatalf("ephemeral fallback = %v", hooks[1].Body)
+	}
+}
+
+func TestImageUpload(t *testing.T) {
+	e := newEnv(t, false)
+	e.imagePath = filepath.Join(t.TempDir(), "graph.png")
+	os.WriteFile(e.imagePath, []byte("\x89PNG fake"), 0o600)
+	e.slash("u1", "/graph", "")
+	e.nextReq()
+	up := e.mm.waitCalls(t, "POST", "/api/v4/files", 1)[0]
+	if up.Body["channel_id"] != "ch1" || up.Body["filename"] != "graph.png" || up.Body["content"] != "\x89PNG fake" {
+		t.Fatalf("upload = %v", up.Body)
+	}
+	p := e.mm.waitCalls(t, "POST", "/api/v4/posts", 1)[0]
+	if ids, _ := p.Body["file_ids"].([]any); len(ids) != 1 || ids[0] != "file1" || p.Body["message"] != "CPU last hour:" {
+		t.Fatalf("post = %v", p.Body)
 	}
 }
