@@ -298,6 +298,9 @@ func (c *conversation) respond(ctx context.Context, responseType string, p post)
 
 // undeliverable tells the user their result could not be delivered, and logs it.
 func (c *conversation) undeliverable(ctx context.Context, cause error) {
+	// The run's context may be what ran out; the notice gets its own time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
 	c.h.Logger.Error("mattermost: delivery failed", "channel", c.req.ChannelID, "user", c.req.UserID, "err", cause)
 	p := post{ChannelID: c.req.ChannelID, Message: "Sorry, opsgate could not deliver the result of your command to this channel."}
 	if err := c.respond(ctx, "ephemeral", p); err == nil {

@@ -195,6 +195,9 @@ func (c *conversation) respond(ctx context.Context, msg *slack.WebhookMessage) e
 
 // undeliverable tells the user their result could not be delivered.
 func (c *conversation) undeliverable(ctx context.Context, cause error) {
+	// The run's context may be what ran out; the notice gets its own time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
 	text := "Sorry, opsgate could not deliver the result of your command to this channel (" + describe(cause) + ")."
 	err := c.respond(ctx, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text})
 	if err != nil {
