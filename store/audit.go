@@ -24,7 +24,11 @@ func (db *DB) Audit(ctx context.Context, tx *sql.Tx, action, object, objectID st
 			return sql.NullString{}, nil
 		}
 		b, err := json.Marshal(v)
-		return sql.NullString{String: string(b), Valid: true}, err
+		s := string(b)
+		if db.Redactor != nil {
+			s = db.Redactor.Redact(s)
+		}
+		return sql.NullString{String: s, Valid: true}, err
 	}
 	b, err := doc(before)
 	if err != nil {

@@ -31,6 +31,8 @@ type DB struct {
 	Dialect string
 	// Now is the clock used for created/changed times.
 	Now func() time.Time
+	// Redactor, when set, scrubs secret values from audit records.
+	Redactor opsgate.Redactor
 }
 
 // Open connects to dsn (sqlite://PATH, postgres://..., mysql://user:pass@host:port/db), checks the

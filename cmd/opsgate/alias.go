@@ -31,10 +31,6 @@ func init() {
 // StackStorm is not configured.
 var aliasActionFallback alias.Executor
 
-// aliasSecretResolver, when set by the secrets module (Order 10), resolves ${secret:NAME} in
-// runner blocks.
-var aliasSecretResolver func(ctx context.Context, name string) (string, error)
-
 // setupAliases loads aliases.dir and the aliases stored in the database into the pipeline and
 // follows changes to both. Files (or rows) that do not load are logged with file, line and reason;
 // the others work.
@@ -69,7 +65,10 @@ func setupAliases(ctx context.Context, m *Main) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); db.run(wctx, interval) }()
 	}
-	ex := &executor.Executor{Resolve: aliasSecretResolver}
+	ex := &executor.Executor{}
+	if m.Secrets != nil {
+		ex.Resolve = m.Secrets.Resolve
+	}
 	r := &alias.Router{
 		Aliases: src.current,
 		Execute: func(ctx context.Context, a *alias.Alias, params map[string]string) (*alias.Execution, error) {

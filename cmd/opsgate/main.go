@@ -21,6 +21,7 @@ import (
 	"github.com/opsgate/opsgate/access"
 	ohttp "github.com/opsgate/opsgate/http"
 	"github.com/opsgate/opsgate/pipeline"
+	"github.com/opsgate/opsgate/secret"
 	"github.com/opsgate/opsgate/store"
 )
 
@@ -40,6 +41,10 @@ type Main struct {
 	ConfigPath string
 	Config     Config
 	Logger     *slog.Logger
+	// Redactor scrubs every secret value resolved so far from logs, replies, the command log and the audit log.
+	Redactor *secret.Redactor
+	// Secrets resolves secret references; set by the secrets module (Order 10).
+	Secrets *secret.Service
 
 	DB         *store.DB
 	Grants     *store.GrantService
@@ -152,7 +157,8 @@ func (m *Main) rootCommand() *cobra.Command {
 			}
 			m.Config = cfg
 			level, _ := parseLevel(cfg.LogLevel)
-			m.Logger = slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+			m.Redactor = secret.NewRedactor()
+			m.Logger = slog.New(secret.NewRedactingHandler(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}), m.Redactor))
 			return nil
 		},
 	}
@@ -184,6 +190,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	db.Redactor = m.Redactor
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)

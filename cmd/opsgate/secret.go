@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -26,18 +25,6 @@ func init() {
 	registerCLI(func(m *Main) *cobra.Command { return m.secretCommand() })
 }
 
-// secretServices holds each Main's secret service until Main has a field for it.
-var secretServices sync.Map // *Main -> *secret.Service
-
-// SecretService returns the secret service the secrets module set up (nil before it ran).
-// Other modules (Order > 10) use it, e.g. executors take m.SecretService().Resolve.
-func (m *Main) SecretService() *secret.Service {
-	if s, ok := secretServices.Load(m); ok {
-		return s.(*secret.Service)
-	}
-	return nil
-}
-
 // setupSecrets builds the secret service, installs its redactor on the pipeline and the logger,
 // and resolves ${secret:NAME} references in the whole configuration before any later module reads it.
 func setupSecrets(ctx context.Context, m *Main) error {
@@ -49,16 +36,10 @@ func setupSecrets(ctx context.Context, m *Main) error {
 	}
 	red := svc.Redactor()
 	m.Pipeline.SetRedactor(red)
-	// The logger was built (and handed to the core) before modules run; replacing the Logger
-	// value in place makes every holder of m.Logger log through the redactor.
-	if m.Logger != nil {
-		*m.Logger = *slog.New(secret.NewRedactingHandler(m.Logger.Handler(), red))
-	}
 	if err := secret.ResolveRefs(ctx, &m.Config, svc.Resolve); err != nil {
 		return opsgate.Errorf(opsgate.EINVALID, "config: %s", err.Error())
 	}
-	secretServices.Store(m, svc)
-	m.OnStop(func(context.Context) error { secretServices.Delete(m); return nil })
+	m.Secrets = svc
 
 	// Follow `opsgate secret flush` run anywhere (another process, another replica).
 	gen, err := store.NewSecretService(m.DB).SecretCacheGeneration(ctx)
@@ -118,13 +99,16 @@ func (m *Main) newSecretService(ctx context.Context) (svc *secret.Service, cfgEr
 	if neg == 0 {
 		neg = secret.DefaultNegativeTTL
 	}
-	red := secret.NewRedactor()
-	var h slog.Handler = slog.DiscardHandler
-	if m.Logger != nil {
-		h = m.Logger.Handler()
+	red, logger := m.Redactor, m.Logger
+	if red == nil {
+		red = secret.NewRedactor()
 	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	// m.Logger already redacts through m.Redactor, the one the service adds values to.
 	svc = secret.NewService(store.NewSecretService(m.DB), secret.Options{Cache: secret.NewCache(max(ttl, 0), max(neg, 0)),
-		Redactor: red, Logger: slog.New(secret.NewRedactingHandler(h, red))})
+		Redactor: red, Logger: logger})
 	env := envLookup(m.Environ)
 	svc.Register(&secret.EnvProvider{Prefixes: cfg.EnvPrefixes, LookupEnv: env})
 	svc.Register(&secret.FileProvider{Roots: cfg.FileRoots})

@@ -30,7 +30,7 @@ func init() {
 		if !slices.Contains(m.Environ, canaryEnv) {
 			return nil
 		}
-		svc := m.SecretService()
+		svc := m.Secrets
 		resolve := func(ctx context.Context, inv *opsgate.Invocation) (string, error) {
 			return svc.Resolver(map[string]any{"name": "csr1", "site": "nyc"})(ctx, inv.Route.Params["secret"])
 		}
