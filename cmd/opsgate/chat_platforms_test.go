@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -293,29 +292,29 @@ func BenchmarkSlackSlashCommandAckPipeline(b *testing.B) {
 		io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1.2"}`)
 	}))
 	defer fake.Close()
-	cfg, err := LoadConfig("", []string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_SLACK_ENABLED=true",
-		"OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-b", "OPSGATE_SLACK_API_URL=" + fake.URL + "/",
-		"OPSGATE_SLACK_BOT_USER_ID=" + testBotUser, "OPSGATE_LISTEN=127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := &Main{Config: cfg, Logger: slog.New(slog.DiscardHandler), Serving: true}
-	ctx := opsgate.NewContextWithActor(context.Background(), "bench")
-	if err := m.build(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer m.close(context.Background())
-	for _, g := range []*opsgate.Grant{
-		{Command: "*", Subcommand: "*", Type: opsgate.GrantOrganization, Value: "T1"},
-		{Command: "*", Subcommand: "*", Type: opsgate.GrantChannel, Value: "C1"},
-		{Command: "ping", Subcommand: "*", Type: opsgate.GrantUser, Value: "U012AB3CD"},
-	} {
-		if err := m.Grants.CreateGrant(ctx, g); err != nil {
-			b.Fatal(err)
+	env := []string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LOG_LEVEL=error"}
+	for _, g := range [][]string{{"*", "*", "organization", "T1"}, {"*", "*", "channel", "C1"}, {"ping", "*", "user", "U012AB3CD"}} {
+		var out bytes.Buffer
+		cli := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Environ: env}
+		if code := cli.Run(context.Background(), []string{"grant", "add", "--command", g[0], "--subcommand", g[1], "--type", g[2], "--value", g[3]}); code != 0 {
+			b.Fatalf("grant add: %s", out.String())
 		}
 	}
-	if err := m.Watcher.Reload(ctx); err != nil {
-		b.Fatal(err)
+	// The real program, as `opsgate serve` runs it; requests go straight to its HTTP handler.
+	out := &syncBuffer{}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Environ: append(env, "OPSGATE_LISTEN=127.0.0.1:0",
+		"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET="+e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-b",
+		"OPSGATE_SLACK_API_URL="+fake.URL+"/", "OPSGATE_SLACK_BOT_USER_ID="+testBotUser)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- m.Run(ctx, []string{"serve"}) }()
+	defer func() { cancel(); <-done }()
+	for !strings.Contains(out.String(), "listening on") {
+		select {
+		case <-done:
+			b.Fatalf("serve stopped: %s", out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	body := []byte(url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
 		"user_id": {"U012AB3CD"}, "user_name": {"alice"}, "command": {"/ping"}, "text": {""},
