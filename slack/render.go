@@ -50,6 +50,9 @@ func (c *conversation) render(m opsgate.Message) []part {
 	for _, b := range m.Blocks {
 		switch b := b.(type) {
 		case opsgate.Text:
+			if strings.TrimSpace(b.Markdown) == "" {
+				continue // Slack refuses a section without text
+			}
 			for _, s := range opsgate.SplitText(mrkdwn(b.Markdown), sectionLimit) {
 				r.add(len(s), section(s))
 				r.fallback(b.Markdown)
