@@ -22,6 +22,7 @@ import (
 type call struct {
 	Method, Path string
 	Body         map[string]any
+	raw          []byte
 }
 
 // fakeMattermost speaks the REST v4 endpoints opsgate uses, checks the bot's bearer token and
@@ -50,6 +51,7 @@ func newFakeMattermost(t *testing.T) *fakeMattermost {
 			}
 		} else {
 			b, _ := io.ReadAll(r.Body)
+			c.raw = b
 			json.Unmarshal(b, &c.Body)
 		}
 		f.mu.Lock()
@@ -80,6 +82,13 @@ func newFakeMattermost(t *testing.T) *fakeMattermost {
 		case r.URL.Path == "/api/v4/files":
 			w.WriteHeader(201)
 			io.WriteString(w, `{"file_infos":[{"id":"file1","name":"graph.png"}],"client_ids":[]}`)
+		case r.Method == "GET" && r.URL.Path == "/api/v4/users/me":
+			io.WriteString(w, `{"id":"botuser","username":"opsgate","is_bot":true}`)
+		case r.Method == "POST" && r.URL.Path == "/api/v4/channels/direct":
+			var ids []string
+			json.Unmarshal(c.raw, &ids)
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"id":"dm-%s","type":"D","name":%q}`, strings.Join(ids, "-"), strings.Join(ids, "__"))
 		case r.Method == "POST" && (r.URL.Path == "/api/v4/posts" || r.URL.Path == "/api/v4/posts/ephemeral"):
 			w.WriteHeader(201)
 			fmt.Fprintf(w, `{"id":"post%d","channel_id":"x","message":""}`, n)

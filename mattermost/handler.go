@@ -72,6 +72,7 @@ type Options struct {
 type Handler struct {
 	Options
 	learnedURL atomic.Pointer[string]
+	botUserID  atomic.Pointer[string] // learned from /users/me on the first private announcement
 
 	mu     sync.Mutex
 	tokens map[[32]byte]time.Time // verified token hash -> trusted until

@@ -190,7 +190,9 @@ func (m *Main) openDB(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db.Redactor = m.Redactor
+	if m.Redactor != nil { // a nil *secret.Redactor in the interface would not be nil
+		db.Redactor = m.Redactor
+	}
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)

@@ -29,5 +29,8 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		Logger:      m.Logger.With("platform", "mattermost"),
 	})
 	h.Register(m.HTTP)
+	// StackStorm announcements and webhook posts for this platform.
+	registerAnnounceTarget("mattermost", h.Conversation)
+	m.OnStop(func(context.Context) error { unregisterAnnounceTarget("mattermost"); return nil })
 	return nil
 }
