@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,50 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want %q without the password", dsn, err, want)
 		}
 	}
+}
+
+// Concurrent writers share transactions but each gets its own id, and nothing is lost.
+func TestCommandLogGroupCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := store.NewCommandLogService(db)
+		const n = 300
+		ids := make(chan int64, n)
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				e := &opsgate.CommandLogEntry{Start: time.Now(), Platform: "slack", Command: "ping", Params: map[string]string{"i": strconv.Itoa(i)}, Status: "succeeded"}
+				errs <- s.CreateCommandLogEntry(context.Background(), e)
+				ids <- e.ID
+			}(i)
+		}
+		seen := map[int64]bool{}
+		for i := 0; i < n; i++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			id := <-ids
+			if id == 0 || seen[id] {
+				t.Fatalf("entry id %d missing or repeated", id)
+			}
+			seen[id] = true
+		}
+		got, err := s.FindCommandLogEntries(context.Background(), 1000)
+		if err != nil || len(got) != n {
+			t.Fatalf("stored %d of %d entries: %v", len(got), n, err)
+		}
+	})
+}
+
+func BenchmarkCommandLogConcurrent(b *testing.B) {
+	db := storetest.Open(b, store.SQLite)
+	s := store.NewCommandLogService(db)
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e := &opsgate.CommandLogEntry{Start: time.Now(), Platform: "slack", Command: "ping", Params: map[string]string{}, Status: "succeeded"}
+			if err := s.CreateCommandLogEntry(context.Background(), e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
