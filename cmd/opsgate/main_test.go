@@ -229,12 +229,18 @@ func (s *syncBuffer) String() string {
 // startServer runs `opsgate serve` on a free port and returns its base URL; it stops with the test.
 func startServer(t *testing.T, dsn string, extraEnv ...string) (string, *syncBuffer) {
 	t.Helper()
+	return startServerArgs(t, dsn, nil, extraEnv...)
+}
+
+// startServerArgs runs `opsgate ARGS serve`; extraEnv overrides the defaults (a free port).
+func startServerArgs(t *testing.T, dsn string, args []string, extraEnv ...string) (string, *syncBuffer) {
+	t.Helper()
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: errb,
 		Environ: append([]string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LISTEN=127.0.0.1:0", "OPSGATE_GRANT_RELOAD_INTERVAL=50ms"}, extraEnv...)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
+	go func() { done <- m.Run(ctx, append(args, "serve")) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -200,36 +200,8 @@ func freePort(t *testing.T) string {
 // startServerConfig runs `opsgate --config cfg serve` on addr.
 func startServerConfig(t *testing.T, dsn, cfg, addr string, extraEnv ...string) string {
 	t.Helper()
-	out, errb := &syncBuffer{}, &syncBuffer{}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: errb,
-		Environ: append([]string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LISTEN=" + addr, "OPSGATE_GRANT_RELOAD_INTERVAL=50ms"}, extraEnv...)}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() { done <- m.Run(ctx, []string{"--config", cfg, "serve"}) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d: %s", code, errb.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop within 10s")
-		}
-	})
-	re := regexp.MustCompile(`listening on (http://\S+)`)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errb.String())
-		default:
-		}
-	}
-	t.Fatalf("serve did not start: %s", errb.String())
-	return ""
+	base, _ := startServerArgs(t, dsn, []string{"--config", cfg}, append([]string{"OPSGATE_LISTEN=" + addr}, extraEnv...)...)
+	return base
 }
 
 func postForm(t *testing.T, link string, form url.Values) (int, string) {
