@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -84,27 +85,34 @@ func (m *Main) grantCommand() *cobra.Command {
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	del := &cobra.Command{
+	del := m.deleteByIDCommand("grant", "Delete an access grant", func(ctx context.Context, id int64) error {
+		return m.Grants.DeleteGrant(ctx, id)
+	})
+	cmd.AddCommand(add, list, del)
+	return cmd
+}
+
+// deleteByIDCommand is `<noun> delete ID` for objects deleted by numeric id, audited as the CLI user.
+func (m *Main) deleteByIDCommand(noun, short string, del func(ctx context.Context, id int64) error) *cobra.Command {
+	return &cobra.Command{
 		Use:   "delete ID",
-		Short: "Delete an access grant",
+		Short: short,
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil {
-				return usageErrorf("grant id %q is not a number", args[0])
+				return usageErrorf("%s id %q is not a number", noun, args[0])
 			}
 			if err := m.openDB(cmd.Context()); err != nil {
 				return err
 			}
-			if err := m.Grants.DeleteGrant(actorContext(cmd.Context()), id); err != nil {
+			if err := del(actorContext(cmd.Context()), id); err != nil {
 				return err
 			}
-			fmt.Fprintf(m.Stdout, "grant %d deleted\n", id)
+			fmt.Fprintf(m.Stdout, "%s %d deleted\n", noun, id)
 			return nil
 		},
 	}
-	cmd.AddCommand(add, list, del)
-	return cmd
 }
 
 func parseExpiry(s string) (time.Time, error) {

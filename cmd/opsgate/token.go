@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -66,25 +66,9 @@ func (m *Main) tokenCommand() *cobra.Command {
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a command token",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil {
-				return usageErrorf("token id %q is not a number", args[0])
-			}
-			if err := m.openDB(cmd.Context()); err != nil {
-				return err
-			}
-			if err := m.Tokens.DeleteToken(actorContext(cmd.Context()), id); err != nil {
-				return err
-			}
-			fmt.Fprintf(m.Stdout, "token %d deleted\n", id)
-			return nil
-		},
-	}
+	del := m.deleteByIDCommand("token", "Delete a command token", func(ctx context.Context, id int64) error {
+		return m.Tokens.DeleteToken(ctx, id)
+	})
 	cmd.AddCommand(add, list, del)
 	return cmd
 }
