@@ -21,7 +21,7 @@ func BenchmarkMattermostSlashCommandAck(b *testing.B) {
 	n := 0
 	h := New(Options{URL: "http://mm", APIToken: apiToken, Tokens: tokens, Callbacks: callback.New([]byte("k"), "mattermost"),
 		Now:    func() time.Time { return now },
-		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) { n++ }})
+		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string { n++; return "" }})
 	body := []byte(slashForm("u1", "/network", "status nyc", "http://mm/hooks/commands/abc").Encode())
 	rd := bytes.NewReader(body)
 	req := httptest.NewRequest("POST", PathSlashCommand, rd)

@@ -38,8 +38,9 @@ var rejected = promauto.NewCounterVec(prometheus.CounterOpts{
 	ConstLabels: prometheus.Labels{"platform": "mattermost"},
 }, []string{"reason"})
 
-// HandleFunc hands a verified request to the command pipeline; it must return quickly.
-type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher)
+// HandleFunc hands a verified request to the command pipeline; it must return quickly. A
+// non-empty refusal means the pipeline did not take the request (overloaded, restarting).
+type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (refusal string)
 
 // Options configure a Handler.
 type Options struct {

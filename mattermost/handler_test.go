@@ -70,8 +70,11 @@ var sites = func() []opsgate.Choice {
 }()
 
 // handle stands in for the pipeline (cmd/opsgate's tests use the real one).
-func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) {
+func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
 	e.reqs <- req
+	if req.UserID == "ubusy" {
+		return "opsgate is overloaded; please try again shortly."
+	}
 	go func() {
 		words := opsgate.SplitWords(req.Text)
 		var m opsgate.Message
@@ -97,6 +100,7 @@ func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Disp
 		}
 		out.Send(ctx, m)
 	}()
+	return ""
 }
 
 func (e *env) nextReq() *opsgate.Request {
@@ -158,6 +162,19 @@ func (e *env) act(user string, actx map[string]any) (int, map[string]any) {
 		e.t.Fatalf("interaction answer is not JSON: %q", body)
 	}
 	return code, out
+}
+
+// A request the pipeline refuses (overloaded) is answered in the HTTP response itself, with no API call.
+func TestRefusalInAck(t *testing.T) {
+	e := newEnv(t, false)
+	code, body := e.slash("ubusy", "/network", "status")
+	if code != 200 || body != `{"response_type":"ephemeral","text":"opsgate is overloaded; please try again shortly."}`+"\n" {
+		t.Fatalf("ack = %d %q", code, body)
+	}
+	e.nextReq()
+	if calls := e.mm.find("POST", "/api/v4/posts"); len(calls) != 0 {
+		t.Fatalf("%d posts for a refused request", len(calls))
+	}
 }
 
 func TestSlashCommand(t *testing.T) {

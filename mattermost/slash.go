@@ -83,8 +83,13 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 		Text: commandText(sc.Command, sc.Text),
 	}
 	conv := &conversation{h: h, req: *req, responseURL: sc.ResponseURL, triggerID: sc.TriggerID, triggerAt: now}
-	h.Handle(context.WithoutCancel(r.Context()), req, conv)
+	refusal := h.Handle(context.WithoutCancel(r.Context()), req, conv)
 	w.Header().Set("Content-Type", "application/json")
+	if refusal != "" {
+		// The slash command's answer may carry an ephemeral message: no API call needed.
+		json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": refusal})
+		return
+	}
 	w.Write([]byte("{}"))
 }
 

@@ -86,8 +86,14 @@ func (p *Pipeline) SetRedactor(r opsgate.Redactor) { p.redactor = r }
 type Job struct {
 	Route  *opsgate.Route // nil when nothing matched
 	Status string         // set when done: a command status, or "" for replies that ran nothing
-	done   chan struct{}
+	// Refusal is set when the pipeline did not take the request at all (overloaded, shutting down):
+	// nothing was queued or sent, and the platform should show this in its immediate answer.
+	Refusal string
+	done    chan struct{}
 }
+
+// Refused returns the refusal message ("" when the request was accepted).
+func (j *Job) Refused() string { return j.Refusal }
 
 // Wait blocks until the job's replies have been sent.
 func (j *Job) Wait() { <-j.done }
@@ -105,13 +111,13 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	// Refusals cost nothing further: no goroutine, no platform API call, so an overloaded
+	// server sheds load instead of queueing replies about being overloaded.
 	if p.closed {
-		rejectedTotal.WithLabelValues("shutting_down").Inc()
-		return p.reply(job, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: "opsgate is restarting; please send your command again in a moment."}}})
+		return refuse(job, "shutting_down", "opsgate is restarting; please send your command again in a moment.")
 	}
 	if p.pending.Load() >= int64(p.cfg.MaxQueued) {
-		rejectedTotal.WithLabelValues("overloaded").Inc()
-		return p.reply(job, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: "opsgate is overloaded; please try again shortly."}}})
+		return refuse(job, "overloaded", "opsgate is overloaded; please try again shortly.")
 	}
 
 	words := opsgate.SplitWords(req.Text)
@@ -144,6 +150,13 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 		return p.prompt(ctx, job, req, route, words, out)
 	}
 	p.enqueue(job, func(ctx context.Context) { p.run(ctx, job, req, route, start, out) })
+	return job
+}
+
+func refuse(job *Job, reason, msg string) *Job {
+	rejectedTotal.WithLabelValues(reason).Inc()
+	job.Refusal = msg
+	close(job.done)
 	return job
 }
 

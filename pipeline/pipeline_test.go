@@ -269,18 +269,47 @@ func TestCloseWaitsForRunningCommands(t *testing.T) {
 		t.Fatal("Close returned while a command was running")
 	default:
 	}
-	// New requests are refused while closing.
+	// New requests are refused while closing, at once and without a reply through the platform.
 	after := &recorder{}
-	p.Handle(context.Background(), req("U1", "wait2"), after).Wait()
-	if !strings.Contains(after.text(), "restarting") {
-		t.Fatalf("request during shutdown: %q", after.text())
-	}
+	refused := p.Handle(context.Background(), req("U1", "wait2"), after)
 	close(release)
+	refused.Wait()
+	if !strings.Contains(refused.Refused(), "restarting") || after.text() != "" {
+		t.Fatalf("request during shutdown: refusal %q, sent %q", refused.Refused(), after.text())
+	}
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
 	job.Wait()
 	if rec.text() != "finished\n" {
 		t.Fatalf("running command lost at shutdown: %q", rec.text())
+	}
+}
+
+// Past MaxQueued the pipeline refuses at once: no goroutine, no reply through the platform, so an
+// overloaded server sheds load instead of queueing messages about being overloaded.
+func TestOverloadRefusesWithoutQueueing(t *testing.T) {
+	p, _ := setup(t, pipeline.Config{Workers: 1, MaxQueued: 1})
+	release := make(chan struct{})
+	p.Register(&opsgate.Command{Name: "block", Exempt: true, Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+		<-release
+		return nil
+	}})
+	first := p.Handle(context.Background(), req("U1", "block"), &recorder{})
+	rec := &recorder{}
+	second := p.Handle(context.Background(), req("U1", "block"), rec)
+	select {
+	case <-second.Done():
+	default:
+		t.Fatal("a refused job must be done at once")
+	}
+	close(release)
+	first.Wait()
+	if second.Refused() != "opsgate is overloaded; please try again shortly." || rec.text() != "" || first.Refused() != "" {
+		t.Fatalf("first %q, second %q, sent %q", first.Refused(), second.Refused(), rec.text())
+	}
+	// Once the queue drains, requests are taken again.
+	if job, _ := do(p, "U1", "whoami"); job.Refused() != "" {
+		t.Fatalf("after draining: %q", job.Refused())
 	}
 }

@@ -21,7 +21,7 @@ func BenchmarkSlackSlashCommandAck(b *testing.B) {
 	n := 0
 	h := New(Options{
 		SigningSecret: secret,
-		Handle:        func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) { n++ },
+		Handle:        func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string { n++; return "" },
 		Callbacks:     callback.New([]byte(secret), "slack"),
 		Now:           func() time.Time { return now },
 	})

@@ -38,8 +38,9 @@ var rejected = promauto.NewCounterVec(prometheus.CounterOpts{
 }, []string{"reason"})
 
 // HandleFunc hands a verified request to the command pipeline; it must return quickly (the
-// pipeline queues the run) and send every result through out.
-type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher)
+// pipeline queues the run) and send every result through out. A non-empty refusal means the
+// pipeline did not take the request (overloaded, restarting): the handler answers it at once.
+type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (refusal string)
 
 // Options configure a Handler.
 type Options struct {

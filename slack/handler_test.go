@@ -74,8 +74,11 @@ var sites = func() []opsgate.Choice {
 
 // handle is the in-test pipeline: a denied user, a menu prompt, a dialog prompt and output of
 // every kind, run off the request path as the real pipeline does.
-func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) {
+func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
 	e.reqs <- req
+	if req.UserID == "UBUSY" {
+		return "opsgate is overloaded; please try again shortly."
+	}
 	go func() {
 		words := opsgate.SplitWords(req.Text)
 		var m opsgate.Message
@@ -104,6 +107,7 @@ func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Disp
 		}
 		out.Send(ctx, m)
 	}()
+	return ""
 }
 
 func (e *env) nextReq() *opsgate.Request {
@@ -192,6 +196,19 @@ func TestSlashCommand(t *testing.T) {
 	c := e.slack.waitCalls(t, "chat.postMessage", 1)[0]
 	if c.Form.Get("channel") != "C1" || !strings.Contains(c.text(t), "ran: network status") {
 		t.Fatalf("posted %v", c.Form)
+	}
+}
+
+// A request the pipeline refuses (overloaded) is answered in the HTTP response itself, with no API call.
+func TestRefusalInAck(t *testing.T) {
+	e := newEnv(t, false)
+	code, body := e.slash(slashForm("UBUSY", "/network", "status"))
+	if code != 200 || body != `{"response_type":"ephemeral","text":"opsgate is overloaded; please try again shortly."}`+"\n" {
+		t.Fatalf("ack = %d %q", code, body)
+	}
+	e.nextReq()
+	if n := e.slack.n(); n != 0 {
+		t.Fatalf("%d Slack API calls for a refused request", n)
 	}
 }
 

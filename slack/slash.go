@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,12 +36,17 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 		reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
 		return
 	}
-	h.slashCommand(context.WithoutCancel(r.Context()), &sc)
+	if refusal := h.slashCommand(context.WithoutCancel(r.Context()), &sc); refusal != "" {
+		// A slash command's HTTP answer may carry an ephemeral message: no API call needed.
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": refusal})
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// slashCommand runs a verified slash command (HTTP or Socket Mode).
-func (h *Handler) slashCommand(ctx context.Context, sc *slack.SlashCommand) {
+// slashCommand runs a verified slash command (HTTP or Socket Mode) and returns the pipeline's refusal, if any.
+func (h *Handler) slashCommand(ctx context.Context, sc *slack.SlashCommand) string {
 	now := h.Now()
 	req := &opsgate.Request{
 		Platform: "slack", OrgID: sc.TeamID, OrgName: sc.TeamDomain,
@@ -51,7 +57,7 @@ func (h *Handler) slashCommand(ctx context.Context, sc *slack.SlashCommand) {
 	}
 	conv := &conversation{h: h, channel: sc.ChannelID, user: sc.UserID,
 		responseURL: sc.ResponseURL, responseAt: now, triggerID: sc.TriggerID, triggerAt: now}
-	h.Handle(ctx, req, conv)
+	return h.Handle(ctx, req, conv)
 }
 
 // commandText turns "/network" + "status nyc" into "network status nyc": the slash command names

@@ -13,7 +13,11 @@ import (
 )
 
 // Waiter is a handled request whose replies can be waited for.
-type Waiter interface{ Wait() }
+type Waiter interface {
+	Wait()
+	// Refused returns why the request was not taken at all ("" when it was).
+	Refused() string
+}
 
 // HandleFunc hands a request to the pipeline.
 type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) Waiter
@@ -49,7 +53,11 @@ func (c *Chat) Run(ctx context.Context) error {
 		}
 		req := c.Template
 		req.Text = text
-		c.Handle(ctx, &req, d).Wait()
+		w := c.Handle(ctx, &req, d)
+		w.Wait()
+		if msg := w.Refused(); msg != "" {
+			fmt.Fprintln(c.Out, msg)
+		}
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 
 type done struct{}
 
-func (done) Wait() {}
+func (done) Wait()           {}
+func (done) Refused() string { return "" }
 
 // The chat answers a menu by number and a text prompt by the line itself, re-running the
 // prompt's prefix with the value quoted; "cancel" drops the prompt.

@@ -375,8 +375,10 @@ func BenchmarkSlackSlashCommandAck(b *testing.B) {
 	h := oslack.New(oslack.Options{
 		SigningSecret: e2eSecret,
 		Client:        slack.New("xoxb-b", slack.OptionAPIURL(fake.URL+"/")),
-		Handle:        func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) { p.Handle(ctx, req, out) },
-		Callbacks:     callback.New([]byte(e2eSecret), "slack"),
+		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
+			return p.Handle(ctx, req, out).Refused()
+		},
+		Callbacks: callback.New([]byte(e2eSecret), "slack"),
 	})
 	mux := http.NewServeMux()
 	h.Register(mux)
