@@ -41,6 +41,8 @@ type Route struct {
 	Run     Handler
 	// Exempt routes skip the access grants (never the policies).
 	Exempt bool
+	// AdminOnly routes need bot-admin rights under Errbot ACLs (BOT_ADMINS).
+	AdminOnly bool
 }
 
 // HelpEntry is one line of help.
@@ -76,7 +78,9 @@ type Command struct {
 	Help  string
 	Group string // ACL plugin name; "" means "opsgate"
 	// Exempt commands skip the access grants (whoami: people without grants need it to ask for one).
-	Exempt      bool
+	Exempt bool
+	// AdminOnly commands need bot-admin rights under Errbot ACLs (Errbot's admin_only flag).
+	AdminOnly   bool
 	Params      []Param
 	Run         Handler
 	Subcommands []*Subcommand

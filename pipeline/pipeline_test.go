@@ -313,3 +313,16 @@ func TestOverloadRefusesWithoutQueueing(t *testing.T) {
 		t.Fatalf("after draining: %q", job.Refused())
 	}
 }
+
+func TestRegistryRouteCarriesCommandFlags(t *testing.T) {
+	r := pipeline.NewRegistry()
+	r.Add(&opsgate.Command{Name: "shutdown", AdminOnly: true, Group: "ops", Params: []opsgate.Param{{Name: "host"}, {Name: "reason", Optional: true}}})
+	route, err := r.Route(context.Background(), req("U1", ""), []string{"shutdown", "web1", "disk", "full"})
+	if err != nil || !route.AdminOnly || route.Group != "ops" || route.Params["host"] != "web1" || route.Params["reason"] != "disk full" {
+		t.Fatalf("route %+v, %v", route, err)
+	}
+	route, _ = r.Route(context.Background(), req("U1", ""), []string{"shutdown"})
+	if len(route.Missing) != 1 || route.Missing[0].Name != "host" {
+		t.Fatalf("missing params: %+v", route.Missing)
+	}
+}

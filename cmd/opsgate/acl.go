@@ -42,6 +42,7 @@ func setupACL(ctx context.Context, m *Main) error {
 		}
 		return err
 	}
+	p.AdminOnly = func(r *opsgate.Route) bool { return r.AdminOnly }
 	m.Pipeline.AddPolicy(p)
 	wctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
