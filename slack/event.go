@@ -54,6 +54,16 @@ func (h *Handler) event(ctx context.Context, eventID string, ev slackevents.Even
 		rejected.WithLabelValues("duplicate_event").Inc()
 		return
 	}
+	if h.Claim != nil {
+		// A retry may reach another replica: the shared claim decides. If the database cannot
+		// answer, run the command rather than lose it (a rare double run beats a silent drop).
+		if first, err := h.Claim(ctx, eventID); err != nil {
+			h.Logger.Warn("slack: event claim failed; handling the event here", "event_id", eventID, "err", err)
+		} else if !first {
+			rejected.WithLabelValues("duplicate_event").Inc()
+			return
+		}
+	}
 	req := &opsgate.Request{Platform: "slack", OrgID: ev.TeamID}
 	conv := &conversation{h: h}
 	switch e := ev.InnerEvent.Data.(type) {

@@ -57,9 +57,12 @@ type Options struct {
 	// DeleteInput deletes a prompt once answered (delete_input_on_submission); otherwise the prompt
 	// is replaced by a note of the answer so it cannot be answered twice.
 	DeleteInput bool
-	Now         func() time.Time
-	Logger      *slog.Logger
-	MaxBody     int64
+	// Claim, when set, makes Events API deduplication hold across replicas sharing a database:
+	// it returns false when another replica (or this one) already took the event id.
+	Claim   func(ctx context.Context, eventID string) (bool, error)
+	Now     func() time.Time
+	Logger  *slog.Logger
+	MaxBody int64
 	// HTTPClient posts to response_url.
 	HTTPClient *http.Client
 	// Sleep waits between retries of the Web API; tests shorten it.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -33,6 +34,8 @@ type DB struct {
 	Now func() time.Time
 	// Redactor, when set, scrubs secret values from audit records.
 	Redactor opsgate.Redactor
+
+	lastPurge atomic.Int64 // unix nanoseconds of the last claims purge
 }
 
 // Open connects to dsn (sqlite://PATH, postgres://..., mysql://user:pass@host:port/db), checks the

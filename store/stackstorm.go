@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -206,19 +204,8 @@ func (s *St2Service) DeleteExpiredLoginLinks(ctx context.Context, t time.Time) e
 }
 
 // ClaimAnnouncement records that this replica posts the announcement with key (an st2 event id
-// or payload hash, at most 68 characters); false when another replica claimed it within window.
-// Claims older than window are purged first, so a repeated identical announcement later is posted again.
+// or payload hash); false when another replica claimed it within window. A repeated identical
+// announcement after the window is posted again.
 func (s *St2Service) ClaimAnnouncement(ctx context.Context, key string, at time.Time, window time.Duration) (bool, error) {
-	if len(key) > 68 {
-		sum := sha256.Sum256([]byte(key))
-		key = "sha:" + hex.EncodeToString(sum[:])
-	}
-	if _, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`DELETE FROM stackstorm_announcements WHERE claimed_at < ?`), Time(at.Add(-window))); err != nil {
-		return false, err
-	}
-	_, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`INSERT INTO stackstorm_announcements (event_key, claimed_at) VALUES (?, ?)`), key, Time(at))
-	if IsUniqueViolation(err) {
-		return false, nil
-	}
-	return err == nil, err
+	return s.db.Claim(ctx, "stackstorm-announcement", key, at, window)
 }

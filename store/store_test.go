@@ -193,3 +193,47 @@ func BenchmarkCommandLogConcurrent(b *testing.B) {
 		}
 	})
 }
+
+func TestClaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		claim := func(scope, key string, at time.Time) bool {
+			t.Helper()
+			ok, err := db.Claim(ctx, scope, key, at, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !claim("slack-event", "Ev1", t0) {
+			t.Fatal("first claim refused")
+		}
+		if claim("slack-event", "Ev1", t0.Add(time.Minute)) {
+			t.Fatal("second claim within the window granted")
+		}
+		if !claim("other-scope", "Ev1", t0) {
+			t.Fatal("scopes must not collide")
+		}
+		if !claim("slack-event", "Ev1", t0.Add(61*time.Minute)) {
+			t.Fatal("claim after the window refused")
+		}
+		// Many replicas racing for one key: exactly one wins.
+		wins := make(chan bool, 20)
+		for i := 0; i < 20; i++ {
+			go func() {
+				ok, err := db.Claim(ctx, "race", "Ev2", t0, time.Hour)
+				wins <- ok && err == nil
+			}()
+		}
+		n := 0
+		for i := 0; i < 20; i++ {
+			if <-wins {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d of 20 racing claims won, want 1", n)
+		}
+	})
+}

@@ -58,7 +58,10 @@ func setupSlack(ctx context.Context, m *Main) error {
 		CommandPrefix: c.SlashCommandPrefix,
 		BotUserID:     botUser,
 		DeleteInput:   m.Config.DeleteInputOnSubmission,
-		Logger:        m.Logger.With("platform", "slack"),
+		Claim: func(ctx context.Context, eventID string) (bool, error) {
+			return m.DB.Claim(ctx, "slack-event", eventID, time.Now(), time.Hour)
+		},
+		Logger: m.Logger.With("platform", "slack"),
 	})
 	if c.SigningSecret != "" {
 		h.Register(m.HTTP)
