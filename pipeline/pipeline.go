@@ -212,36 +212,62 @@ func (p *Pipeline) block(job *Job, req *opsgate.Request, route *opsgate.Route, s
 	return job
 }
 
-// prompt asks for the first missing parameter; the answer re-runs the command text with the value
-// appended, so it goes through routing and the access check again (nothing is kept server-side).
+// prompt asks for what is missing: one parameter as a menu (it has choices) or a text prompt,
+// several as one dialog. The answer re-runs the command text with the values appended, so it goes
+// through routing and the access check again (nothing is kept server-side).
 func (p *Pipeline) prompt(ctx context.Context, job *Job, req *opsgate.Request, route *opsgate.Route, words []string, out opsgate.Dispatcher) *Job {
-	param := route.Missing[0]
 	quoted := make([]string, len(words))
 	for i, w := range words {
 		quoted[i] = opsgate.QuoteWord(w)
 	}
 	prefix := strings.Join(quoted, " ")
-	help := param.Help
-	if help == "" {
-		help = param.Name
-	}
+	title := strings.TrimSpace(route.Command + " " + route.Subcommand)
 	p.enqueue(job, func(base context.Context) {
 		ctx, cancel := context.WithTimeout(base, 30*time.Second)
 		defer cancel()
-		var block opsgate.Block = opsgate.TextPrompt{Prompt: fmt.Sprintf("%s: please enter %s", route.Command+" "+route.Subcommand, help), Prefix: prefix}
-		if param.Choices != nil {
-			choices, err := param.Choices(ctx, &opsgate.Invocation{Request: req, Route: route, Out: out, Now: p.Now()})
+		inv := &opsgate.Invocation{Request: req, Route: route, Out: out, Now: p.Now()}
+		var block opsgate.Block
+		if len(route.Missing) > 1 {
+			d := opsgate.Dialog{Title: title, Prefix: prefix}
+			for _, param := range route.Missing {
+				f := opsgate.DialogField{Type: "text", Name: param.Name, Label: paramLabel(param)}
+				if param.Choices != nil {
+					choices, err := param.Choices(ctx, inv)
+					if err != nil {
+						p.sendError(ctx, out, err)
+						return
+					}
+					f.Type, f.Choices = "select", choices
+				}
+				d.Fields = append(d.Fields, f)
+			}
+			block = d
+		} else if param := route.Missing[0]; param.Choices != nil {
+			choices, err := param.Choices(ctx, inv)
 			if err != nil {
-				out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}})
+				p.sendError(ctx, out, err)
 				return
 			}
-			block = opsgate.Menu{Prompt: "Select " + help, Prefix: prefix, Choices: choices}
+			block = opsgate.Menu{Prompt: "Select " + paramLabel(param), Prefix: prefix, Choices: choices}
+		} else {
+			block = opsgate.TextPrompt{Prompt: fmt.Sprintf("%s: please enter %s", title, paramLabel(param)), Prefix: prefix}
 		}
 		if _, err := out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{block}}); err != nil {
 			p.logger.Warn("prompt not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 	})
 	return job
+}
+
+func paramLabel(param opsgate.Param) string {
+	if param.Help != "" {
+		return param.Help
+	}
+	return param.Name
+}
+
+func (p *Pipeline) sendError(ctx context.Context, out opsgate.Dispatcher, err error) {
+	out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}})
 }
 
 func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, route *opsgate.Route, start time.Time, out opsgate.Dispatcher) {

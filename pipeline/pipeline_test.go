@@ -47,6 +47,15 @@ func (r *recorder) text() string {
 				b.WriteString("PROMPT[" + v.Prefix + "] " + v.Prompt + "\n")
 			case opsgate.Menu:
 				b.WriteString("MENU[" + v.Prefix + "]\n")
+			case opsgate.Dialog:
+				b.WriteString("DIALOG[" + v.Prefix + "] " + v.Title + ":")
+				for _, f := range v.Fields {
+					b.WriteString(" " + f.Type + ":" + f.Name + "/" + f.Label)
+					for _, c := range f.Choices {
+						b.WriteString("," + c.Value)
+					}
+				}
+				b.WriteString("\n")
 			}
 		}
 	}
@@ -324,5 +333,29 @@ func TestRegistryRouteCarriesCommandFlags(t *testing.T) {
 	route, _ = r.Route(context.Background(), req("U1", ""), []string{"shutdown"})
 	if len(route.Missing) != 1 || route.Missing[0].Name != "host" {
 		t.Fatalf("missing params: %+v", route.Missing)
+	}
+}
+
+func TestDialogForSeveralMissingParams(t *testing.T) {
+	p, _ := setup(t, pipeline.Config{})
+	p.Register(&opsgate.Command{Name: "test2", Exempt: true, Subcommands: []*opsgate.Subcommand{{Name: "move",
+		Params: []opsgate.Param{{Name: "device", Help: "Device"}, {Name: "site", Help: "Target site", Choices: func(context.Context, *opsgate.Invocation) ([]opsgate.Choice, error) {
+			return []opsgate.Choice{{Label: "NYC", Value: "nyc"}, {Label: "SJC", Value: "sjc"}}, nil
+		}}},
+		Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+			_, err := inv.Out.Send(ctx, opsgate.Textf("moved %s to %s", inv.Route.Params["device"], inv.Route.Params["site"]))
+			return err
+		}}}})
+	_, out := do(p, "U1", "test2 move")
+	if out != "DIALOG[test2 move] test2 move: text:device/Device select:site/Target site,nyc,sjc\n" {
+		t.Fatalf("dialog: %q", out)
+	}
+	// The submission appends the values in field order.
+	if _, out := do(p, "U1", "test2 move "+opsgate.QuoteWord("core 1")+" sjc"); out != "moved core 1 to sjc\n" {
+		t.Fatalf("submitted: %q", out)
+	}
+	// One missing parameter with choices is a menu.
+	if _, out := do(p, "U1", "test2 move r1"); out != "MENU[test2 move r1]\n" {
+		t.Fatalf("menu: %q", out)
 	}
 }
