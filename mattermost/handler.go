@@ -61,12 +61,16 @@ type Options struct {
 	// TokenCacheTTL is how long a verified command token is trusted without asking Tokens again:
 	// a deleted token stops working within it. Default 5 s; negative disables the cache.
 	TokenCacheTTL time.Duration
-	Now           func() time.Time
-	Logger        *slog.Logger
-	MaxBody       int64
-	HTTPClient    *http.Client
-	Sleep         func(ctx context.Context, d time.Duration) error
-	Attempts      int
+	// Claim, when set, makes "a prompt is answered once" hold across replicas sharing a database:
+	// it returns false when key (a hash of an answered prompt's token) was claimed within the
+	// token's lifetime (callback.DefaultTTL).
+	Claim      func(ctx context.Context, key string) (bool, error)
+	Now        func() time.Time
+	Logger     *slog.Logger
+	MaxBody    int64
+	HTTPClient *http.Client
+	Sleep      func(ctx context.Context, d time.Duration) error
+	Attempts   int
 }
 
 // Handler serves Mattermost's requests. Create it with New.
@@ -77,6 +81,8 @@ type Handler struct {
 
 	mu     sync.Mutex
 	tokens map[[32]byte]time.Time // verified token hash -> trusted until
+
+	spent spent // answered prompt tokens
 }
 
 // New returns a Handler with defaults filled in.

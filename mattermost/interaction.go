@@ -61,6 +61,10 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	ephemeral, _ := in.Context["e"].(bool)
 	switch tok.Kind {
 	case callback.KindCancel:
+		if !h.answerOnce(ctx, token, tok.Expires) {
+			h.refuseReplay(w, false)
+			return
+		}
 		writeJSON(w, h.closePrompt(in.PostID, ephemeral, "Cancelled."))
 	case callback.KindButton, callback.KindOpenDialog:
 		h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
@@ -79,6 +83,10 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		value, _ := in.Context["selected_option"].(string)
 		if value == "" {
 			reject(w, http.StatusBadRequest, "malformed", "menu action without selected_option")
+			return
+		}
+		if !h.answerOnce(ctx, token, tok.Expires) {
+			h.refuseReplay(w, false)
 			return
 		}
 		if value == nextValue {
@@ -120,6 +128,16 @@ func (h *Handler) checkToken(w http.ResponseWriter, token, userID string, dialog
 	return nil, false
 }
 
+// refuseReplay answers a prompt token that was already used: the person sees why, nothing runs.
+func (h *Handler) refuseReplay(w http.ResponseWriter, dialog bool) {
+	rejected.WithLabelValues("replayed_callback").Inc()
+	if dialog {
+		writeJSON(w, map[string]any{"error": opsgate.ErrorMessage(errAnswered)})
+	} else {
+		writeJSON(w, map[string]any{"ephemeral_text": opsgate.ErrorMessage(errAnswered)})
+	}
+}
+
 // closePrompt answers an action so the prompt cannot be answered twice: deleted when
 // delete_input_on_submission is set and the post is a real one (ephemeral posts cannot be
 // deleted through the API), else replaced by a note.
@@ -142,6 +160,10 @@ func (h *Handler) dialogSubmission(ctx context.Context, w http.ResponseWriter, i
 	}
 	tok, ok := h.checkToken(w, in.State, in.UserID, true)
 	if !ok {
+		return
+	}
+	if !h.answerOnce(ctx, in.State, tok.Expires) {
+		h.refuseReplay(w, true)
 		return
 	}
 	var values []string
