@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -37,11 +38,16 @@ func Render(src string, data map[string]any) (string, error) {
 }
 
 // oneTemplate serves only the template itself: {% include %} and {% extends %} cannot read files.
-type oneTemplate struct{ src []byte }
+// It serves it once: a self-include ({% include "template" %}) would recurse until the stack
+// overflows, which kills the process instead of failing the render.
+type oneTemplate struct {
+	src  []byte
+	read atomic.Bool
+}
 
 func (l *oneTemplate) Read(path string) (io.Reader, error) {
-	if path != "template" {
-		return nil, fmt.Errorf("templates cannot load other files (%q)", path)
+	if path != "template" || l.read.Swap(true) {
+		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
 	}
 	return bytes.NewReader(l.src), nil
 }

@@ -17,3 +17,13 @@ func TestRender(t *testing.T) {
 		t.Fatalf("%q %v", out, err)
 	}
 }
+
+// A template that includes itself must fail, not recurse until the stack overflows (a fatal
+// error that kills opsgate, not a panic anything could recover).
+func TestRenderSelfInclude(t *testing.T) {
+	for _, src := range []string{`{% include "template" %}`, `a{% include "template" %}b`, `{% extends "template" %}`} {
+		if out, err := Render(src, nil); err == nil {
+			t.Fatalf("%s: rendered %q, want an error", src, out)
+		}
+	}
+}

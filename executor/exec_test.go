@@ -162,3 +162,14 @@ func TestSpecValidation(t *testing.T) {
 		}
 	}
 }
+
+// A self-including template must fail, not overflow the stack (a fatal error that kills opsgate).
+func TestSelfIncludeFails(t *testing.T) {
+	s, err := ParseSpec(map[string]any{"runner": "exec", "command": []any{"/bin/echo", `{% include "template" %}`}})
+	if err != nil {
+		return // refused when the alias loads: fine too
+	}
+	if res, err := (&Executor{}).Run(context.Background(), s, nil); err == nil {
+		t.Fatalf("ran: %+v", res.Output)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -105,11 +106,16 @@ func render(ctx context.Context, src string, params map[string]string, resolve f
 }
 
 // oneTemplate serves only the template itself: {% include %} cannot read files.
-type oneTemplate struct{ src []byte }
+// It serves it once: a self-include ({% include "template" %}) would recurse until the stack
+// overflows, which kills the process instead of failing the render.
+type oneTemplate struct {
+	src  []byte
+	read atomic.Bool
+}
 
 func (l *oneTemplate) Read(path string) (io.Reader, error) {
-	if path != "template" {
-		return nil, fmt.Errorf("templates cannot load other files (%q)", path)
+	if path != "template" || l.read.Swap(true) {
+		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
 	}
 	return bytes.NewReader(l.src), nil
 }

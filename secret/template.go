@@ -1,9 +1,13 @@
 package secret
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -61,16 +65,12 @@ const maxParsed = 4096
 
 func compile(src string) (*exec.Template, error) {
 	parsedMu.RLock()
-	tpl := parsed[src]
+	cached := parsed[src]
 	parsedMu.RUnlock()
-	if tpl != nil {
-		return tpl, nil
+	if cached != nil {
+		return cached, nil
 	}
-	loader, err := loaders.NewMemoryLoader(map[string]string{templateName: src})
-	if err != nil {
-		return nil, err
-	}
-	tpl, err = exec.NewTemplate(templateName, strictConfig, loader, gonja.DefaultEnvironment)
+	tpl, err := exec.NewTemplate(templateName, strictConfig, &oneTemplate{src: []byte(src)}, gonja.DefaultEnvironment)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +82,23 @@ func compile(src string) (*exec.Template, error) {
 	parsedMu.Unlock()
 	return tpl, nil
 }
+
+// oneTemplate serves the template itself, once: not files ({% include %} would put a file's
+// content into a parameter), and not itself again (a self-include recurses until the stack
+// overflows, which kills the process instead of failing the render).
+type oneTemplate struct {
+	src  []byte
+	read atomic.Bool
+}
+
+func (l *oneTemplate) Read(path string) (io.Reader, error) {
+	if path != templateName || l.read.Swap(true) {
+		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
+	}
+	return bytes.NewReader(l.src), nil
+}
+func (l *oneTemplate) Resolve(path string) (string, error)    { return path, nil }
+func (l *oneTemplate) Inherit(string) (loaders.Loader, error) { return l, nil }
 
 func renderParam(src string, obj map[string]any) (string, error) {
 	if !strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#") {
