@@ -41,10 +41,7 @@ func (e *Executor) runHTTP(ctx context.Context, s *Spec, params map[string]strin
 		}
 		headers.Set(k, hv)
 	}
-	client := e.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
+	client := sameOriginRedirects(e.Client)
 
 	res := &Result{Start: e.now()}
 	var (
@@ -94,7 +91,8 @@ func (e *Executor) runHTTP(ctx context.Context, s *Spec, params map[string]strin
 		out["json"] = parsed
 	}
 	res.Status = opsgate.StatusSucceeded
-	if resp.StatusCode >= 400 {
+	// A 3xx here is a redirect that was not followed (to another host, or without a Location).
+	if resp.StatusCode >= 300 {
 		res.Status = opsgate.StatusFailed
 	}
 	return res, nil
@@ -123,6 +121,33 @@ func (e *Executor) attempt(ctx context.Context, client *http.Client, s *Spec, me
 		return nil, nil, err
 	}
 	return resp, buf, nil
+}
+
+// sameOriginRedirects returns a copy of c (nil: http.DefaultClient) that follows redirects only
+// within the scheme, host and port of the first request. The alias file fixes where a request
+// goes; a redirect to elsewhere (the server's, or an open redirect on it reached through a
+// templated path) would otherwise take the request there, and Go forwards every header but
+// Authorization and Cookie, so a secret in X-Api-Key or the like with it. The 3xx is the result.
+func sameOriginRedirects(c *http.Client) *http.Client {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
 }
 
 func backoff(attempt int) time.Duration {
