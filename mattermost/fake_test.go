@@ -92,6 +92,29 @@ func newFakeMattermost(t *testing.T) *fakeMattermost {
 		case r.Method == "POST" && (r.URL.Path == "/api/v4/posts" || r.URL.Path == "/api/v4/posts/ephemeral"):
 			w.WriteHeader(201)
 			fmt.Fprintf(w, `{"id":"post%d","channel_id":"x","message":""}`, n)
+		case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/v4/posts/"):
+			// A post as GET /api/v4/posts/{id} returns it: the bot's own posts (as created through
+			// POST /api/v4/posts, integration context stripped as Mattermost does), and one by a user.
+			id := strings.TrimPrefix(r.URL.Path, "/api/v4/posts/")
+			if id == "user-post" {
+				io.WriteString(w, `{"id":"user-post","user_id":"u9","channel_id":"ch1","message":"my own words","props":{}}`)
+				return
+			}
+			f.mu.Lock()
+			var created *call
+			for i := range f.calls {
+				if c := &f.calls[i]; c.Method == "POST" && c.Path == "/api/v4/posts" && fmt.Sprintf("post%d", i+1) == id {
+					created = c
+				}
+			}
+			f.mu.Unlock()
+			if created == nil {
+				w.WriteHeader(404)
+				io.WriteString(w, `{"id":"app.post.get.app_error","message":"Unable to get the post.","status_code":404}`)
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"id": id, "user_id": "botuser", "channel_id": created.Body["channel_id"],
+				"message": created.Body["message"], "props": created.Body["props"]})
 		default:
 			io.WriteString(w, `{"status":"OK"}`)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/opsgate/opsgate"
@@ -65,7 +66,7 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 			h.refuseReplay(w, false)
 			return
 		}
-		writeJSON(w, h.closePrompt(in.PostID, ephemeral, "Cancelled."))
+		writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Cancelled."))
 	case callback.KindButton, callback.KindOpenDialog:
 		h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
 		writeJSON(w, map[string]any{})
@@ -92,11 +93,11 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		if value == nextValue {
 			conv.menuOffset = tok.Offset + menuPage
 			h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
-			writeJSON(w, h.closePrompt(in.PostID, ephemeral, "Showing more choices..."))
+			writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Showing more choices..."))
 			return
 		}
 		h.Handle(ctx, conv.reqWith(tok.Answer(value)), conv)
-		writeJSON(w, h.closePrompt(in.PostID, ephemeral, "@"+tok.UserName+" chose `"+value+"`."))
+		writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "@"+tok.UserName+" chose `"+value+"`."))
 	default:
 		reject(w, http.StatusBadRequest, "forged_callback", "callback token is not valid")
 	}
@@ -141,16 +142,45 @@ func (h *Handler) refuseReplay(w http.ResponseWriter, dialog bool) {
 // closePrompt answers an action so the prompt cannot be answered twice: deleted when
 // delete_input_on_submission is set and the post is a real one (ephemeral posts cannot be
 // deleted through the API), else replaced by a note.
-func (h *Handler) closePrompt(postID string, ephemeral bool, note string) map[string]any {
+func (h *Handler) closePrompt(postID, channelID string, ephemeral bool, note string) map[string]any {
 	if h.DeleteInput && !ephemeral && postID != "" {
 		go func() {
-			if err := h.call(context.Background(), "DELETE", h.api("/posts/"+postID), nil, nil, true); err != nil {
+			ctx := context.Background()
+			if err := h.isPrompt(ctx, postID, channelID); err != nil {
+				h.Logger.Warn("mattermost: not deleting a post that is not the answered prompt", "post", postID, "err", err)
+				return
+			}
+			if err := h.call(ctx, "DELETE", h.api("/posts/"+postID), nil, nil, true); err != nil {
 				h.Logger.Warn("mattermost: could not delete a prompt", "post", postID, "err", err)
 			}
 		}()
 		return map[string]any{}
 	}
 	return map[string]any{"update": map[string]any{"message": note, "props": map[string]any{}}}
+}
+
+// isPrompt checks that postID is a prompt of the bot in the channel the answered token was
+// issued for. The post id comes from the unauthenticated interaction body: without this check a
+// token holder could have the bot delete any post it can (all of them, for a system-admin bot).
+func (h *Handler) isPrompt(ctx context.Context, postID, channelID string) error {
+	bot, err := h.botUser(ctx)
+	if err != nil {
+		return err
+	}
+	var p struct {
+		UserID    string `json:"user_id"`
+		ChannelID string `json:"channel_id"`
+		Props     struct {
+			Attachments []json.RawMessage `json:"attachments"`
+		} `json:"props"`
+	}
+	if err := h.call(ctx, "GET", h.api("/posts/"+url.PathEscape(postID)), nil, &p, true); err != nil {
+		return err
+	}
+	if p.UserID != bot || p.ChannelID != channelID || len(p.Props.Attachments) == 0 {
+		return fmt.Errorf("post by %s in channel %s, not a prompt of the bot in %s", p.UserID, p.ChannelID, channelID)
+	}
+	return nil
 }
 
 func (h *Handler) dialogSubmission(ctx context.Context, w http.ResponseWriter, in *interaction) {
