@@ -54,7 +54,7 @@ type Options struct {
 	// Callbacks signs the context of buttons and menus and the state of dialogs.
 	Callbacks *callback.Signer
 	// PublicURL is opsgate's own base URL as Mattermost reaches it, for the integration URLs of
-	// buttons and dialogs. When empty it is learnt from authenticated slash command requests.
+	// buttons and dialogs. When empty it is learnt from the first authenticated slash command.
 	PublicURL string
 	// DeleteInput deletes a prompt once answered (delete_input_on_submission).
 	DeleteInput bool

@@ -71,9 +71,11 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 		reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
 		return
 	}
-	if h.PublicURL == "" {
+	if h.PublicURL == "" && h.learnedURL.Load() == nil {
+		// Learnt once: a later request with another Host (anyone holding a command token) must
+		// not redirect every user's clicks, and the prompt tokens they carry, to another server.
 		u := requestBaseURL(r)
-		h.learnedURL.Store(&u)
+		h.learnedURL.CompareAndSwap(nil, &u)
 	}
 	now := h.Now()
 	req := &opsgate.Request{
