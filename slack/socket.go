@@ -32,10 +32,17 @@ func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, ev
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
 		sc, ok := evt.Data.(slack.SlashCommand)
-		client.Ack(*evt.Request)
-		if ok {
-			h.slashCommand(ctx, &sc)
+		if !ok {
+			client.Ack(*evt.Request)
+			return
 		}
+		// The pipeline only queues the run, so the ack is still prompt; a refusal (overloaded)
+		// travels in it, as it does in the HTTP answer.
+		if refusal := h.slashCommand(ctx, &sc); refusal != "" {
+			client.Ack(*evt.Request, map[string]string{"response_type": "ephemeral", "text": refusal})
+			return
+		}
+		client.Ack(*evt.Request)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
