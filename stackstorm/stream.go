@@ -245,6 +245,9 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 		s.lastLine.Store(s.now().UnixNano())
 		watchdog.Reset(timeout)
 	})
+	r.onTooLarge = func() {
+		s.logger().Error("st2 stream: event dropped, larger than the limit", "limit_bytes", maxSSEEvent)
+	}
 	want := EventName(s.Route)
 	for {
 		ev, err := r.Next()
