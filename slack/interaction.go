@@ -183,7 +183,7 @@ func (h *Handler) viewSubmission(ctx context.Context, cb *slack.InteractionCallb
 	}
 	conv.channel, conv.thread = tok.ChannelID, tok.ThreadID
 	var values []string
-	for i := 0; ; i++ {
+	for i := 0; cb.View.State != nil; i++ { // state is a pointer: absent in a payload means nil
 		fv, ok := cb.View.State.Values[fmt.Sprintf("f%d", i)]
 		if !ok {
 			break
