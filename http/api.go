@@ -56,6 +56,15 @@ func (a *API) authed(h apiHandler) http.Handler {
 			return
 		}
 		t, err := a.Tokens.VerifyToken(r.Context(), AdminPlatform, token)
+		if err != nil && opsgate.ErrorCode(err) != opsgate.EUNAUTHORIZED {
+			// The store could not answer: the token may be fine, so not 401 but retry later.
+			apiRejected.WithLabelValues("token_check_failed").Inc()
+			if a.Logger != nil {
+				a.Logger.Error("admin api: token check failed", "path", r.URL.Path, "err", err)
+			}
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Cannot check the admin token now; try again later."})
+			return
+		}
 		if err != nil {
 			apiRejected.WithLabelValues("bad_token").Inc()
 			writeError(w, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Unknown admin token."))
