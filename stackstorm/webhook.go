@@ -57,7 +57,15 @@ func (h *Webhook) now() time.Time {
 }
 
 // allow takes a token from key's bucket, or returns how long until one is available.
-func (h *Webhook) allow(key string) (bool, time.Duration) {
+func (h *Webhook) allow(key string) (bool, time.Duration) { return h.take(key, true) }
+
+// limited reports whether key's bucket is empty (and for how long), without taking from it.
+func (h *Webhook) limited(key string) (bool, time.Duration) {
+	ok, wait := h.take(key, false)
+	return !ok, wait
+}
+
+func (h *Webhook) take(key string, consume bool) (bool, time.Duration) {
 	rate, burst := h.Rate, float64(h.Burst)
 	if rate <= 0 {
 		rate = 5
@@ -73,6 +81,9 @@ func (h *Webhook) allow(key string) (bool, time.Duration) {
 	}
 	b := h.buckets[key]
 	if b == nil {
+		if !consume {
+			return true, 0
+		}
 		if len(h.buckets) > 10000 {
 			h.buckets = map[string]*bucket{} // bounded memory under address churn; forgetting favours callers
 		}
@@ -82,7 +93,9 @@ func (h *Webhook) allow(key string) (bool, time.Duration) {
 	b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
 	if b.tokens >= 1 {
-		b.tokens--
+		if consume {
+			b.tokens--
+		}
 		return true, 0
 	}
 	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
@@ -103,6 +116,12 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	addr := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
+	}
+	// An address limited for refused tokens gets no token checked: were a right guess still let
+	// through, the limit would not slow guessing at all.
+	if limited, wait := h.limited("addr:" + addr); limited {
+		tooMany(w, wait)
+		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	tok = strings.TrimSpace(tok)

@@ -61,6 +61,8 @@ func TestWebhook(t *testing.T) {
 	if len(out.messages()) != 0 || len(*audit) != 0 {
 		t.Fatal("refused post was delivered or audited")
 	}
+	// The two refusals used up this address's burst: wait for a refill before a token is checked.
+	clk.Add(time.Second)
 	if r := postWebhook(t, srv.URL, "good-token", body); r.StatusCode != 200 {
 		t.Fatalf("good token: %d", r.StatusCode)
 	}
@@ -85,7 +87,34 @@ func TestWebhook(t *testing.T) {
 	}
 	// Forged tokens from one address are limited too (guessing is slow).
 	postWebhook(t, srv.URL, "forged", body)
+	postWebhook(t, srv.URL, "forged", body)
 	if r := postWebhook(t, srv.URL, "forged", body); r.StatusCode != 429 {
 		t.Fatalf("forged flood: %d", r.StatusCode)
+	}
+}
+
+// Once an address is limited for refused tokens, its guesses must not be checked at all: if a
+// right guess still got through (200) while wrong ones got 429, the limit would not slow guessing.
+func TestWebhookLimitedAddressCannotTestTokens(t *testing.T) {
+	clk := newClock()
+	srv, out, _ := newWebhook(t, clk)
+	body := `{"channel": "slack:C1", "message": "hi"}`
+	for i := 0; i < 2; i++ { // burst 2
+		if r := postWebhook(t, srv.URL, "guess-"+string(rune('a'+i)), body); r.StatusCode != 401 {
+			t.Fatalf("guess %d: %d", i, r.StatusCode)
+		}
+	}
+	if r := postWebhook(t, srv.URL, "guess-c", body); r.StatusCode != 429 {
+		t.Fatalf("third wrong guess: %d, want 429", r.StatusCode)
+	}
+	if r := postWebhook(t, srv.URL, "good-token", body); r.StatusCode != 429 {
+		t.Fatalf("right guess from a limited address: %d, want 429 like any other guess", r.StatusCode)
+	}
+	if len(out.messages()) != 0 {
+		t.Fatal("a post from a limited address was delivered")
+	}
+	clk.Add(time.Second)
+	if r := postWebhook(t, srv.URL, "good-token", body); r.StatusCode != 200 {
+		t.Fatalf("after refill: %d", r.StatusCode)
 	}
 }
