@@ -188,9 +188,15 @@ func (c *conversation) respond(ctx context.Context, msg *slack.WebhookMessage) e
 	if !ok {
 		return errNoResponseURL
 	}
-	return c.h.retry(ctx, func(ctx context.Context) error {
+	err := c.h.retry(ctx, func(ctx context.Context) error {
 		return slack.PostWebhookCustomHTTPContext(ctx, u, c.h.HTTPClient, msg)
 	})
+	if err != nil {
+		// Transport errors quote the URL, and a response_url lets its holder post into the
+		// conversation: keep it out of the logs these errors end up in.
+		return errors.New(strings.ReplaceAll(err.Error(), u, "<response_url>"))
+	}
+	return nil
 }
 
 // undeliverable tells the user their result could not be delivered.
