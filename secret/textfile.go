@@ -100,8 +100,22 @@ func (p *FileProvider) Get(_ context.Context, params map[string]string) (string,
 	if underAny(real, []string{realRoot}) == "" {
 		return "", paramsError(`Path "` + path + `" leads outside the allowed directory "` + root + `" through a symbolic link.`)
 	}
-	// O_NOFOLLOW-like check: open what we resolved, and make sure it is a regular file.
-	f, err := os.Open(real)
+	// Open what we resolved inside the resolved root: should a directory or the file be replaced by
+	// a symlink after the check above, os.Root refuses to follow it out of the root. The open does
+	// not block (a named pipe would wait for a writer forever); the type is checked on what was opened.
+	rel, err := filepath.Rel(realRoot, real)
+	if err != nil {
+		return "", opsgate.NewSecretError(ErrProvider, `File "`+path+`" cannot be resolved.`, err)
+	}
+	if testHookBeforeOpen != nil {
+		testHookBeforeOpen()
+	}
+	r, err := os.OpenRoot(realRoot)
+	if err != nil {
+		return "", opsgate.NewSecretError(ErrProvider, `Allowed directory "`+root+`" cannot be opened.`, stripPathErr(err))
+	}
+	defer r.Close()
+	f, err := r.OpenFile(rel, openFlags, 0)
 	if err != nil {
 		return "", opsgate.NewSecretError(ErrProvider, `File "`+path+`" cannot be read.`, stripPathErr(err))
 	}
@@ -122,6 +136,9 @@ func (p *FileProvider) Get(_ context.Context, params map[string]string) (string,
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// testHookBeforeOpen lets a test change the tree between the symlink check and the open.
+var testHookBeforeOpen func()
 
 // stripPathErr keeps the cause (permission denied, ...) of a path error.
 func stripPathErr(err error) error {

@@ -86,3 +86,26 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A directory swapped for a symlink out of the root between the check and the open (by anyone
+// who can write under the root) must not lead the read outside.
+func TestFileProviderSymlinkSwapAfterCheck(t *testing.T) {
+	base := t.TempDir()
+	root, outside := filepath.Join(base, "secrets"), filepath.Join(base, "outside")
+	must(t, os.MkdirAll(filepath.Join(root, "nyc"), 0o700))
+	must(t, os.MkdirAll(outside, 0o700))
+	must(t, os.WriteFile(filepath.Join(root, "nyc", "csr1.txt"), []byte("device-pw-1"), 0o600))
+	must(t, os.WriteFile(filepath.Join(outside, "csr1.txt"), []byte("outside-secret"), 0o600))
+	testHookBeforeOpen = func() {
+		must(t, os.Rename(filepath.Join(root, "nyc"), filepath.Join(base, "nyc.old")))
+		must(t, os.Symlink(outside, filepath.Join(root, "nyc")))
+	}
+	t.Cleanup(func() { testHookBeforeOpen = nil })
+	v, err := (&FileProvider{Roots: []string{root}}).Get(context.Background(), map[string]string{"path": filepath.Join(root, "nyc", "csr1.txt")})
+	if v == "outside-secret" {
+		t.Fatal("read a file outside the root through a symlink swapped in after the check")
+	}
+	if err == nil {
+		t.Fatalf("got %q, want an error", v)
+	}
+}
