@@ -84,6 +84,9 @@ func (h *Handler) send(ctx context.Context, method, url, contentType string, raw
 	return nil
 }
 
+// maxRetryAfter caps the wait a platform's Retry-After can impose on one delivery.
+const maxRetryAfter = time.Minute
+
 func retryAfter(err error, attempt int) (time.Duration, bool) {
 	backoff := time.Duration(250<<attempt) * time.Millisecond
 	var ae *apiError
@@ -91,7 +94,7 @@ func retryAfter(err error, attempt int) (time.Duration, bool) {
 	switch {
 	case errors.As(err, &ae):
 		if ae.Status == http.StatusTooManyRequests {
-			return max(ae.retryAfter, backoff), true
+			return min(max(ae.retryAfter, backoff), maxRetryAfter), true
 		}
 		return backoff, ae.Status >= 500
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):

@@ -333,6 +333,9 @@ func (h *Handler) retry(ctx context.Context, f func(context.Context) error) erro
 	}
 }
 
+// maxRetryAfter caps the wait a platform's Retry-After can impose on one delivery.
+const maxRetryAfter = time.Minute
+
 func retryAfter(err error, attempt int) (time.Duration, bool) {
 	backoff := time.Duration(250<<attempt) * time.Millisecond
 	var rl *slack.RateLimitedError
@@ -340,7 +343,7 @@ func retryAfter(err error, attempt int) (time.Duration, bool) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &rl):
-		return max(rl.RetryAfter, time.Second), true
+		return min(max(rl.RetryAfter, time.Second), maxRetryAfter), true
 	case errors.As(err, &sc):
 		return backoff, sc.Code == 429 || sc.Code >= 500
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/opsgate/opsgate/callback"
 	"github.com/opsgate/opsgate/mattermost"
@@ -27,7 +28,14 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		PublicURL:   c.PublicURL,
 		DeleteInput: m.Config.DeleteInputOnSubmission,
 		Logger:      m.Logger.With("platform", "mattermost"),
+		// A prompt is answered once, on whichever replica the answer reaches.
+		Claim: func(ctx context.Context, key string) (bool, error) {
+			return m.DB.Claim(ctx, "mattermost-callback", key, time.Now(), callback.DefaultTTL)
+		},
 	})
+	if c.PublicURL == "" {
+		m.Logger.Warn("mattermost.public_url is not set: the callback address is learnt from the first slash command; set it so a forged first request cannot choose it")
+	}
 	h.Register(m.HTTP)
 	// StackStorm announcements and webhook posts for this platform.
 	registerAnnounceTarget("mattermost", h.Conversation)

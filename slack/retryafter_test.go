@@ -1,0 +1,18 @@
+package slack
+
+import (
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// A platform asking for a huge Retry-After cannot park a delivery for hours.
+func TestRetryAfterIsCapped(t *testing.T) {
+	if d, ok := retryAfter(&slack.RateLimitedError{RetryAfter: 6 * time.Hour}, 1); !ok || d != maxRetryAfter {
+		t.Fatalf("got %v %v, want %v", d, ok, maxRetryAfter)
+	}
+	if d, _ := retryAfter(&slack.RateLimitedError{RetryAfter: 3 * time.Second}, 1); d != 3*time.Second {
+		t.Fatalf("a short Retry-After must be honoured as is, got %v", d)
+	}
+}
