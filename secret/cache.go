@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/opsgate/opsgate"
 )
 
 // Cache keeps resolved values for TTL and misses (ErrValueNotFound) for NegativeTTL, and lets
@@ -87,7 +89,7 @@ func (c *Cache) run(ctx context.Context, key string, e *cacheEntry, gen uint64, 
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	val, err := fetch(fctx)
+	val, err := safeFetch(fctx, fetch)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -106,6 +108,18 @@ func (c *Cache) run(ctx context.Context, key string, e *cacheEntry, gen uint64, 
 			delete(c.entries, key)
 		}
 	}
+}
+
+// safeFetch runs fetch, turning a panic into a provider error. The fetch runs in the cache's own
+// goroutine, where a panic would kill the process and print its value (possibly the secret, or a
+// response holding it) to stderr past every redactor; the value is therefore not kept.
+func safeFetch(ctx context.Context, fetch func(context.Context) (string, error)) (val string, err error) {
+	defer func() {
+		if recover() != nil {
+			val, err = "", opsgate.NewSecretError(ErrProvider, "The provider failed unexpectedly (it panicked).", nil)
+		}
+	}()
+	return fetch(ctx)
 }
 
 func (c *Cache) wait(ctx context.Context, e *cacheEntry) (string, error) {
