@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,7 +35,22 @@ func NewHTTPClients(verify bool, timeout time.Duration) (api, stream *http.Clien
 	if !verify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator's explicit choice (verify_cert: false)
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}, &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: keepCredentialsOnHost},
+		&http.Client{Transport: tr, CheckRedirect: keepCredentialsOnHost}
+}
+
+// keepCredentialsOnHost drops st2's credential headers from a redirect to another host or from
+// https to http: Go itself strips only Authorization and Cookie, so a token or API key would
+// follow a redirect anywhere.
+func keepCredentialsOnHost(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || (via[0].URL.Scheme == "https" && req.URL.Scheme != "https") {
+		req.Header.Del("X-Auth-Token")
+		req.Header.Del("St2-Api-Key")
+	}
+	return nil
 }
 
 func (c *Client) now() time.Time {
