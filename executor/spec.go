@@ -4,6 +4,7 @@ package executor
 
 import (
 	"fmt"
+	"github.com/opsgate/opsgate/jinja"
 	"net/url"
 	"regexp"
 	"strings"
@@ -160,9 +161,7 @@ func checkURLTemplate(src string) error {
 	return nil
 }
 
-func isTemplated(s string) bool {
-	return strings.Contains(s, "{{") || strings.Contains(s, "{%")
-}
+func isTemplated(s string) bool { return jinja.IsTemplated(s) }
 
 func (s *Spec) timeout() time.Duration {
 	if s.Timeout > 0 {

@@ -1,19 +1,13 @@
 package executor
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 
-	"github.com/nikolalohinski/gonja/v2"
-	"github.com/nikolalohinski/gonja/v2/exec"
-	"github.com/nikolalohinski/gonja/v2/loaders"
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/jinja"
 )
 
 // reSecret is a secret reference in an opsgate block.
@@ -43,25 +37,11 @@ func checkTemplate(src string) error {
 		return fmt.Errorf("malformed secret reference (want ${secret:NAME})")
 	}
 	for _, t := range texts {
-		if _, err := compile(t); err != nil {
+		if _, err := jinja.Compile(t, false); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-var templates sync.Map // source -> *exec.Template
-
-func compile(src string) (*exec.Template, error) {
-	if v, ok := templates.Load(src); ok {
-		return v.(*exec.Template), nil
-	}
-	t, err := exec.NewTemplate("template", gonja.DefaultConfig, &oneTemplate{src: []byte(src)}, gonja.DefaultEnvironment)
-	if err != nil {
-		return nil, fmt.Errorf("template: %w", err)
-	}
-	templates.Store(src, t)
-	return t, nil
 }
 
 // render renders a field: template parts with params as variables, ${secret:NAME} parts through
@@ -78,13 +58,9 @@ func render(ctx context.Context, src string, params map[string]string, resolve f
 	var b strings.Builder
 	for i, t := range texts {
 		if isTemplated(t) {
-			tpl, err := compile(t)
+			out, err := jinja.Render(t, data)
 			if err != nil {
 				return "", err
-			}
-			out, err := tpl.ExecuteToString(exec.NewContext(data))
-			if err != nil {
-				return "", fmt.Errorf("template: %w", err)
 			}
 			b.WriteString(out)
 		} else {
@@ -104,20 +80,3 @@ func render(ctx context.Context, src string, params map[string]string, resolve f
 	}
 	return b.String(), nil
 }
-
-// oneTemplate serves only the template itself: {% include %} cannot read files.
-// It serves it once: a self-include ({% include "template" %}) would recurse until the stack
-// overflows, which kills the process instead of failing the render.
-type oneTemplate struct {
-	src  []byte
-	read atomic.Bool
-}
-
-func (l *oneTemplate) Read(path string) (io.Reader, error) {
-	if path != "template" || l.read.Swap(true) {
-		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
-	}
-	return bytes.NewReader(l.src), nil
-}
-func (l *oneTemplate) Resolve(path string) (string, error)    { return path, nil }
-func (l *oneTemplate) Inherit(string) (loaders.Loader, error) { return l, nil }

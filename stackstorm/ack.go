@@ -1,15 +1,9 @@
 package stackstorm
 
 import (
-	"bytes"
 	"fmt"
-	"io"
+	"github.com/opsgate/opsgate/jinja"
 	"strings"
-	"sync/atomic"
-
-	"github.com/nikolalohinski/gonja/v2"
-	"github.com/nikolalohinski/gonja/v2/exec"
-	"github.com/nikolalohinski/gonja/v2/loaders"
 )
 
 // AckText returns what to reply when st2 accepted a command, and false when the alias disabled
@@ -38,31 +32,5 @@ func AckText(r ExecutionResult) (string, bool) {
 }
 
 // RenderJinja renders a Jinja template (st2's template language) with vars. The template comes
-// from st2 (any pack author), so it is served by a loader that knows only the template itself:
-// gonja.FromString's file-system loader would let {% include "/etc/..." %} post opsgate's files to chat.
-func RenderJinja(tpl string, vars map[string]any) (string, error) {
-	t, err := exec.NewTemplate(jinjaName, gonja.DefaultConfig, &oneTemplate{src: []byte(tpl)}, gonja.DefaultEnvironment)
-	if err != nil {
-		return "", err
-	}
-	return t.ExecuteToString(exec.NewContext(vars))
-}
-
-const jinjaName = "template"
-
-// oneTemplate serves the template itself, once: {% include %}, {% extends %} and {% import %}
-// can read neither files nor the template again (a self-include recurses until the stack
-// overflows, which kills the process rather than failing the render).
-type oneTemplate struct {
-	src  []byte
-	read atomic.Bool
-}
-
-func (l *oneTemplate) Read(path string) (io.Reader, error) {
-	if path != jinjaName || l.read.Swap(true) {
-		return nil, fmt.Errorf("templates cannot include, extend or import other templates (%q)", path)
-	}
-	return bytes.NewReader(l.src), nil
-}
-func (l *oneTemplate) Resolve(path string) (string, error)    { return path, nil }
-func (l *oneTemplate) Inherit(string) (loaders.Loader, error) { return l, nil }
+// from st2 (any pack author): jinja reads no file and refuses includes and macros.
+func RenderJinja(tpl string, vars map[string]any) (string, error) { return jinja.Render(tpl, vars) }
