@@ -204,6 +204,7 @@ func TestRequireLoginAndServiceUser(t *testing.T) {
 		t.Fatalf("require login: %v", err)
 	}
 	env.sessions.ServiceUser, env.sessions.Username, env.sessions.Password = ServiceUserNickname, "svc", "svcpw"
+	env.sessions.TrustUserNames = true
 	if _, _, err := run(t, env.router, termReq("st2 pack install x")); err != nil {
 		t.Fatal(err)
 	}
@@ -214,5 +215,27 @@ func TestRequireLoginAndServiceUser(t *testing.T) {
 	tok := env.st2.CallsTo("/auth/v1/tokens")
 	if b := tok[len(tok)-1].Body; b["impersonate_user"] != "alice-chat" || b["nickname_origin"] != "terminal" {
 		t.Fatalf("token request body %v", b)
+	}
+}
+
+// Without TrustUserNames a chat user name (which users can change) never chooses the st2 user:
+// the service user maps only "<platform>:<user id>", and nicknames are the platform user id.
+func TestServiceUserIgnoresChangeableNames(t *testing.T) {
+	env, _ := newLoginEnv(t)
+	env.sessions.ServiceUser, env.sessions.Username, env.sessions.Password = ServiceUserName, "svc", "svcpw"
+	env.sessions.UserMap = map[string]string{"alice-chat": "admin"}
+	_, _, err := run(t, env.router, termReq("st2 pack install x"))
+	if opsgate.ErrorCode(err) != opsgate.EUNAUTHORIZED || !strings.Contains(opsgate.ErrorMessage(err), "No StackStorm user is mapped to your chat account (terminal:U1)") {
+		t.Fatalf("unmapped user: %v", err)
+	}
+	if n := len(env.st2.CallsTo("/api/v1/aliasexecution/match_and_execute")); n != 0 {
+		t.Fatalf("an unmapped user's command reached st2 (%d calls)", n)
+	}
+	env.sessions.UserMap = map[string]string{"terminal:U1": "alice"}
+	if _, _, err := run(t, env.router, termReq("st2 pack install x")); err != nil {
+		t.Fatal(err)
+	}
+	if calls := env.st2.CallsTo("/api/v1/aliasexecution/match_and_execute"); len(calls) != 1 || calls[0].User != "alice" {
+		t.Fatalf("mapped by id: %+v", calls)
 	}
 }

@@ -42,6 +42,10 @@ type Sessions struct {
 	ServiceUser        string
 	Username, Password string
 	UserMap            map[string]string
+	// TrustUserNames lets chat user names choose the st2 user (UserMap by name, the name itself,
+	// nicknames). Off by default: users can rename themselves on most platforms, so only the
+	// platform's immutable user id identifies them.
+	TrustUserNames bool
 	// OnLogin, when set, is told of a successful login (to confirm it in chat).
 	OnLogin func(ctx context.Context, platform, userID, st2User string)
 	// Command is the chat command that starts a login, named in messages (default "st2session").
@@ -87,7 +91,12 @@ func (s *Sessions) AuthFor(ctx context.Context, req *opsgate.Request) (Auth, boo
 		}
 	}
 	if s.ServiceUser != ServiceUserOff {
-		return s.serviceAuth(req), true, nil
+		if a := s.serviceAuth(req); a != nil {
+			return a, true, nil
+		}
+		return nil, false, opsgate.Errorf(opsgate.EUNAUTHORIZED,
+			"No StackStorm user is mapped to your chat account (%s). Ask your administrator to add it to stackstorm.user_map, or send me `%s` in a direct message to log in.",
+			JoinChannel(req.Platform, req.UserID), s.command())
 	}
 	if s.RequireLogin {
 		return nil, false, opsgate.Errorf(opsgate.EUNAUTHORIZED,
@@ -96,10 +105,14 @@ func (s *Sessions) AuthFor(ctx context.Context, req *opsgate.Request) (Auth, boo
 	return nil, false, nil
 }
 
-// st2User maps a chat user to an st2 user name.
+// st2User maps a chat user to an st2 user name ("" when none is mapped): by "<platform>:<user id>",
+// and only with TrustUserNames by chat user name, or as the name itself.
 func (s *Sessions) st2User(req *opsgate.Request) string {
 	if u := s.UserMap[JoinChannel(req.Platform, req.UserID)]; u != "" {
 		return u
+	}
+	if !s.TrustUserNames {
+		return ""
 	}
 	if u := s.UserMap[req.UserName]; u != "" {
 		return u
@@ -107,10 +120,18 @@ func (s *Sessions) st2User(req *opsgate.Request) string {
 	return req.UserName
 }
 
+// serviceAuth returns the service account's credentials for req's user, nil when no st2 user can
+// be named for them. Nicknames are the platform user id unless TrustUserNames.
 func (s *Sessions) serviceAuth(req *opsgate.Request) Auth {
 	user, origin := s.st2User(req), ""
 	if s.ServiceUser == ServiceUserNickname {
-		user, origin = req.UserName, req.Platform
+		user, origin = req.UserID, req.Platform
+		if s.TrustUserNames {
+			user = req.UserName
+		}
+	}
+	if user == "" {
+		return nil
 	}
 	key := origin + "\x00" + user
 	s.mu.Lock()

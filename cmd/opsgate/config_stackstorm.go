@@ -34,6 +34,9 @@ type StackStormConfig struct {
 	// "nickname" (the st2 user whose nickname for the platform is the chat user name).
 	ServiceUser string            `yaml:"service_user"`
 	UserMap     map[string]string `yaml:"user_map"`
+	// TrustUserNames lets chat user names pick the st2 user (user_map by name, the name itself,
+	// st2 nicknames). Off: only "<platform>:<user id>" keys count, and nicknames are user ids.
+	TrustUserNames bool `yaml:"trust_user_names"`
 	// RequireLogin refuses commands from chat users with no st2 credentials of their own.
 	RequireLogin bool `yaml:"require_login"`
 	// PublicURL is opsgate's external URL for login links (<public_url>/stackstorm/login?uuid=...).

@@ -197,7 +197,8 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 	}
 	s.sessions = &stackstorm.Sessions{Client: s.client, PublicURL: cfg.PublicURL, LinkTTL: cfg.LoginLinkTTL.D(),
 		RequireLogin: cfg.RequireLogin, ServiceUser: cfg.ServiceUser, Username: cfg.Username, Password: cfg.Password, UserMap: cfg.UserMap,
-		Command: cfg.prefix() + "session"}
+		TrustUserNames: cfg.TrustUserNames,
+		Command:        cfg.prefix() + "session"}
 	if cfg.EncryptionKey != "" {
 		key, err := stackstorm.ParseKey(cfg.EncryptionKey)
 		if err != nil {
