@@ -17,6 +17,10 @@ import (
 
 var _ opsgate.TokenService = (*TokenService)(nil)
 
+// minTokenLen bounds imported tokens from below: webhook and admin tokens guard write access, and
+// Mattermost's own are 26 characters. Generated tokens have 192 random bits.
+const minTokenLen = 12
+
 // TokenService stores command tokens as SHA-256 hashes.
 type TokenService struct{ db *DB }
 
@@ -65,8 +69,8 @@ func (s *TokenService) CreateToken(ctx context.Context, t *opsgate.CommandToken,
 		b := make([]byte, 24)
 		rand.Read(b)
 		token = "ogt_" + base64.RawURLEncoding.EncodeToString(b)
-	} else if len(token) < 8 || strings.ContainsAny(token, " \t\r\n") {
-		return "", opsgate.Errorf(opsgate.EINVALID, "Token must be at least 8 characters with no whitespace.")
+	} else if len(token) < minTokenLen || strings.ContainsAny(token, " \t\r\n") {
+		return "", opsgate.Errorf(opsgate.EINVALID, "Token must be at least %d characters with no whitespace.", minTokenLen)
 	}
 	t.Hash = HashToken(token)
 	t.Prefix = token[:min(6, len(token)/2)]

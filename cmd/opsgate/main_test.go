@@ -140,7 +140,7 @@ func TestTokenCLI(t *testing.T) {
 	if strings.Contains(list, tok) || strings.Contains(list, "x7g7ag9ohkafbe") || !strings.Contains(list, "x7g7ag") || !strings.Contains(list, "nautobot") {
 		t.Fatalf("token list must show prefixes only:\n%s", list)
 	}
-	if r := runCLI(t, dsn, "", "token", "add", "--platform", "mattermost", "--token", "short"); r.code != 1 || !strings.Contains(r.stderr, "at least 8") {
+	if r := runCLI(t, dsn, "", "token", "add", "--platform", "mattermost", "--token", "short-tok"); r.code != 1 || !strings.Contains(r.stderr, "at least 12") {
 		t.Fatalf("short token: %+v", r)
 	}
 	if r := runCLI(t, dsn, "", "token", "add"); r.code != 2 {
