@@ -2,9 +2,11 @@ package st2fake
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -233,10 +235,103 @@ func render(tpl string, vars map[string]any) (string, error) {
 	return t.ExecuteToString(exec.NewContext(vars))
 }
 
+// createExecution is POST /api/v1/executions {"action": ref, "parameters": {...}}: 201 with the
+// execution "requested"; it then runs (Run, or {"stdout": "ok"}) and ends "succeeded".
+func (s *Server) createExecution(w http.ResponseWriter, r *http.Request, user string) {
+	raw := bodyOf(r)
+	var body struct {
+		Action     string
+		Parameters map[string]any
+	}
+	body.Action, _ = raw["action"].(string)
+	body.Parameters, _ = raw["parameters"].(map[string]any)
+	if body.Action == "" {
+		fault(w, http.StatusBadRequest, "'action' is a required property")
+		return
+	}
+	s.mu.Lock()
+	types, known := s.actions[body.Action]
+	s.mu.Unlock()
+	if !known {
+		fault(w, http.StatusBadRequest, fmt.Sprintf("Action \"%s\" cannot be found.", body.Action))
+		return
+	}
+	for name, v := range body.Parameters {
+		if !jsonType(v, types[name]) {
+			fault(w, http.StatusBadRequest, fmt.Sprintf("%q is not of type '%s'", fmt.Sprint(v), types[name]))
+			return
+		}
+	}
+	id := randHex(12)
+	exe := map[string]any{
+		"id": id, "status": "requested", "action": map[string]any{"ref": body.Action},
+		"parameters": body.Parameters, "start_timestamp": s.Now().UTC().Format(isoFormat),
+		"context": map[string]any{"user": user}, "web_url": s.URL + "/#/history/" + id + "/general",
+	}
+	s.mu.Lock()
+	s.executions[id] = exe
+	reply := maps.Clone(exe)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, reply)
+	go func() {
+		var res any = map[string]any{"stdout": "ok"}
+		if s.Run != nil {
+			res = s.Run(body.Action, body.Parameters)
+		}
+		s.mu.Lock()
+		exe["status"], exe["result"], exe["end_timestamp"] = "succeeded", res, s.Now().UTC().Format(isoFormat)
+		s.mu.Unlock()
+	}()
+}
+
+// jsonType reports whether v, decoded from JSON, has the JSON schema type t ("" accepts anything).
+func jsonType(v any, t string) bool {
+	switch t {
+	case "string":
+		_, ok := v.(string)
+		return ok
+	case "integer":
+		f, ok := v.(float64)
+		return ok && f == float64(int64(f))
+	case "number":
+		_, ok := v.(float64)
+		return ok
+	case "boolean":
+		_, ok := v.(bool)
+		return ok
+	case "array":
+		_, ok := v.([]any)
+		return ok
+	case "object":
+		_, ok := v.(map[string]any)
+		return ok
+	}
+	return true
+}
+
+// getAction is GET /api/v1/actions/<ref>: the action with its parameters' schema.
+func (s *Server) getAction(w http.ResponseWriter, r *http.Request, user string) {
+	ref := r.PathValue("ref")
+	s.mu.Lock()
+	types, ok := s.actions[ref]
+	s.mu.Unlock()
+	if !ok {
+		fault(w, http.StatusNotFound, fmt.Sprintf("Resource with a reference or id \"%s\" not found", ref))
+		return
+	}
+	params := map[string]any{}
+	for name, t := range types {
+		params[name] = map[string]any{"type": t}
+	}
+	pack, name, _ := strings.Cut(ref, ".")
+	writeJSON(w, http.StatusOK, map[string]any{"ref": ref, "pack": pack, "name": name, "parameters": params, "enabled": true})
+}
+
 // getExecution is GET /api/v1/executions/<id>.
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request, user string) {
 	s.mu.Lock()
 	exe, ok := s.executions[r.PathValue("id")]
+	exe = maps.Clone(exe) // the run may still be writing it
 	s.mu.Unlock()
 	if !ok {
 		fault(w, http.StatusNotFound, fmt.Sprintf("Resource with a reference or id \"%s\" not found", r.PathValue("id")))

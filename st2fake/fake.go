@@ -77,6 +77,7 @@ type Server struct {
 	tokens     map[string]*token
 	apiKeys    map[string]string // key -> user
 	aliases    []*Alias
+	actions    map[string]map[string]string // ref -> parameter name -> JSON schema type
 	executions map[string]map[string]any
 	streams    map[*streamConn]struct{}
 	history    []event
@@ -95,7 +96,7 @@ func New() *Server {
 	s := &Server{
 		Now: time.Now, MaxTTL: 24 * time.Hour, HeartbeatInterval: 25 * time.Second, RenderAck: true,
 		users: map[string]*User{}, tokens: map[string]*token{}, apiKeys: map[string]string{},
-		executions: map[string]map[string]any{}, streams: map[*streamConn]struct{}{},
+		executions: map[string]map[string]any{}, streams: map[*streamConn]struct{}{}, actions: map[string]map[string]string{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth/v1/tokens", s.createToken)
@@ -105,6 +106,8 @@ func New() *Server {
 	mux.HandleFunc("POST /api/v1/actionalias/match", s.authed(s.matchAlias))
 	mux.HandleFunc("POST /api/v1/aliasexecution/match_and_execute", s.authed(s.matchAndExecute))
 	mux.HandleFunc("GET /api/v1/executions/{id}", s.authed(s.getExecution))
+	mux.HandleFunc("POST /api/v1/executions", s.authed(s.createExecution))
+	mux.HandleFunc("GET /api/v1/actions/{ref}", s.authed(s.getAction))
 	mux.HandleFunc("GET /api/v1/user", s.authed(s.whoami))
 	mux.HandleFunc("GET /api/v1/rules", s.authed(s.listRules))
 	mux.HandleFunc("GET /stream/v1/stream", s.authed(s.stream))
@@ -166,6 +169,14 @@ func (s *Server) ExpireTokens() {
 }
 
 // AddAlias registers an action alias.
+// AddAction registers an action with its parameters' types (string, integer, number, boolean,
+// array, object), checked when it is executed directly.
+func (s *Server) AddAction(ref string, params map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.actions[ref] = params
+}
+
 func (s *Server) AddAlias(a Alias) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

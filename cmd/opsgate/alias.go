@@ -26,11 +26,6 @@ func init() {
 	registerModule(module{Name: "aliases", Order: 30, Setup: setupAliases})
 }
 
-// aliasActionFallback runs aliases that have no `opsgate:` runner block (their action lives in
-// StackStorm). The StackStorm module (Order 40) sets it; until then such aliases answer that
-// StackStorm is not configured.
-var aliasActionFallback alias.Executor
-
 // setupAliases loads aliases.dir and the aliases stored in the database into the pipeline and
 // follows changes to both. Files (or rows) that do not load are logged with file, line and reason;
 // the others work.
@@ -72,7 +67,7 @@ func setupAliases(ctx context.Context, m *Main) error {
 	r := &alias.Router{
 		Aliases: src.current,
 		Execute: func(ctx context.Context, a *alias.Alias, params map[string]string) (*alias.Execution, error) {
-			return runAlias(ctx, ex, specs, a, params)
+			return runAlias(ctx, ex, specs, m.AliasFallback, a, params)
 		},
 		Timeout: func(a *alias.Alias) time.Duration {
 			if s := specs.get(a); s != nil {
@@ -213,7 +208,8 @@ func (c *specCache) get(a *alias.Alias) *executor.Spec {
 	return nil
 }
 
-func runAlias(ctx context.Context, ex *executor.Executor, specs *specCache, a *alias.Alias, params map[string]string) (*alias.Execution, error) {
+// runAlias runs a's action: its `opsgate:` runner, else fallback (StackStorm), else an error saying so.
+func runAlias(ctx context.Context, ex *executor.Executor, specs *specCache, fallback alias.Executor, a *alias.Alias, params map[string]string) (*alias.Execution, error) {
 	s := specs.get(a)
 	if s == nil && a.Runner != nil {
 		var err error
@@ -222,8 +218,8 @@ func runAlias(ctx context.Context, ex *executor.Executor, specs *specCache, a *a
 		}
 	}
 	if s == nil {
-		if aliasActionFallback != nil {
-			return aliasActionFallback(ctx, a, params)
+		if fallback != nil {
+			return fallback(ctx, a, params)
 		}
 		return nil, opsgate.Errorf(opsgate.EINVALID, "Alias %s runs the StackStorm action %s, and StackStorm is not configured.", a.Ref(), a.ActionRef)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/access"
+	"github.com/opsgate/opsgate/alias"
 	ohttp "github.com/opsgate/opsgate/http"
 	"github.com/opsgate/opsgate/pipeline"
 	"github.com/opsgate/opsgate/secret"
@@ -45,6 +46,9 @@ type Main struct {
 	Redactor *secret.Redactor
 	// Secrets resolves secret references; set by the secrets module (Order 10).
 	Secrets *secret.Service
+	// AliasFallback runs aliases whose action opsgate cannot run itself (no `opsgate:` runner):
+	// set by the StackStorm module when StackStorm is configured.
+	AliasFallback alias.Executor
 
 	DB         *store.DB
 	Grants     *store.GrantService

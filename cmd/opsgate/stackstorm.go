@@ -218,6 +218,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 	}
 	s.router = &stackstorm.Router{Client: s.client, Prefix: cfg.prefix(), NotifyRoute: cfg.route(), Sessions: s.sessions, Limits: limitsOf(s)}
 	m.Pipeline.AddRouter(s.router)
+	m.AliasFallback = s.runAction
 
 	if !m.Serving {
 		// opsgate chat: announcements for the terminal print in the conversation.

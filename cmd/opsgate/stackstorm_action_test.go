@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A local alias file whose action lives in StackStorm (no `opsgate:` runner) runs that action in
+// st2 when StackStorm is configured: parameters cast to the action's types, result rendered locally.
+func TestLocalAliasRunsStackStormAction(t *testing.T) {
+	s := newSt2(t)
+	s.AddAction("core.remote", map[string]string{"cmd": "string", "hosts": "array", "timeout": "integer"})
+	s.Run = func(ref string, params map[string]any) any {
+		return map[string]any{"stdout": ref + " ran " + params["cmd"].(string) + " on " + strings.Join(toStrings(params["hosts"]), "+")}
+	}
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "ops/aliases/remote.yaml", `
+name: remote
+pack: ops
+action_ref: core.remote
+formats: ["remote {{ cmd }} on {{ hosts }} {{ timeout = 60 }}"]
+result:
+  format: "{{ execution.result.stdout }}"
+`)
+	dsn := sqliteDSN(t)
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "acme", "acme"}, {"*", "*", "channel", "*", "any"}, {"ops", "*", "user", "alice", "alice"}})
+	cfg := st2Config(t, s, "aliases:\n  dir: "+dir+"\n")
+	c := startChat(t, dsn, cfg, "--org", "acme", "--channel", "ops", "--user", "alice")
+	c.say(t, "remote uptime on web1,web2")
+	c.waitOut(t, "core.remote ran uptime on web1+web2")
+	call := s.CallsTo("/api/v1/executions")[0]
+	if p := call.Body["parameters"].(map[string]any); p["timeout"] != float64(60) {
+		t.Fatalf("parameters sent to st2: %v", p)
+	}
+	// st2's refusal comes back in its own words.
+	c.say(t, "remote uptime on web1 soon")
+	c.waitOut(t, `Alias ops.remote: parameter timeout: "soon" is not a valid integer.`)
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
