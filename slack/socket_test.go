@@ -15,17 +15,11 @@ import (
 	"github.com/slack-go/slack/socketmode"
 )
 
-// TestSocketMode drives the Socket Mode path the way Slack does: apps.connections.open returns a
-// WebSocket URL; Slack sends hello, then envelopes, and expects each envelope_id acknowledged.
-func TestSocketMode(t *testing.T) {
-	e := newEnv(t, false)
-	acks := make(chan map[string]any, 10)
-	envelopes := []string{
-		`{"envelope_id":"env-1","type":"slash_commands","accepts_response_payload":true,"payload":{"token":"x","team_id":"T1","team_domain":"acme","channel_id":"C1","channel_name":"ops","user_id":"U1","user_name":"alice","command":"/network","text":"status","api_app_id":"A1","response_url":"","trigger_id":"1.2.3"}}`,
-		`{"envelope_id":"env-2","type":"events_api","retry_attempt":0,"retry_reason":"","accepts_response_payload":false,"payload":` + eventBody("EvS1", "app_mention", "U1", "", "<@UBOT> whoami") + `}`,
-		// Slack redelivers the event on another connection: acknowledged, not run again.
-		`{"envelope_id":"env-3","type":"events_api","retry_attempt":1,"retry_reason":"timeout","accepts_response_payload":false,"payload":` + eventBody("EvS1", "app_mention", "U1", "", "<@UBOT> whoami") + `}`,
-	}
+// socketAcks runs Socket Mode against a fake Slack that sends envelopes one by one and returns
+// the acknowledgement of each, as Slack receives them.
+func socketAcks(t *testing.T, e *env, envelopes ...string) []map[string]any {
+	t.Helper()
+	acks := make(chan map[string]any, len(envelopes))
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	ws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -69,15 +63,44 @@ func TestSocketMode(t *testing.T) {
 			t.Error("socket mode did not stop")
 		}
 	}()
-
-	for i, want := range []string{"env-1", "env-2", "env-3"} {
+	var out []map[string]any
+	for range envelopes {
 		select {
 		case ack := <-acks:
-			if ack["envelope_id"] != want {
-				t.Fatalf("ack %d = %v, want %s", i, ack, want)
-			}
+			out = append(out, ack)
 		case <-time.After(5 * time.Second):
-			t.Fatalf("no ack for %s", want)
+			t.Fatalf("no ack after %d of %d envelopes", len(out), len(envelopes))
+		}
+	}
+	return out
+}
+
+// Over Socket Mode, as over HTTP, a slash command the pipeline refuses (overloaded) is answered
+// in the acknowledgement: the user sees why nothing happens.
+func TestSocketModeRefusalInAck(t *testing.T) {
+	e := newEnv(t, false)
+	acks := socketAcks(t, e,
+		`{"envelope_id":"env-busy","type":"slash_commands","accepts_response_payload":true,"payload":{"token":"x","team_id":"T1","team_domain":"acme","channel_id":"C1","channel_name":"ops","user_id":"UBUSY","user_name":"bob","command":"/network","text":"status","api_app_id":"A1","response_url":"","trigger_id":"1.2.3"}}`)
+	e.nextReq()
+	p, _ := acks[0]["payload"].(map[string]any)
+	if acks[0]["envelope_id"] != "env-busy" || p["response_type"] != "ephemeral" || p["text"] != "opsgate is overloaded; please try again shortly." {
+		t.Fatalf("ack = %v, want the refusal as an ephemeral payload", acks[0])
+	}
+}
+
+// TestSocketMode drives the Socket Mode path the way Slack does: apps.connections.open returns a
+// WebSocket URL; Slack sends hello, then envelopes, and expects each envelope_id acknowledged.
+func TestSocketMode(t *testing.T) {
+	e := newEnv(t, false)
+	acks := socketAcks(t, e,
+		`{"envelope_id":"env-1","type":"slash_commands","accepts_response_payload":true,"payload":{"token":"x","team_id":"T1","team_domain":"acme","channel_id":"C1","channel_name":"ops","user_id":"U1","user_name":"alice","command":"/network","text":"status","api_app_id":"A1","response_url":"","trigger_id":"1.2.3"}}`,
+		`{"envelope_id":"env-2","type":"events_api","retry_attempt":0,"retry_reason":"","accepts_response_payload":false,"payload":`+eventBody("EvS1", "app_mention", "U1", "", "<@UBOT> whoami")+`}`,
+		// Slack redelivers the event on another connection: acknowledged, not run again.
+		`{"envelope_id":"env-3","type":"events_api","retry_attempt":1,"retry_reason":"timeout","accepts_response_payload":false,"payload":`+eventBody("EvS1", "app_mention", "U1", "", "<@UBOT> whoami")+`}`,
+	)
+	for i, want := range []string{"env-1", "env-2", "env-3"} {
+		if acks[i]["envelope_id"] != want {
+			t.Fatalf("ack %d = %v, want %s", i, acks[i], want)
 		}
 	}
 	if r := e.nextReq(); r.Text != "network status" || r.UserID != "U1" || r.OrgID != "T1" {
