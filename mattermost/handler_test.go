@@ -72,7 +72,7 @@ var sites = func() []opsgate.Choice {
 // handle stands in for the pipeline (cmd/opsgate's tests use the real one).
 func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
 	e.reqs <- req
-	if req.UserID == "ubusy" {
+	if req.UserID == "ubusy" || strings.HasSuffix(req.Text, " busy") {
 		return "opsgate is overloaded; please try again shortly."
 	}
 	go func() {
@@ -351,6 +351,19 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 		t.Fatalf("expired: %d %v", code, out)
 	}
 	e.noReq()
+}
+
+// An answer the pipeline refuses (overloaded) is told to the user who picked it.
+func TestRefusedAnswerIsShown(t *testing.T) {
+	e := newEnv(t, false)
+	e.slash("u1", "/site", "")
+	e.nextReq()
+	actx, _ := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0])
+	code, out := e.act("u1", with(actx, "selected_option", "busy"))
+	e.nextReq()
+	if code != 200 || out["ephemeral_text"] != "opsgate is overloaded; please try again shortly." {
+		t.Fatalf("refused answer: %d %v", code, out)
+	}
 }
 
 func TestDialogRoundTrip(t *testing.T) {

@@ -68,8 +68,7 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Cancelled."))
 	case callback.KindButton, callback.KindOpenDialog:
-		h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
-		writeJSON(w, map[string]any{})
+		writeJSON(w, refused(map[string]any{}, h.Handle(ctx, conv.reqWith(tok.Prefix), conv)))
 	case callback.KindText:
 		// A text prompt has no inline input in Mattermost: the button opens a one-field dialog.
 		prompt, _ := in.Context["p"].(string)
@@ -92,12 +91,12 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		}
 		if value == nextValue {
 			conv.menuOffset = tok.Offset + menuPage
-			h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
-			writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Showing more choices..."))
+			refusal := h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
+			writeJSON(w, refused(h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Showing more choices..."), refusal))
 			return
 		}
-		h.Handle(ctx, conv.reqWith(tok.Answer(value)), conv)
-		writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "@"+tok.UserName+" chose `"+value+"`."))
+		refusal := h.Handle(ctx, conv.reqWith(tok.Answer(value)), conv)
+		writeJSON(w, refused(h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "@"+tok.UserName+" chose `"+value+"`."), refusal))
 	default:
 		reject(w, http.StatusBadRequest, "forged_callback", "callback token is not valid")
 	}
@@ -212,7 +211,10 @@ func (h *Handler) dialogSubmission(ctx context.Context, w http.ResponseWriter, i
 		}
 	}
 	conv := &conversation{h: h, req: answerRequest(tok, "")}
-	h.Handle(ctx, conv.reqWith(tok.Answer(values...)), conv)
+	if refusal := h.Handle(ctx, conv.reqWith(tok.Answer(values...)), conv); refusal != "" {
+		writeJSON(w, map[string]any{"error": refusal}) // shown in the dialog
+		return
+	}
 	writeJSON(w, map[string]any{})
 }
 
@@ -227,6 +229,15 @@ func (c *conversation) reqWith(text string) *opsgate.Request {
 	r := c.req
 	r.Text = text
 	return &r
+}
+
+// refused adds the pipeline's refusal (overloaded, restarting), if any, to an interaction's answer
+// as ephemeral_text, so a click never silently does nothing.
+func refused(resp map[string]any, refusal string) map[string]any {
+	if refusal != "" {
+		resp["ephemeral_text"] = refusal
+	}
+	return resp
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

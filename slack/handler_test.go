@@ -76,7 +76,7 @@ var sites = func() []opsgate.Choice {
 // every kind, run off the request path as the real pipeline does.
 func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
 	e.reqs <- req
-	if req.UserID == "UBUSY" {
+	if req.UserID == "UBUSY" || strings.HasSuffix(req.Text, " busy") {
 		return "opsgate is overloaded; please try again shortly."
 	}
 	go func() {
@@ -452,6 +452,27 @@ func refusalText(calls []call) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// An answer the pipeline refuses (overloaded) is told to the user who clicked.
+func TestRefusedAnswerIsShown(t *testing.T) {
+	e := newEnv(t, false)
+	e.slash(slashForm("U1", "/ask", ""))
+	e.nextReq()
+	var input map[string]any
+	for _, b := range e.slack.waitCalls(t, "chat.postMessage", 1)[0].blocks(t) {
+		if b["type"] == "input" {
+			input = b
+		}
+	}
+	el := input["element"].(map[string]any)
+	e.interact(blockActions("U1", e.slack.responseURL(), el["action_id"].(string), input["block_id"].(string),
+		map[string]any{"type": "plain_text_input", "value": "busy"}))
+	e.nextReq()
+	c := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
+	if c.Form.Get("user") != "U1" || !strings.Contains(c.text(t), "opsgate is overloaded") {
+		t.Fatalf("refusal not shown: %v", c.Form)
+	}
 }
 
 func TestCancelAndTextPrompt(t *testing.T) {

@@ -103,19 +103,19 @@ func (h *Handler) blockAction(ctx context.Context, cb *slack.InteractionCallback
 	case callback.KindCancel:
 		h.closePrompt(conv, "Cancelled by <@"+cb.User.ID+">.")
 	case callback.KindButton, callback.KindOpenDialog:
-		h.Handle(ctx, h.answerRequest(cb, conv, tok.Prefix), conv)
+		h.answer(ctx, cb, conv, tok.Prefix)
 	case callback.KindMenu:
 		if value == nextValue {
 			conv.menuOffset = tok.Offset + menuPage
 			h.closePrompt(conv, "")
-			h.Handle(ctx, h.answerRequest(cb, conv, tok.Prefix), conv)
+			h.answer(ctx, cb, conv, tok.Prefix)
 			break
 		}
 		h.closePrompt(conv, "<@"+cb.User.ID+"> chose `"+escape(cmp(a.SelectedOption.Text.Text, value))+"`.")
-		h.Handle(ctx, h.answerRequest(cb, conv, tok.Answer(value)), conv)
+		h.answer(ctx, cb, conv, tok.Answer(value))
 	case callback.KindText:
 		h.closePrompt(conv, "<@"+cb.User.ID+"> answered `"+escape(value)+"`.")
-		h.Handle(ctx, h.answerRequest(cb, conv, tok.Answer(value)), conv)
+		h.answer(ctx, cb, conv, tok.Answer(value))
 	}
 	return outcome{status: http.StatusOK}, true
 }
@@ -191,8 +191,16 @@ func (h *Handler) viewSubmission(ctx context.Context, cb *slack.InteractionCallb
 		a := fv["v"]
 		values = append(values, cmp(a.Value, a.SelectedOption.Value))
 	}
-	h.Handle(ctx, h.answerRequest(cb, conv, tok.Answer(values...)), conv)
+	h.answer(ctx, cb, conv, tok.Answer(values...))
 	return outcome{status: http.StatusOK}
+}
+
+// answer re-runs the prompt's command with the answer. A refusal (overloaded, restarting) is
+// told to the user, so a click never silently does nothing.
+func (h *Handler) answer(ctx context.Context, cb *slack.InteractionCallback, conv *conversation, text string) {
+	if refusal := h.Handle(ctx, h.answerRequest(cb, conv, text), conv); refusal != "" {
+		go conv.Send(context.WithoutCancel(ctx), opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: refusal}}})
+	}
 }
 
 // answerRequest is the request an answer re-runs: the answering user's, so access is checked
