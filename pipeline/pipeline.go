@@ -183,6 +183,13 @@ func (p *Pipeline) enqueue(job *Job, fn func(ctx context.Context)) {
 		}()
 		p.sem <- struct{}{}
 		defer func() { <-p.sem }()
+		// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
+		// ours, and a panic on a worker goroutine would stop the whole server.
+		defer func() {
+			if r := recover(); r != nil {
+				p.logger.Error("pipeline worker panic", "panic", p.redactor.Redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
+			}
+		}()
 		fn(p.base)
 	}()
 }
@@ -191,7 +198,7 @@ func (p *Pipeline) reply(job *Job, out opsgate.Dispatcher, m opsgate.Message) *J
 	p.enqueue(job, func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		if _, err := out.Send(ctx, m); err != nil {
+		if _, err := send(ctx, out, m); err != nil {
 			p.logger.Warn("reply not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 	})
@@ -205,7 +212,7 @@ func (p *Pipeline) block(job *Job, req *opsgate.Request, route *opsgate.Route, s
 		if hidden {
 			return
 		}
-		if _, err := out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: msg}}}); err != nil {
+		if _, err := send(ctx, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: msg}}}); err != nil {
 			p.logger.Warn("denial not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 	})
@@ -232,7 +239,7 @@ func (p *Pipeline) prompt(ctx context.Context, job *Job, req *opsgate.Request, r
 			for _, param := range route.Missing {
 				f := opsgate.DialogField{Type: "text", Name: param.Name, Label: paramLabel(param)}
 				if param.Choices != nil {
-					choices, err := param.Choices(ctx, inv)
+					choices, err := callChoices(ctx, param, inv)
 					if err != nil {
 						p.sendError(ctx, out, err)
 						return
@@ -243,7 +250,7 @@ func (p *Pipeline) prompt(ctx context.Context, job *Job, req *opsgate.Request, r
 			}
 			block = d
 		} else if param := route.Missing[0]; param.Choices != nil {
-			choices, err := param.Choices(ctx, inv)
+			choices, err := callChoices(ctx, param, inv)
 			if err != nil {
 				p.sendError(ctx, out, err)
 				return
@@ -252,7 +259,7 @@ func (p *Pipeline) prompt(ctx context.Context, job *Job, req *opsgate.Request, r
 		} else {
 			block = opsgate.TextPrompt{Prompt: fmt.Sprintf("%s: please enter %s", title, paramLabel(param)), Prefix: prefix}
 		}
-		if _, err := out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{block}}); err != nil {
+		if _, err := send(ctx, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{block}}); err != nil {
 			p.logger.Warn("prompt not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 	})
@@ -267,7 +274,33 @@ func paramLabel(param opsgate.Param) string {
 }
 
 func (p *Pipeline) sendError(ctx context.Context, out opsgate.Dispatcher, err error) {
-	out.Send(ctx, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}})
+	if opsgate.ErrorCode(err) == opsgate.EINTERNAL {
+		p.logger.Error("prompt choices failed", "err", p.redactor.Redact(err.Error()))
+	}
+	if _, err := send(ctx, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}}); err != nil {
+		p.logger.Warn("error reply not delivered", "err", p.redactor.Redact(err.Error()))
+	}
+}
+
+// callChoices asks a parameter for its menu, turning a panic into an internal error like call does.
+func callChoices(ctx context.Context, param opsgate.Param, inv *opsgate.Invocation) (cs []opsgate.Choice, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			cs, err = nil, fmt.Errorf("panic in choices of %s: %v\n%s", param.Name, r, debug.Stack())
+		}
+	}()
+	return param.Choices(ctx, inv)
+}
+
+// send delivers m, turning a panic in the platform's dispatcher into an error so the pipeline
+// still records the run and the worker survives.
+func send(ctx context.Context, out opsgate.Dispatcher, m opsgate.Message) (ref opsgate.MessageRef, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("dispatcher panic: %v", r)
+		}
+	}()
+	return out.Send(ctx, m)
 }
 
 func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, route *opsgate.Route, start time.Time, out opsgate.Dispatcher) {
@@ -277,7 +310,10 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 	}
 	ctx, cancel := context.WithTimeout(base, timeout)
 	defer cancel()
-	out.Busy(ctx)
+	func() {
+		defer func() { recover() }() // a typing indicator is not worth a lost run
+		out.Busy(ctx)
+	}()
 	inv := &opsgate.Invocation{Request: req, Route: route, Out: out, Now: start}
 	err := call(ctx, route.Run, inv)
 	if err == nil && ctx.Err() != nil {
@@ -298,7 +334,7 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 	job.Status = status
 	if shown != "" {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if _, err := out.Send(sctx, opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
+		if _, err := send(sctx, out, opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
 			p.logger.Warn("error reply not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 		scancel()
