@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsgate/opsgate"
 )
@@ -59,9 +61,15 @@ func (s *CommandLogService) CreateCommandLogEntry(ctx context.Context, e *opsgat
 			break
 		}
 		s.mu.Unlock()
-		err := s.insert(ctx, batch)
-		for _, b := range batch {
-			b.done <- err
+		if err := s.insert(ctx, batch); err != nil && len(batch) > 1 {
+			// One entry the database refuses must not lose the others that shared its transaction.
+			for _, b := range batch {
+				b.done <- s.insert(ctx, []*pendingEntry{b})
+			}
+		} else {
+			for _, b := range batch {
+				b.done <- err
+			}
 		}
 	}
 	return <-p.done
@@ -71,14 +79,19 @@ func (s *CommandLogService) insert(ctx context.Context, batch []*pendingEntry) e
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, p := range batch {
 			e := p.e
-			params, err := json.Marshal(e.Params)
+			params := make(map[string]string, len(e.Params))
+			for k, v := range e.Params {
+				params[storable(k, maxStr)] = storable(v, maxDetails)
+			}
+			pj, err := json.Marshal(params)
 			if err != nil {
 				return err
 			}
 			id, err := s.db.Insert(ctx, tx, `INSERT INTO command_log (started_at, runtime_us, platform, org_id, channel_id, channel_name,
 				user_id, user_name, command, subcommand, params, status, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				Time(e.Start), e.Runtime.Microseconds(), e.Platform, e.OrgID, e.ChannelID, e.ChannelName, e.UserID, e.UserName,
-				e.Command, e.Subcommand, string(params), e.Status, e.Details)
+				Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
+				storable(e.ChannelID, maxStr), storable(e.ChannelName, maxStr), storable(e.UserID, maxStr), storable(e.UserName, maxStr),
+				storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails))
 			if err != nil {
 				return err
 			}
@@ -86,6 +99,39 @@ func (s *CommandLogService) insert(ctx context.Context, batch []*pendingEntry) e
 		}
 		return nil
 	})
+}
+
+// Column limits: {{STR}} is VARCHAR(255) characters; details and params are bounded well under
+// MySQL's 16 MiB MEDIUMTEXT and default packet size.
+const (
+	maxStr     = 255
+	maxDetails = 1 << 20
+)
+
+// storable makes s acceptable to all three databases, which otherwise refuse (PostgreSQL: NUL,
+// invalid UTF-8; MySQL strict mode: too long, invalid UTF-8) what SQLite stores: invalid UTF-8
+// becomes U+FFFD, NUL is dropped and the text is cut to max characters (bytes for maxDetails).
+func storable(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if max == maxDetails {
+		if len(s) > max {
+			cut := max
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
+			s = s[:cut] + " [truncated]"
+		}
+		return s
+	}
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max])
+	}
+	return s
 }
 
 // FindCommandLogEntries returns entries newest first.
