@@ -32,22 +32,43 @@ type Chat struct {
 	Prompt   string // printed before each line ("" for none)
 }
 
-// Run chats until In ends or ctx is done.
+// maxLine bounds one line: a longer one is refused (and not kept in memory), and the chat goes on.
+const maxLine = 1 << 20
+
+// Run chats until In ends or ctx is done (Ctrl-C: it returns at once, without waiting for a line).
 func (c *Chat) Run(ctx context.Context) error {
 	d := &Dispatcher{W: c.Out}
-	sc := bufio.NewScanner(c.In)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	lines, stop := make(chan line), make(chan struct{})
+	defer close(stop)
+	go readLines(c.In, lines, stop)
+	if c.Prompt != "" {
+		// End on a fresh line, so the shell's prompt does not follow ours (or the terminal's ^C).
+		defer fmt.Fprintln(c.Out)
+	}
 	for {
 		if c.Prompt != "" {
 			fmt.Fprint(c.Out, c.Prompt)
 		}
-		if !sc.Scan() {
-			return sc.Err()
+		var l line
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case l = <-lines:
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		text, ok := d.answer(strings.TrimSpace(sc.Text()))
+		if l.err != nil {
+			if l.err == io.EOF {
+				return nil
+			}
+			return l.err
+		}
+		if l.tooLong {
+			fmt.Fprintf(c.Out, "That line is too long (over %d MiB); it was ignored.\n", maxLine>>20)
+			continue
+		}
+		text, ok := d.answer(strings.TrimSpace(l.text))
 		if !ok || text == "" {
 			continue
 		}
@@ -57,6 +78,46 @@ func (c *Chat) Run(ctx context.Context) error {
 		w.Wait()
 		if msg := w.Refused(); msg != "" {
 			fmt.Fprintln(c.Out, msg)
+		}
+	}
+}
+
+// line is one line read from the chat's input, or the error that ended it.
+type line struct {
+	text    string
+	tooLong bool
+	err     error
+}
+
+// readLines sends r's lines to lines until r fails or stop is closed. It runs on its own goroutine
+// so that Run can return on an interrupt while a read of a terminal is still blocked.
+func readLines(r io.Reader, lines chan<- line, stop <-chan struct{}) {
+	br := bufio.NewReaderSize(r, 64*1024)
+	var buf []byte
+	tooLong := false
+	for {
+		chunk, more, err := br.ReadLine()
+		l := line{err: err}
+		if err == nil {
+			if !tooLong && len(buf)+len(chunk) > maxLine {
+				tooLong, buf = true, nil
+			}
+			if !tooLong {
+				buf = append(buf, chunk...)
+			}
+			if more {
+				continue
+			}
+			l = line{text: string(buf), tooLong: tooLong}
+			buf, tooLong = buf[:0], false
+		}
+		select {
+		case lines <- l:
+		case <-stop:
+			return
+		}
+		if err != nil {
+			return
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/terminal"
@@ -17,5 +18,9 @@ func runTerminalChat(ctx context.Context, m *Main, template opsgate.Request, pro
 			return m.Pipeline.Handle(ctx, req, out)
 		},
 	}
-	return c.Run(ctx)
+	if err := c.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	// Ctrl-C ends a chat like Ctrl-D does: it is how a person leaves, not a failure.
+	return nil
 }

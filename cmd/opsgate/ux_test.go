@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// An interrupted `opsgate chat` (Ctrl-C) stops at once, waiting for no further line, and exits 0
+// without printing "context canceled".
+func TestChatStopsOnInterrupt(t *testing.T) {
+	dsn := sqliteDSN(t)
+	in, feed := io.Pipe()
+	defer feed.Close()
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	m := &Main{Stdin: in, Stdout: out, Stderr: errb, Environ: []string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LOG_LEVEL=warn"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() { done <- m.Run(ctx, []string{"chat", "--user", "alice"}) }()
+	go feed.Write([]byte("whoami\n"))
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "User:"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("chat did not answer whoami: %q %q", out.String(), errb.String())
+		}
+	}
+	cancel() // what SIGINT does to the context main passes in
+	select {
+	case code := <-done:
+		if code != 0 || errb.String() != "" {
+			t.Fatalf("interrupted chat: exit %d, stderr %q", code, errb.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("chat still waits for a line after the interrupt")
+	}
+}
+
+// A line longer than the chat reads is refused with one message; the chat goes on.
+func TestChatSurvivesOverlongLine(t *testing.T) {
+	dsn := sqliteDSN(t)
+	long := strings.Repeat("a", 2<<20)
+	r := runCLI(t, dsn, long+"\nwhoami\n", "chat", "--user", "alice")
+	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "too long") || !strings.Contains(r.stdout, "User:          alice") ||
+		strings.Contains(r.stdout, "aaaa") {
+		t.Fatalf("chat after an over-long line: exit %d, stderr %q, stdout %.300q", r.code, r.stderr, r.stdout)
+	}
+}
