@@ -47,3 +47,16 @@ func TestChatSurvivesOverlongLine(t *testing.T) {
 		t.Fatalf("chat after an over-long line: exit %d, stderr %q, stdout %.300q", r.code, r.stderr, r.stdout)
 	}
 }
+
+// whoami is exempt from the grants in chat, so `access check` must not call it denied.
+func TestAccessCheckWhoamiExempt(t *testing.T) {
+	dsn := sqliteDSN(t)
+	r := runCLI(t, dsn, "", "access", "check", "--org", "o", "--channel", "c", "--user", "nobody", "--explain", "whoami")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "allowed\n") || !strings.Contains(r.stdout, "exempt") {
+		t.Fatalf("access check whoami: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	chat := runCLI(t, dsn, "whoami\n", "chat", "--user", "nobody")
+	if !strings.Contains(chat.stdout, "User:          nobody") {
+		t.Fatalf("chat whoami without grants: %q", chat.stdout)
+	}
+}
