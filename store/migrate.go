@@ -83,14 +83,32 @@ func (db *DB) apply(ctx context.Context, conn *sql.Conn, version, body string) e
 		return err
 	}
 	defer tx.Rollback()
+	record := func() error {
+		_, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
+			version, Time(time.Now()))
+		return err
+	}
+	if db.Dialect == SQLite {
+		// SQLite has no advisory lock: another process may be migrating the same file. Writing the
+		// version first takes the database's write lock (waiting busy_timeout for the other
+		// process) before anything is read, and finding it already recorded means that process
+		// applied this migration. (Not on MySQL, where the DDL below commits implicitly.)
+		if err := record(); err != nil {
+			if IsUniqueViolation(err) {
+				return nil
+			}
+			return err
+		}
+	}
 	for _, stmt := range splitStatements(columnTypes[db.Dialect].Replace(body)) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w in: %s", err, stmt)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
-		version, Time(time.Now())); err != nil {
-		return err
+	if db.Dialect != SQLite {
+		if err := record(); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
