@@ -24,9 +24,9 @@ func (m *Main) grantCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.Type = opsgate.GrantType(typ)
 			if expires != "" {
-				t, err := parseExpiry(expires)
+				t, err := parseExpiry(expires, time.Now())
 				if err != nil {
-					return usageErrorf("--expires: %v", err)
+					return &exitError{code: 2, msg: err.Error()}
 				}
 				g.ExpiresAt = &t
 			}
@@ -115,11 +115,19 @@ func (m *Main) deleteByIDCommand(noun, short string, del func(ctx context.Contex
 	}
 }
 
-func parseExpiry(s string) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return time.Now().Add(d), nil
+// parseExpiry reads --expires: a duration from now or an RFC 3339 time, in the future (a grant
+// expired at creation would be stored and listed, yet allow nothing).
+func parseExpiry(s string, now time.Time) (time.Time, error) {
+	t, err := now, error(nil)
+	if d, derr := time.ParseDuration(s); derr == nil {
+		t = now.Add(d)
+	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
+		return t, fmt.Errorf("--expires %q is neither a duration like 72h nor an RFC 3339 time like 2030-01-02T15:04:05Z", s)
 	}
-	return time.Parse(time.RFC3339, s)
+	if !t.After(now) {
+		return t, fmt.Errorf("--expires %s is in the past", s)
+	}
+	return t, nil
 }
 
 func orAny(s string) string {

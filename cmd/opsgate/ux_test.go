@@ -60,3 +60,23 @@ func TestAccessCheckWhoamiExempt(t *testing.T) {
 		t.Fatalf("chat whoami without grants: %q", chat.stdout)
 	}
 }
+
+// --expires takes an RFC 3339 time or a duration; a bad one is explained in words, and a grant that
+// would be expired already is refused instead of stored.
+func TestGrantExpiresInput(t *testing.T) {
+	dsn := sqliteDSN(t)
+	for _, c := range []struct{ expires, want string }{
+		{"tomorrow", `--expires "tomorrow" is neither a duration like 72h nor an RFC 3339 time like 2030-01-02T15:04:05Z`},
+		{"-5h", "--expires -5h is in the past"},
+		{"2020-01-01T00:00:00Z", "--expires 2020-01-01T00:00:00Z is in the past"},
+	} {
+		r := runCLI(t, dsn, "", "grant", "add", "--command", "x", "--type", "user", "--value", "u", "--expires", c.expires)
+		if r.code != 2 || r.stderr != "opsgate: "+c.want+"\n" {
+			t.Errorf("--expires %s: exit %d, stderr %q; want 2, %q", c.expires, r.code, r.stderr, c.want)
+		}
+	}
+	if out := mustRun(t, dsn, "grant", "list"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("refused grants were stored:\n%s", out)
+	}
+	mustRun(t, dsn, "grant", "add", "--command", "x", "--type", "user", "--value", "u", "--expires", "72h")
+}
