@@ -4,6 +4,7 @@
 package access
 
 import (
+	"math"
 	"path"
 	"strings"
 	"sync/atomic"
@@ -26,8 +27,11 @@ type key struct {
 
 type entry struct {
 	id      int64
-	expires int64 // unix nanoseconds; 0 never
+	expires int64 // unix microseconds (any date a time.Time can hold fits); never for none
 }
+
+// never is the expiry of a grant without one. Not 0: a grant expiring at the Unix epoch expired.
+const never = math.MaxInt64
 
 // index is an immutable snapshot of the grants, replaced whole on change.
 type index struct {
@@ -40,16 +44,16 @@ type index struct {
 func newIndex(grants []*opsgate.Grant) *index {
 	ix := &index{exact: make(map[key]entry, 2*len(grants)), size: len(grants)}
 	for _, g := range grants {
-		e := entry{id: g.ID}
+		e := entry{id: g.ID, expires: never}
 		if g.ExpiresAt != nil {
-			e.expires = g.ExpiresAt.UnixNano()
+			e.expires = g.ExpiresAt.UnixMicro()
 		}
 		if g.Platform != "" {
 			ix.platformGrant = true
 		}
 		put := func(sub string) {
 			k := key{g.Platform, g.Command, sub, g.Type, g.Value}
-			if old, ok := ix.exact[k]; !ok || old.expires != 0 && (e.expires == 0 || e.expires > old.expires) {
+			if old, ok := ix.exact[k]; !ok || e.expires > old.expires {
 				ix.exact[k] = e // keep the longest-lived of equal keys
 			}
 		}
@@ -132,9 +136,9 @@ func (a *Authorizer) find(ix *index, platform, command, subcommand string, t ops
 			if !ok {
 				continue
 			}
-			if e.expires != 0 {
+			if e.expires != never {
 				if now == 0 {
-					now = a.Now().UnixNano()
+					now = a.Now().UnixMicro()
 				}
 				if now >= e.expires {
 					continue
