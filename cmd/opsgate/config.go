@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -88,7 +89,7 @@ func LoadConfig(path string, environ []string) (Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, fmt.Errorf("config %s: %s", path, yamlError(err))
+			return cfg, fmt.Errorf("config %s: %s", path, yamlError(data, err))
 		}
 	}
 	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "OPSGATE", envMap(environ)); err != nil {
@@ -97,12 +98,87 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func yamlError(err error) string {
+var (
+	reUnknownKey = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+	reNotMapping = regexp.MustCompile(`^line (\d+): cannot unmarshal !!(\w+)(?: .*)? into (main\.\S+)$`)
+	reWrongType  = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (bool|int|int64|float64|string|\\[\\]string)$")
+	typeWords    = map[string]string{"bool": "true or false", "int": "a whole number", "int64": "a whole number",
+		"float64": "a number", "string": "a string", "[]string": "a list"}
+)
+
+// yamlError words a decoding error as the file spells things: an unknown key by its full path
+// (slack.enabld), a section that is not a mapping by its name, never Go's type names.
+func yamlError(data []byte, err error) string {
 	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return strings.Join(te.Errors, "; ")
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
 	}
-	return strings.TrimPrefix(err.Error(), "yaml: ")
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root) // it decoded into Config, so it parses
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		msgs[i] = e
+		if m := reUnknownKey.FindStringSubmatch(e); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			if p := keyPath(&root, "", func(k, _ *yaml.Node) bool { return k.Line == line && k.Value == m[2] }); p != "" {
+				msgs[i] = fmt.Sprintf("line %d: unknown key %q", line, p)
+			}
+		} else if m := reNotMapping.FindStringSubmatch(e); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			what := keyPath(&root, "", func(_, v *yaml.Node) bool { return v.Line == line && v.Kind != yaml.MappingNode })
+			if m[3] == "main.Config" {
+				what = "the file"
+			}
+			if what != "" {
+				msgs[i] = fmt.Sprintf("line %d: %s must be a mapping of keys, not %s", line, what, yamlKind(m[2]))
+			}
+		} else if m := reWrongType.FindStringSubmatch(e); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			if p := keyPath(&root, "", func(_, v *yaml.Node) bool { return v.Line == line && v.Value == m[2] }); p != "" {
+				msgs[i] = fmt.Sprintf("line %d: %s must be %s, not %q", line, p, typeWords[m[3]], m[2])
+			}
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// keyPath returns the dotted path of the first mapping key (under n) for which match holds, or "".
+func keyPath(n *yaml.Node, prefix string, match func(k, v *yaml.Node) bool) string {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if p := keyPath(c, prefix, match); p != "" {
+				return p
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if match(k, v) {
+				return prefix + k.Value
+			}
+			if p := keyPath(v, prefix+k.Value+".", match); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func yamlKind(tag string) string {
+	switch tag {
+	case "seq":
+		return "a list"
+	case "str":
+		return "a string"
+	case "int", "float":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "null":
+		return "empty"
+	}
+	return "!!" + tag
 }
 
 func envMap(environ []string) map[string]string {
@@ -144,6 +220,15 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
 }
 
 func setScalar(fv reflect.Value, raw string) error {
+	if fv.Kind() == reflect.Pointer && fv.Type().Elem().Kind() != reflect.Struct {
+		// An optional setting (*bool: nil means "the default"): set a new value, keep nil on error.
+		v := reflect.New(fv.Type().Elem())
+		if err := setScalar(v.Elem(), raw); err != nil {
+			return err
+		}
+		fv.Set(v)
+		return nil
+	}
 	if fv.Type() == reflect.TypeOf(Duration(0)) {
 		d, err := time.ParseDuration(raw)
 		if err != nil {

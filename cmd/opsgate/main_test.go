@@ -187,7 +187,7 @@ func TestConfigErrors(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{[]string{"--config", write("unknown.yaml", "listen: 127.0.0.1:0\nlisten_port: 3\n"), "migrate"}, nil, "field listen_port not found"},
+		{[]string{"--config", write("unknown.yaml", "listen: 127.0.0.1:0\nlisten_port: 3\n"), "migrate"}, nil, `unknown key "listen_port"`},
 		{[]string{"--config", write("type.yaml", "restrict_help: sometimes\n"), "migrate"}, nil, "line 1"},
 		{[]string{"--config", write("dur.yaml", "command_timeout: soon\n"), "migrate"}, nil, `"soon" is not a duration`},
 		{[]string{"--config", write("broken.yaml", "listen: [\n"), "migrate"}, nil, "broken.yaml"},

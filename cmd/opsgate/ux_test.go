@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,4 +81,26 @@ func TestGrantExpiresInput(t *testing.T) {
 		t.Fatalf("refused grants were stored:\n%s", out)
 	}
 	mustRun(t, dsn, "grant", "add", "--command", "x", "--type", "user", "--value", "u", "--expires", "72h")
+}
+
+// A config mistake is named the way the file spells it: the key's full path, not Go's type names.
+func TestConfigErrorsNameKeys(t *testing.T) {
+	dir := t.TempDir()
+	for body, want := range map[string]string{
+		"listen: 127.0.0.1:0\nlisten_port: 3\n":                      `c.yaml: line 2: unknown key "listen_port"`,
+		"slack:\n  enabld: true\n":                                   `c.yaml: line 2: unknown key "slack.enabld"`,
+		"secrets:\n  vaults:\n    eu:\n      uri: x\n":               `c.yaml: line 4: unknown key "secrets.vaults.eu.uri"`,
+		"secrets:\n  vaults:\n    eu:\n      auth: {mthod: token}\n": `c.yaml: line 4: unknown key "secrets.vaults.eu.auth.mthod"`,
+		"- listen\n- database\n":                                     `c.yaml: line 1: the file must be a mapping of keys, not a list`,
+		"restrict_help: sometimes\n":                                 `c.yaml: line 1: restrict_help must be true or false, not "sometimes"`,
+		"secrets:\n  file_roots: /etc\n":                             `c.yaml: line 2: secrets.file_roots must be a list, not "/etc"`,
+		"slack: yes\n":                                               `c.yaml: line 1: slack must be a mapping of keys, not a string`,
+	} {
+		p := filepath.Join(dir, "c.yaml")
+		os.WriteFile(p, []byte(body), 0o600)
+		r := runCLI(t, sqliteDSN(t), "", "--config", p, "migrate")
+		if r.code != 2 || !strings.HasSuffix(r.stderr, want+"\n") || strings.Contains(r.stderr, "main.") {
+			t.Errorf("%q: exit %d, stderr %q; want it to end in %q", body, r.code, r.stderr, want)
+		}
+	}
 }
