@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,8 +31,9 @@ func (m *Main) logCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "START\tRUNTIME\tPLATFORM\tUSER\tCHANNEL\tCOMMAND\tSTATUS\tDETAILS")
 			for _, e := range es {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%s)\t%s\t%s %s\t%s\t%.60s\n", e.Start.Format(time.RFC3339), e.Runtime.Round(time.Millisecond),
-					e.Platform, e.UserName, e.UserID, e.ChannelName, e.Command, e.Subcommand, e.Status, e.Details)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Start.Format(time.RFC3339), e.Runtime.Round(time.Millisecond),
+					e.Platform, nameID(e.UserName, e.UserID), nameID(e.ChannelName, e.ChannelID),
+					strings.TrimSpace(e.Command+" "+e.Subcommand), e.Status, cut(e.Details, 60))
 			}
 			return tw.Flush()
 		},
@@ -67,4 +69,22 @@ func (m *Main) logCommand() *cobra.Command {
 	}
 	cmd.AddCommand(commands, audit)
 	return cmd
+}
+
+// nameID shows who or where as "name (id)", or the id alone when there is no other name.
+func nameID(name, id string) string {
+	if name == "" || name == id {
+		return id
+	}
+	return name + " (" + id + ")"
+}
+
+// cut folds s onto one line (a multi-line error would break the table) and shortens it to n
+// characters, visibly.
+func cut(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

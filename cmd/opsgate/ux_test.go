@@ -104,3 +104,30 @@ func TestConfigErrorsNameKeys(t *testing.T) {
 		}
 	}
 }
+
+// `log commands` shows the channel even when only its id is known, a user once when name and id
+// agree, and cuts long details visibly (…), one line per run.
+func TestLogCommandsTable(t *testing.T) {
+	dsn := sqliteDSN(t)
+	runCLI(t, dsn, "help\n", "chat", "--org", "acme", "--channel", "C42", "--user", "bob")
+	runCLI(t, dsn, "whoami\n", "chat", "--org", "acme", "--channel", "C42", "--channel-name", "ops", "--user", "U1", "--user-name", "alice")
+	out := mustRun(t, dsn, "log", "commands")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 rows:\n%s", out)
+	}
+	alice, bob := lines[1], lines[2]
+	for _, want := range []string{" alice (U1) ", " ops (C42) ", " whoami "} {
+		if !strings.Contains(alice, want) {
+			t.Errorf("row lacks %q:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{" bob ", " C42 ", " blocked ", "…"} {
+		if !strings.Contains(bob, want) {
+			t.Errorf("row lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(bob, "bob (bob)") {
+		t.Errorf("user shown twice:\n%s", out)
+	}
+}
