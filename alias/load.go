@@ -31,7 +31,10 @@ func (e *LoadError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
 }
 
-var reYAMLLine = regexp.MustCompile(`line (\d+): (.*)`)
+var (
+	reYAMLLine   = regexp.MustCompile(`line (\d+): (.*)`)
+	reUnknownKey = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
 
 // yamlError turns a yaml.v3 error ("yaml: line 3: ..." or a TypeError listing lines) into a LoadError.
 func yamlError(file string, err error) error {
@@ -42,7 +45,11 @@ func yamlError(file string, err error) error {
 	}
 	if m := reYAMLLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &LoadError{File: file, Line: line, Reason: m[2]}
+		reason := m[2]
+		if k := reUnknownKey.FindStringSubmatch(reason); k != nil {
+			reason = fmt.Sprintf("unknown key %q", k[1]) // not Go's type name (alias.aliasFile)
+		}
+		return &LoadError{File: file, Line: line, Reason: reason}
 	}
 	return &LoadError{File: file, Line: 1, Reason: strings.TrimPrefix(msg, "yaml: ")}
 }

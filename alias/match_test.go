@@ -198,7 +198,7 @@ func TestImmutable(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"name: x\naction_ref: a.b\nformats:\n  - \"run {{a}} {{a}}\"\n", `test.yaml:4: alias test.x: format "run {{a}} {{a}}": redefinition of group name "a"`},
-		{"name: x\naction_ref: a.b\nformatz: []\n", "test.yaml:3: field formatz not found"},
+		{"name: x\naction_ref: a.b\nformatz: []\n", `test.yaml:3: unknown key "formatz"`},
 		{"name: x\naction_ref: a.b\nformats:\n  - display: d\n    represent: [x]\n", `test.yaml:5: alias x: unknown format key "represent"`},
 		{"name: x\naction_ref: a.b\nformats:\n  - [a, b]\n", "test.yaml:4: alias x: format 1 is neither a string"},
 		{"name: x\nformats: [a]\n", "test.yaml:1: alias x: action_ref is required"},

@@ -445,9 +445,9 @@ func (m *Main) aliasMatch(text, format, dir string, mode alias.Mode, asJSON bool
 		return enc.Encode(out)
 	}
 	if out.Alias != "" {
-		fmt.Fprintf(m.Stdout, "alias:  %s\n", out.Alias)
+		fmt.Fprintf(m.Stdout, "alias:   %s\n", out.Alias)
 	}
-	fmt.Fprintf(m.Stdout, "format: %s\n", out.Representation)
+	fmt.Fprintf(m.Stdout, "format:  %s\n", out.Representation)
 	if out.Display != "" && out.Display != out.Representation {
 		fmt.Fprintf(m.Stdout, "display: %s\n", out.Display)
 	}

@@ -131,3 +131,18 @@ func TestLogCommandsTable(t *testing.T) {
 		t.Errorf("user shown twice:\n%s", out)
 	}
 }
+
+// alias match prints its labels aligned, and warns about a bad alias file in the file's terms.
+func TestAliasMatchOutput(t *testing.T) {
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "apu/aliases/status.yaml", "name: apu_status\naction_ref: apu.status\nformats:\n  - display: \"apu status <role>\"\n    representation: [\"apu st {{ role }}\"]\n")
+	writeAliasFile(t, dir, "apu/aliases/bad.yaml", "name: bad\naction_ref: apu.bad\nformats: [x]\ncolour: red\n")
+	r := runCLI(t, sqliteDSN(t), "", "alias", "match", "--aliases", dir, "apu st web")
+	want := "alias:   apu.apu_status\nformat:  apu st {{ role }}\ndisplay: apu status <role>\n  role = \"web\"\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("alias match: exit %d\n%s\nwant\n%s", r.code, r.stdout, want)
+	}
+	if !strings.Contains(r.stderr, `bad.yaml:4: unknown key "colour"`) || strings.Contains(r.stderr, "aliasFile") {
+		t.Errorf("warning: %q", r.stderr)
+	}
+}
