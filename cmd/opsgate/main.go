@@ -174,7 +174,25 @@ func (m *Main) rootCommand() *cobra.Command {
 	for _, f := range cliCommands {
 		root.AddCommand(f(m))
 	}
+	rejectUnknownSubcommands(root)
 	return root
+}
+
+// rejectUnknownSubcommands makes every command group fail with exit 2 on a word that is none of
+// its subcommands: cobra only checks that at the root, and below it prints the group's help and
+// exits 0, so a script's `opsgate grant dlete 5` looked like a successful deletion.
+func rejectUnknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		rejectUnknownSubcommands(sub)
+	}
+	if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return cmd.Help()
+		}
+	}
 }
 
 func parseLevel(s string) (slog.Level, error) {
