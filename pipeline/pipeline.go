@@ -130,7 +130,11 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	}
 	if route == nil {
 		unknownTotal.WithLabelValues(req.Platform).Inc()
-		return p.reply(job, out, opsgate.Textf("I don't know the command %q. Send `help` to see the commands you can use.", words[0]))
+		name := words[0]
+		if r := []rune(name); len(r) > 40 { // a pasted log line must not come back whole
+			name = string(r[:39]) + "…"
+		}
+		return p.reply(job, out, opsgate.Textf("I don't know the command %q. Send `help` to see the commands you can use.", name))
 	}
 	job.Route = route
 	s := req.Subject()

@@ -146,3 +146,11 @@ func TestAliasMatchOutput(t *testing.T) {
 		t.Errorf("warning: %q", r.stderr)
 	}
 }
+
+// An unknown command is named in the reply, but not echoed whole: a pasted log line must not come back 20 KB long.
+func TestUnknownCommandReplyIsShort(t *testing.T) {
+	r := runCLI(t, sqliteDSN(t), strings.Repeat("x", 20000)+" now\n", "chat", "--user", "alice")
+	if !strings.Contains(r.stdout, `I don't know the command "xxxx`) || len(r.stdout) > 300 {
+		t.Fatalf("reply to an unknown 20000-character command (%d bytes): %.200q", len(r.stdout), r.stdout)
+	}
+}
