@@ -64,6 +64,12 @@ func (m *Main) logCommand() *cobra.Command {
 	}
 	audit.Flags().StringVar(&object, "object", "", "only this kind of object (grant, token, secret, ...)")
 	for _, c := range []*cobra.Command{commands, audit} {
+		c.PreRunE = func(*cobra.Command, []string) error {
+			if limit < 1 { // the store reads 0 or less as its own larger default
+				return usageErrorf("--limit must be at least 1")
+			}
+			return nil
+		}
 		c.Flags().IntVar(&limit, "limit", 50, "how many entries")
 		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	}

@@ -154,3 +154,16 @@ func TestUnknownCommandReplyIsShort(t *testing.T) {
 		t.Fatalf("reply to an unknown 20000-character command (%d bytes): %.200q", len(r.stdout), r.stdout)
 	}
 }
+
+// --limit 0 or -1 silently showed 100 entries (more than the default 50); it is bad usage.
+func TestLogLimitMustBePositive(t *testing.T) {
+	dsn := sqliteDSN(t)
+	for _, sub := range []string{"commands", "audit"} {
+		for _, n := range []string{"0", "-1"} {
+			r := runCLI(t, dsn, "", "log", sub, "--limit", n)
+			if r.code != 2 || r.stderr != "opsgate: --limit must be at least 1\n" {
+				t.Errorf("log %s --limit %s: exit %d, stderr %q", sub, n, r.code, r.stderr)
+			}
+		}
+	}
+}
