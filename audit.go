@@ -23,6 +23,7 @@ type AuditEntry struct {
 type AuditService interface {
 	// FindAuditEntries returns entries newest first, at most limit (0: 100).
 	FindAuditEntries(ctx context.Context, object string, limit int) ([]*AuditEntry, error)
-	// LastAuditID returns the newest entry's id: a cheap change counter replicas poll.
+	// LastAuditID returns a cheap change counter replicas poll: it differs after any entry commits,
+	// even one numbered below the newest (callers compare it, never read it as an id).
 	LastAuditID(ctx context.Context) (int64, error)
 }

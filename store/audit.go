@@ -75,9 +75,12 @@ func (s *AuditService) FindAuditEntries(ctx context.Context, object string, limi
 	return out, rows.Err()
 }
 
-// LastAuditID returns the newest audit entry's id (0 when empty).
+// LastAuditID returns a change counter that grows with every committed audit entry (0 when
+// empty): the newest id plus the number of entries. The id alone is not enough: PostgreSQL and
+// MySQL hand ids out at insert, so an entry can commit after a higher-numbered one and leave the
+// newest id where a replica last saw it. Entries are never deleted, so the sum only grows.
 func (s *AuditService) LastAuditID(ctx context.Context) (int64, error) {
-	var id sql.NullInt64
-	err := s.db.SQL.QueryRowContext(ctx, `SELECT MAX(id) FROM audit_log`).Scan(&id)
-	return id.Int64, err
+	var id, n sql.NullInt64
+	err := s.db.SQL.QueryRowContext(ctx, `SELECT MAX(id), COUNT(*) FROM audit_log`).Scan(&id, &n)
+	return id.Int64 + n.Int64, err
 }
