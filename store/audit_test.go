@@ -27,7 +27,9 @@ func TestLastAuditIDMovesOnLateCommit(t *testing.T) {
 			if err := db.Audit(ctx, slow, "delete", "grant", "1", map[string]string{"id": "1"}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.Audit(ctx, tx, "create", "grant", "2", nil, map[string]string{"id": "2"}) }); err != nil {
+			if err := db.Tx(ctx, func(tx *sql.Tx) error {
+				return db.Audit(ctx, tx, "create", "grant", "2", nil, map[string]string{"id": "2"})
+			}); err != nil {
 				t.Fatal(err)
 			}
 			seen, err := audit.LastAuditID(ctx)
