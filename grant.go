@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // GrantType is the scope an access grant applies to.
@@ -51,6 +53,30 @@ func (g *Grant) Validate() error {
 		return Errorf(EINVALID, "A grant for all commands (*) must also be for all subcommands (*), not %q.", g.Subcommand)
 	case strings.ContainsAny(g.Command+g.Subcommand+g.Value+g.Platform, " \t\r\n"):
 		return Errorf(EINVALID, "Grant command, subcommand, value and platform cannot contain whitespace.")
+	}
+	for _, f := range [...]struct{ name, v string }{
+		{"platform", g.Platform}, {"command", g.Command}, {"subcommand", g.Subcommand}, {"value", g.Value}, {"name", g.Name},
+	} {
+		if err := ValidateText("Grant "+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MaxTextLen is the most characters a short stored text (an id, a name) may have: what every
+// supported database holds in a VARCHAR(255).
+const MaxTextLen = 255
+
+// ValidateText returns EINVALID when s cannot be stored alike on every database: over MaxTextLen
+// characters, invalid UTF-8 or control characters (PostgreSQL refuses NUL, MySQL strict mode
+// refuses both, SQLite takes anything). what names the field for the message.
+func ValidateText(what, s string) error {
+	switch {
+	case utf8.RuneCountInString(s) > MaxTextLen:
+		return Errorf(EINVALID, "%s is too long (at most %d characters).", what, MaxTextLen)
+	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return Errorf(EINVALID, "%s must be text without control characters.", what)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsgate/opsgate"
 )
@@ -72,8 +73,19 @@ func (s *TokenService) CreateToken(ctx context.Context, t *opsgate.CommandToken,
 	} else if len(token) < minTokenLen || strings.ContainsAny(token, " \t\r\n") {
 		return "", opsgate.Errorf(opsgate.EINVALID, "Token must be at least %d characters with no whitespace.", minTokenLen)
 	}
+	if err := opsgate.ValidateText("Token comment", t.Comment); err != nil {
+		return "", err
+	}
+	if err := opsgate.ValidateText("Token platform", t.Platform); err != nil {
+		return "", err
+	}
 	t.Hash = HashToken(token)
-	t.Prefix = token[:min(6, len(token)/2)]
+	// At most 6 bytes and half the token, cut on a character boundary (a cut é is not storable text).
+	cut := min(6, len(token)/2)
+	for cut > 0 && !utf8.RuneStart(token[cut]) {
+		cut--
+	}
+	t.Prefix = token[:cut]
 	t.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		id, err := s.db.Insert(ctx, tx, `INSERT INTO command_tokens (platform, comment, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
