@@ -71,7 +71,14 @@ func Connect(ctx context.Context, dsn string) (*DB, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := sdb.PingContext(pctx); err != nil {
+	err = sdb.PingContext(pctx)
+	// Opening SQLite switches it to WAL, which fails at once (no busy wait) while another
+	// process is opening or migrating the same file: wait for it.
+	for dialect == SQLite && err != nil && strings.Contains(err.Error(), "SQLITE_BUSY") && pctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+		err = sdb.PingContext(pctx)
+	}
+	if err != nil {
 		sdb.Close()
 		return nil, opsgate.Errorf(opsgate.EINTERNAL, "Cannot reach database %s: %v", RedactDSN(dsn), err)
 	}
