@@ -78,6 +78,9 @@ func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error 
 		return err
 	}
 	g.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
+	if g.ExpiresAt != nil && !g.ExpiresAt.After(g.CreatedAt) {
+		return opsgate.Errorf(opsgate.EINVALID, "Grant expiry %s is not in the future.", g.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	var expires sql.NullInt64
 	if g.ExpiresAt != nil {
 		expires = sql.NullInt64{Int64: Time(*g.ExpiresAt), Valid: true}

@@ -237,3 +237,12 @@ func TestClaim(t *testing.T) {
 		}
 	})
 }
+
+func TestGrantExpiryMustBeInTheFuture(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	past := time.Now().Add(-time.Hour)
+	err := store.NewGrantService(db).CreateGrant(context.Background(), &opsgate.Grant{Command: "dns", Subcommand: "*", Type: opsgate.GrantUser, Value: "U1", ExpiresAt: &past})
+	if opsgate.ErrorCode(err) != opsgate.EINVALID || !strings.Contains(opsgate.ErrorMessage(err), "is not in the future") {
+		t.Fatalf("past expiry: %v", err)
+	}
+}

@@ -340,6 +340,10 @@ func (m *Main) chatCommand() *cobra.Command {
 			if f, ok := m.Stdin.(*os.File); ok && isTerminal(f) {
 				prompt = "> "
 			}
+			// Grants changed elsewhere (the CLI, the admin API) apply during the chat too.
+			wctx, stopWatch := context.WithCancel(context.Background())
+			defer stopWatch()
+			go m.Watcher.Run(wctx)
 			return runTerminalChat(cmd.Context(), m, req, prompt)
 		},
 	}
