@@ -172,6 +172,13 @@ func TestChatPlatformsEndToEnd(t *testing.T) {
 		"OPSGATE_MATTERMOST_ENABLED=true", "OPSGATE_MATTERMOST_URL="+mm.URL, "OPSGATE_MATTERMOST_API_TOKEN=mm-bot-token",
 		"OPSGATE_DELETE_INPUT_ON_SUBMISSION=true")
 
+	_, metrics := get(t, base+"/metrics")
+	rejectedBefore := map[string]float64{}
+	for _, series := range []string{`opsgate_requests_rejected_total{platform="slack",reason="bad_signature"}`,
+		`opsgate_requests_rejected_total{platform="mattermost",reason="unknown_token"}`} {
+		rejectedBefore[series] = metricValue(metrics, series)
+	}
+
 	slash := func(user, command string) url.Values {
 		return url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
 			"user_id": {user}, "user_name": {"alice"}, "command": {command}, "text": {""},
@@ -271,14 +278,25 @@ func TestChatPlatformsEndToEnd(t *testing.T) {
 		t.Fatalf("mattermost menu answer = %v", c.JSON)
 	}
 
-	// Both platforms count their refusals on one metric.
-	_, metrics := get(t, base+"/metrics")
-	for _, want := range []string{`opsgate_requests_rejected_total{platform="slack",reason="bad_signature"} 1`,
-		`opsgate_requests_rejected_total{platform="mattermost",reason="unknown_token"} 1`} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %s", want)
+	// Both platforms count their refusals on one metric (compared with the value before this
+	// test: the registry is the process's, shared with earlier runs).
+	_, metrics = get(t, base+"/metrics")
+	for series, before := range rejectedBefore {
+		if got := metricValue(metrics, series); got != before+1 {
+			t.Errorf("%s = %v, want %v", series, got, before+1)
 		}
 	}
+}
+
+// metricValue returns the value of one series in Prometheus text format (0 when absent).
+func metricValue(metrics, series string) float64 {
+	for _, line := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
 }
 
 // BenchmarkSlackSlashCommandAckPipeline is the ack path with the real pipeline: signature, form,
