@@ -20,6 +20,10 @@ func Explain(d opsgate.Decision, grants []*opsgate.Grant) string {
 		switch {
 		case id != 0:
 			g := byID[id]
+			if g == nil { // grants changed since the decision
+				fmt.Fprintf(&b, "  %-12s allowed by grant %d\n", t, id)
+				continue
+			}
 			fmt.Fprintf(&b, "  %-12s allowed by grant %d (command %s, subcommand %s, value %s", t, id, g.Command, g.Subcommand, g.Value)
 			if g.Platform != "" {
 				fmt.Fprintf(&b, ", platform %s", g.Platform)

@@ -24,6 +24,9 @@ type Config struct {
 	// Workers bounds commands running at once (default 64); MaxQueued bounds those waiting (default 10,000).
 	Workers   int
 	MaxQueued int
+	// AbandonAfter is how long past its timeout a command that ignores its context is waited
+	// for before the user is told it timed out and its worker is freed (default 5s).
+	AbandonAfter time.Duration
 }
 
 // Pipeline handles requests from every platform the same way.
@@ -57,6 +60,9 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 	}
 	if cfg.MaxQueued <= 0 {
 		cfg.MaxQueued = 10000
+	}
+	if cfg.AbandonAfter <= 0 {
+		cfg.AbandonAfter = 5 * time.Second
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -319,7 +325,7 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 		out.Busy(ctx)
 	}()
 	inv := &opsgate.Invocation{Request: req, Route: route, Out: out, Now: start}
-	err := call(ctx, route.Run, inv)
+	err := p.callWithDeadline(ctx, route, inv)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -345,6 +351,28 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 	}
 	commandSeconds.WithLabelValues(route.Command).Observe(p.Now().Sub(start).Seconds())
 	p.record(context.WithoutCancel(ctx), req, route, start, status, details)
+}
+
+// callWithDeadline runs the route's handler and returns when it does, or AbandonAfter past the
+// deadline if it ignores its context: the user then hears that it timed out and the worker is
+// freed, while the handler's goroutine is left to finish on its own (Go cannot stop it).
+func (p *Pipeline) callWithDeadline(ctx context.Context, route *opsgate.Route, inv *opsgate.Invocation) error {
+	done := make(chan error, 1)
+	go func() { done <- call(ctx, route.Run, inv) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(p.cfg.AbandonAfter)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-grace.C:
+		p.logger.Error("command ignored its deadline and was abandoned", "command", route.Command, "subcommand", route.Subcommand)
+		return ctx.Err()
+	}
 }
 
 // call runs h, turning a panic into an internal error so one bad command cannot stop the server.

@@ -359,3 +359,19 @@ func TestDialogForSeveralMissingParams(t *testing.T) {
 		t.Fatalf("menu: %q", out)
 	}
 }
+
+// A command that ignores its context still ends for the user: told it timed out, logged errored.
+func TestCommandIgnoringItsDeadlineIsAbandoned(t *testing.T) {
+	p, log := setup(t, pipeline.Config{AbandonAfter: 20 * time.Millisecond})
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	p.Register(&opsgate.Command{Name: "stuck", Exempt: true, Subcommands: []*opsgate.Subcommand{{Name: "forever", Timeout: 30 * time.Millisecond,
+		Run: func(context.Context, *opsgate.Invocation) error { <-stuck; return nil }}}})
+	job, out := do(p, "U1", "stuck forever")
+	if job.Status != opsgate.StatusErrored || out != "Your command `stuck forever` did not finish within 30ms and was stopped.\n" {
+		t.Fatalf("status %q, output %q", job.Status, out)
+	}
+	if e := log.last(); e.Status != opsgate.StatusErrored || e.Details != "timed out after 30ms" {
+		t.Fatalf("logged %+v", e)
+	}
+}
