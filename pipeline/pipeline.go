@@ -247,7 +247,7 @@ func (p *Pipeline) prompt(ctx context.Context, job *Job, req *opsgate.Request, r
 		if len(route.Missing) > 1 {
 			d := opsgate.Dialog{Title: title, Prefix: prefix}
 			for _, param := range route.Missing {
-				f := opsgate.DialogField{Type: "text", Name: param.Name, Label: paramLabel(param)}
+				f := opsgate.DialogField{Type: "text", Name: param.Name, Label: paramLabel(param), Optional: param.Optional}
 				if param.Choices != nil {
 					choices, err := callChoices(ctx, param, inv)
 					if err != nil {

@@ -375,3 +375,17 @@ func TestCommandIgnoringItsDeadlineIsAbandoned(t *testing.T) {
 		t.Fatalf("logged %+v", e)
 	}
 }
+
+// An optional parameter before a required one is asked for with it: the answers land in order.
+func TestOptionalBeforeRequiredIsPromptedTogether(t *testing.T) {
+	r := pipeline.NewRegistry()
+	r.Add(&opsgate.Command{Name: "ping", Params: []opsgate.Param{{Name: "count", Optional: true}, {Name: "host"}, {Name: "note", Optional: true}}})
+	route, _ := r.Route(context.Background(), req("U1", ""), []string{"ping"})
+	if len(route.Missing) != 2 || route.Missing[0].Name != "count" || route.Missing[1].Name != "host" {
+		t.Fatalf("missing: %+v", route.Missing)
+	}
+	route, _ = r.Route(context.Background(), req("U1", ""), []string{"ping", "3", "web1"})
+	if len(route.Missing) != 0 || route.Params["host"] != "web1" {
+		t.Fatalf("filled: %+v", route)
+	}
+}

@@ -61,9 +61,13 @@ func (r *Registry) Route(_ context.Context, _ *opsgate.Request, words []string) 
 }
 
 // bindParams fills named params from positional args; the last param takes the remaining words.
+// Missing lists the unfilled params up to the last required one: answers are appended in that
+// order, so an optional param before a required one must be asked for too, or the answer would
+// land in it and the prompt would repeat forever.
 func bindParams(route *opsgate.Route, params []opsgate.Param, args []string) {
 	route.Args = args
 	route.Params = make(map[string]string, len(params))
+	lastRequired := -1
 	for i, p := range params {
 		switch {
 		case i < len(args) && i == len(params)-1:
@@ -71,8 +75,11 @@ func bindParams(route *opsgate.Route, params []opsgate.Param, args []string) {
 		case i < len(args):
 			route.Params[p.Name] = args[i]
 		case !p.Optional:
-			route.Missing = append(route.Missing, p)
+			lastRequired = i
 		}
+	}
+	if lastRequired >= len(args) {
+		route.Missing = params[len(args) : lastRequired+1]
 	}
 }
 
