@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/metrics"
 )
 
 // Paths are Nautobot ChatOps'.
@@ -31,12 +31,8 @@ const (
 // DefaultMaxBody bounds a request body; Mattermost's requests are a few KB.
 const DefaultMaxBody = 256 << 10
 
-// rejected shares its name and help with the other platforms; platform is a constant label.
-var rejected = promauto.NewCounterVec(prometheus.CounterOpts{
-	Name:        "opsgate_requests_rejected_total",
-	Help:        "Chat platform requests refused before reaching the command pipeline, by platform and reason.",
-	ConstLabels: prometheus.Labels{"platform": "mattermost"},
-}, []string{"reason"})
+// rejected counts requests refused before reaching the pipeline, by reason.
+var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "mattermost"})
 
 // HandleFunc hands a verified request to the command pipeline; it must return quickly. A
 // non-empty refusal means the pipeline did not take the request (overloaded, restarting).

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/slack-go/slack"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/metrics"
 )
 
 // Paths are Nautobot ChatOps' so that a Slack app configured for Nautobot only needs a new host.
@@ -29,13 +29,8 @@ const (
 // are far below it.
 const DefaultMaxBody = 1 << 20
 
-// rejected counts requests refused before reaching the pipeline. The metric name and help are
-// shared with the other platforms (platform is a constant label), so they must stay identical.
-var rejected = promauto.NewCounterVec(prometheus.CounterOpts{
-	Name:        "opsgate_requests_rejected_total",
-	Help:        "Chat platform requests refused before reaching the command pipeline, by platform and reason.",
-	ConstLabels: prometheus.Labels{"platform": "slack"},
-}, []string{"reason"})
+// rejected counts requests refused before reaching the pipeline, by reason.
+var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "slack"})
 
 // HandleFunc hands a verified request to the command pipeline; it must return quickly (the
 // pipeline queues the run) and send every result through out. A non-empty refusal means the
