@@ -63,6 +63,11 @@ type Router interface {
 	Help() []HelpEntry
 }
 
+// RequestHandler hands a verified request to the command pipeline, which replies through out. It
+// returns quickly (the run is queued); a non-empty refusal means the pipeline did not take the
+// request (overloaded, restarting) and the platform should say so in its immediate answer.
+type RequestHandler func(ctx context.Context, req *Request, out Dispatcher) (refusal string)
+
 // Policy is an extra access check applied after the grants (Errbot ACLs); all must allow.
 type Policy interface {
 	// Allow returns "" when allowed, else the message the user sees. hidden reports that the

@@ -34,10 +34,6 @@ const DefaultMaxBody = 256 << 10
 // rejected counts requests refused before reaching the pipeline, by reason.
 var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "mattermost"})
 
-// HandleFunc hands a verified request to the command pipeline; it must return quickly. A
-// non-empty refusal means the pipeline did not take the request (overloaded, restarting).
-type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (refusal string)
-
 // Options configure a Handler.
 type Options struct {
 	// URL is the Mattermost server's base URL, scheme and port included.
@@ -46,7 +42,7 @@ type Options struct {
 	APIToken string
 	// Tokens verifies slash command tokens (platform "mattermost").
 	Tokens opsgate.TokenService
-	Handle HandleFunc
+	Handle opsgate.RequestHandler
 	// Callbacks signs the context of buttons and menus and the state of dialogs.
 	Callbacks *callback.Signer
 	// PublicURL is opsgate's own base URL as Mattermost reaches it, for the integration URLs of

@@ -32,17 +32,12 @@ const DefaultMaxBody = 1 << 20
 // rejected counts requests refused before reaching the pipeline, by reason.
 var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "slack"})
 
-// HandleFunc hands a verified request to the command pipeline; it must return quickly (the
-// pipeline queues the run) and send every result through out. A non-empty refusal means the
-// pipeline did not take the request (overloaded, restarting): the handler answers it at once.
-type HandleFunc func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (refusal string)
-
 // Options configure a Handler.
 type Options struct {
 	SigningSecret string
 	// Client is the Web API client with the bot token.
 	Client *slack.Client
-	Handle HandleFunc
+	Handle opsgate.RequestHandler
 	// Callbacks signs the tokens in buttons, menus and dialogs.
 	Callbacks *callback.Signer
 	// CommandPrefix is stripped from slash command names ("/" turns "/network" into "network").

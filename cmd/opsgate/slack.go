@@ -94,7 +94,7 @@ func setupSlack(ctx context.Context, m *Main) error {
 
 // pipelineHandle adapts the pipeline to the platforms' handler: they only need it to accept the
 // request; the pipeline replies through the dispatcher.
-func pipelineHandle(m *Main) func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
+func pipelineHandle(m *Main) opsgate.RequestHandler {
 	return func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
 		return m.Pipeline.Handle(ctx, req, out).Refused()
 	}
