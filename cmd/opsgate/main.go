@@ -46,6 +46,9 @@ type Main struct {
 	Redactor *secret.Redactor
 	// Secrets resolves secret references; set by the secrets module (Order 10).
 	Secrets *secret.Service
+	// Announce is where messages nobody asked for in a request (StackStorm announcements, webhook
+	// posts) go on each platform; the platform modules register themselves.
+	Announce announcers
 	// AliasFallback runs aliases whose action opsgate cannot run itself (no `opsgate:` runner):
 	// set by the StackStorm module when StackStorm is configured.
 	AliasFallback alias.Executor

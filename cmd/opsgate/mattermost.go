@@ -38,7 +38,6 @@ func setupMattermost(ctx context.Context, m *Main) error {
 	}
 	h.Register(m.HTTP)
 	// StackStorm announcements and webhook posts for this platform.
-	registerAnnounceTarget("mattermost", h.Conversation)
-	m.OnStop(func(context.Context) error { unregisterAnnounceTarget("mattermost"); return nil })
+	m.Announce.register("mattermost", h.Conversation)
 	return nil
 }

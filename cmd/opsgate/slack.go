@@ -67,10 +67,9 @@ func setupSlack(ctx context.Context, m *Main) error {
 		h.Register(m.HTTP)
 	}
 	// StackStorm announcements and webhook posts for this platform.
-	registerAnnounceTarget("slack", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
+	m.Announce.register("slack", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
 		return h.Conversation(channel, user, private), nil
 	})
-	m.OnStop(func(context.Context) error { unregisterAnnounceTarget("slack"); return nil })
 	if c.AppToken != "" {
 		sctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,39 +24,6 @@ func init() {
 	registerCLI(func(m *Main) *cobra.Command { return m.stackstormCommand() })
 }
 
-// announceTarget opens a conversation for announcements on one platform: the channel, or a
-// private conversation with userID when private (st2's whisper).
-type announceTarget func(ctx context.Context, channelID, userID string, private bool) (opsgate.Dispatcher, error)
-
-var (
-	announceMu      sync.RWMutex
-	announceTargets = map[string]announceTarget{}
-)
-
-// registerAnnounceTarget lets a platform module receive StackStorm announcements and webhook posts.
-func registerAnnounceTarget(platform string, f announceTarget) {
-	announceMu.Lock()
-	defer announceMu.Unlock()
-	announceTargets[platform] = f
-}
-
-func unregisterAnnounceTarget(platform string) {
-	announceMu.Lock()
-	defer announceMu.Unlock()
-	delete(announceTargets, platform)
-}
-
-func announceTargetFor(platform string) (announceTarget, []string) {
-	announceMu.RLock()
-	defer announceMu.RUnlock()
-	names := make([]string, 0, len(announceTargets))
-	for n := range announceTargets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return announceTargets[platform], names
-}
-
 // knownPlatforms are the names recognised as a "platform:" prefix of st2 channels.
 var knownPlatforms = []string{"slack", "mattermost", "teams", "webex", "discord", "webchat", "terminal"}
 
@@ -69,6 +34,7 @@ type stackStorm struct {
 	sessions *stackstorm.Sessions
 	router   *stackstorm.Router
 	stream   *stackstorm.Stream
+	announce *announcers // Main's, filled by the platform modules
 }
 
 // newStackStorm builds the client and its credentials from the configuration.
@@ -90,7 +56,7 @@ func newStackStorm(m *Main) (*stackStorm, error) {
 	default:
 		c.Auth = &stackstorm.PasswordAuth{Client: c, Username: cfg.Username, Password: cfg.Password, TTL: cfg.TokenTTL.D()}
 	}
-	return &stackStorm{cfg: cfg, client: c}, nil
+	return &stackStorm{cfg: cfg, client: c, announce: &m.Announce}, nil
 }
 
 // st2Store adapts the database's StackStorm tables to stackstorm.Store.
@@ -162,10 +128,10 @@ func (s *stackStorm) deliver(ctx context.Context, a stackstorm.Announcement) err
 	if platform == "" {
 		platform = s.cfg.DefaultPlatform
 	}
-	target, names := announceTargetFor(platform)
+	target, names := s.announce.target(platform)
 	if target == nil && platform == "" && len(names) == 1 {
 		platform = names[0]
-		target, _ = announceTargetFor(platform)
+		target, _ = s.announce.target(platform)
 	}
 	if target == nil {
 		return opsgate.Errorf(opsgate.EINVALID, "No chat platform %q to post to (channel %q; available: %s). Prefix the channel with the platform, e.g. slack:C0123.",
@@ -210,7 +176,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 		s.sessions.Store = st2Store{store.NewSt2Service(m.DB)}
 	}
 	s.sessions.OnLogin = func(ctx context.Context, platform, userID, st2User string) {
-		if target, _ := announceTargetFor(platform); target != nil {
+		if target, _ := s.announce.target(platform); target != nil {
 			if d, err := target(ctx, "", userID, true); err == nil {
 				_, _ = d.Send(ctx, opsgate.Textf("Your StackStorm commands now run as `%s`.", st2User))
 			}
@@ -223,7 +189,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 	if !m.Serving {
 		// opsgate chat: announcements for the terminal print in the conversation.
 		out := &terminal.Dispatcher{W: m.Stdout}
-		registerAnnounceTarget("terminal", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
+		m.Announce.register("terminal", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
 			where := "#" + channel
 			if private {
 				where = "private to " + user
@@ -231,7 +197,6 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 			fmt.Fprintf(m.Stdout, "[st2 -> %s]\n", where)
 			return out, nil
 		})
-		m.OnStop(func(context.Context) error { unregisterAnnounceTarget("terminal"); return nil })
 	}
 	login := s.sessions.LoginHandler(m.Logger)
 	m.HTTP.Handle("GET /stackstorm/login", login)

@@ -290,7 +290,7 @@ func TestStackStormWebhook(t *testing.T) {
 	cfg := st2Config(t, s, "  default_platform: testchat\n  webhook_rate: 1\n  webhook_burst: 2\n")
 	var mu sync.Mutex
 	var posted []string
-	registerAnnounceTarget("testchat", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
+	testChatTarget = func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
 		return dispatchFunc(func(m opsgate.Message) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -298,8 +298,8 @@ func TestStackStormWebhook(t *testing.T) {
 				posted = append(posted, fmt.Sprintf("%s|%s|%v|%s", channel, user, private, b.(opsgate.Text).Markdown))
 			}
 		}), nil
-	})
-	t.Cleanup(func() { unregisterAnnounceTarget("testchat") })
+	}
+	t.Cleanup(func() { testChatTarget = nil })
 	base := startServerConfig(t, dsn, cfg, addr)
 	tok := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook", "--comment", "st2")))
 
@@ -335,6 +335,19 @@ func TestStackStormWebhook(t *testing.T) {
 		code, health := get(t, base+"/stackstorm/health")
 		return code == 200 && strings.Contains(health, `"connected":true`)
 	})
+}
+
+// testChatTarget, when set, is registered as platform "testchat" by the module below: a chat
+// platform tests can read what was posted to.
+var testChatTarget announceTarget
+
+func init() {
+	registerModule(module{Name: "testchat", Order: 60, Setup: func(_ context.Context, m *Main) error {
+		if testChatTarget != nil {
+			m.Announce.register("testchat", testChatTarget)
+		}
+		return nil
+	}})
 }
 
 type dispatchFunc func(opsgate.Message)
