@@ -106,7 +106,7 @@ func (s *Sessions) loginSubmit(w http.ResponseWriter, r *http.Request, logger *s
 		s.render(w, http.StatusBadRequest, page)
 		return
 	}
-	c := &UserCredential{Platform: l.Platform, UserID: l.UserID, UserName: l.UserName, Kind: cred.Kind, St2User: cred.User,
+	c := &opsgate.St2Credential{Platform: l.Platform, UserID: l.UserID, UserName: l.UserName, Kind: cred.Kind, St2User: cred.User,
 		Sealed: s.Sealer.Seal([]byte(cred.Value), aad(l.Platform, l.UserID)), ExpiresAt: cred.Until, CreatedAt: s.now()}
 	ctx := opsgate.NewContextWithActor(r.Context(), l.Platform+":"+l.UserID)
 	if err := s.Store.SaveCredential(ctx, c); err != nil {

@@ -26,7 +26,7 @@ const (
 // service account (ServiceUser), or the bot's credentials, unless RequireLogin.
 type Sessions struct {
 	Client *Client
-	Store  Store
+	Store  opsgate.St2CredentialService
 	Sealer *Sealer
 	// PublicURL is opsgate's external base URL; links are <PublicURL>/stackstorm/login?uuid=<uuid>.
 	PublicURL string
@@ -172,7 +172,7 @@ func (s *Sessions) NewLink(ctx context.Context, req *opsgate.Request) (link stri
 	now := s.now()
 	_ = s.Store.DeleteExpiredLoginLinks(ctx, now.Add(-24*time.Hour))
 	id := newUUID()
-	l := &LoginLink{Hash: hashLink(id), Platform: req.Platform, UserID: req.UserID, UserName: req.UserName,
+	l := &opsgate.St2LoginLink{Hash: hashLink(id), Platform: req.Platform, UserID: req.UserID, UserName: req.UserName,
 		CreatedAt: now, ExpiresAt: now.Add(durationOr(s.LinkTTL, 10*time.Minute))}
 	if err := s.Store.CreateLoginLink(ctx, l); err != nil {
 		return "", time.Time{}, err

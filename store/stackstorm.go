@@ -10,30 +10,7 @@ import (
 	"github.com/opsgate/opsgate"
 )
 
-// St2Credential is a chat user's own StackStorm token or API key, sealed by the caller (the
-// stackstorm package encrypts; this store never sees the plain value).
-type St2Credential struct {
-	Platform  string
-	UserID    string
-	UserName  string
-	Kind      string
-	St2User   string
-	Sealed    []byte
-	ExpiresAt time.Time // zero: none
-	CreatedAt time.Time
-}
-
-// St2LoginLink is a one-time StackStorm login link, stored by the hash of its secret.
-type St2LoginLink struct {
-	Hash      string
-	Platform  string
-	UserID    string
-	UserName  string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	Used      bool
-	Attempts  int
-}
+var _ opsgate.St2CredentialService = (*St2Service)(nil)
 
 // St2Service stores StackStorm per-user credentials and login links.
 type St2Service struct{ db *DB }
@@ -51,7 +28,7 @@ type credentialDoc struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
-func docOf(c *St2Credential) *credentialDoc {
+func docOf(c *opsgate.St2Credential) *credentialDoc {
 	if c == nil {
 		return nil
 	}
@@ -71,7 +48,7 @@ func nullTime(t time.Time) sql.NullInt64 {
 }
 
 // SaveCredential inserts or replaces the credential of (Platform, UserID), audited without the secret.
-func (s *St2Service) SaveCredential(ctx context.Context, c *St2Credential) error {
+func (s *St2Service) SaveCredential(ctx context.Context, c *opsgate.St2Credential) error {
 	before, err := s.FindCredential(ctx, c.Platform, c.UserID)
 	if err != nil && opsgate.ErrorCode(err) != opsgate.ENOTFOUND {
 		return err
@@ -98,9 +75,9 @@ func (s *St2Service) SaveCredential(ctx context.Context, c *St2Credential) error
 }
 
 // FindCredential returns ENOTFOUND when the user has no credential.
-func (s *St2Service) FindCredential(ctx context.Context, platform, userID string) (*St2Credential, error) {
+func (s *St2Service) FindCredential(ctx context.Context, platform, userID string) (*opsgate.St2Credential, error) {
 	var (
-		c       = St2Credential{Platform: platform, UserID: userID}
+		c       = opsgate.St2Credential{Platform: platform, UserID: userID}
 		sealed  string
 		expires sql.NullInt64
 		created int64
@@ -138,7 +115,7 @@ func (s *St2Service) DeleteCredential(ctx context.Context, platform, userID stri
 }
 
 // CreateLoginLink stores a new link.
-func (s *St2Service) CreateLoginLink(ctx context.Context, l *St2LoginLink) error {
+func (s *St2Service) CreateLoginLink(ctx context.Context, l *opsgate.St2LoginLink) error {
 	_, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`INSERT INTO stackstorm_login_links
 		(hash, platform, user_id, user_name, created_at, expires_at, used, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		l.Hash, l.Platform, l.UserID, l.UserName, Time(l.CreatedAt), Time(l.ExpiresAt), l.Used, l.Attempts)
@@ -146,8 +123,8 @@ func (s *St2Service) CreateLoginLink(ctx context.Context, l *St2LoginLink) error
 }
 
 // FindLoginLink returns ENOTFOUND for an unknown hash.
-func (s *St2Service) FindLoginLink(ctx context.Context, hash string) (*St2LoginLink, error) {
-	l := St2LoginLink{Hash: hash}
+func (s *St2Service) FindLoginLink(ctx context.Context, hash string) (*opsgate.St2LoginLink, error) {
+	l := opsgate.St2LoginLink{Hash: hash}
 	var created, expires int64
 	err := s.db.SQL.QueryRowContext(ctx, s.db.Rebind(`SELECT platform, user_id, user_name, created_at, expires_at, used, attempts
 		FROM stackstorm_login_links WHERE hash = ?`), hash).Scan(&l.Platform, &l.UserID, &l.UserName, &created, &expires, &l.Used, &l.Attempts)
@@ -162,7 +139,7 @@ func (s *St2Service) FindLoginLink(ctx context.Context, hash string) (*St2LoginL
 
 // ClaimLoginLink marks an unused, unexpired link used in one statement, so two submissions racing
 // for one link cannot both win. Returns ENOTFOUND or ECONFLICT (used or expired).
-func (s *St2Service) ClaimLoginLink(ctx context.Context, hash string, now time.Time) (*St2LoginLink, error) {
+func (s *St2Service) ClaimLoginLink(ctx context.Context, hash string, now time.Time) (*opsgate.St2LoginLink, error) {
 	res, err := s.db.SQL.ExecContext(ctx, s.db.Rebind(`UPDATE stackstorm_login_links SET used = ? WHERE hash = ? AND used = ? AND expires_at > ?`),
 		true, hash, false, Time(now))
 	if err != nil {

@@ -19,7 +19,7 @@ func TestSt2Credentials(t *testing.T) {
 			t.Fatalf("empty: %v", err)
 		}
 		exp := time.Date(2030, 1, 2, 3, 4, 5, 6000, time.UTC)
-		c := &store.St2Credential{Platform: "slack", UserID: "U1", UserName: "alice", Kind: "token", St2User: "alice",
+		c := &opsgate.St2Credential{Platform: "slack", UserID: "U1", UserName: "alice", Kind: "token", St2User: "alice",
 			Sealed: []byte{0, 1, 2, 255, 'x'}, ExpiresAt: exp}
 		if err := s.SaveCredential(ctx, c); err != nil {
 			t.Fatal(err)
@@ -29,7 +29,7 @@ func TestSt2Credentials(t *testing.T) {
 			t.Fatalf("round trip: %+v %v", got, err)
 		}
 		// Replace with an API key (no expiry).
-		if err := s.SaveCredential(ctx, &store.St2Credential{Platform: "slack", UserID: "U1", UserName: "alice", Kind: "api_key", Sealed: []byte("k")}); err != nil {
+		if err := s.SaveCredential(ctx, &opsgate.St2Credential{Platform: "slack", UserID: "U1", UserName: "alice", Kind: "api_key", Sealed: []byte("k")}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.FindCredential(ctx, "slack", "U1")
@@ -59,7 +59,7 @@ func TestSt2LoginLinks(t *testing.T) {
 		ctx := context.Background()
 		s := store.NewSt2Service(db)
 		now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-		l := &store.St2LoginLink{Hash: "h1", Platform: "slack", UserID: "U1", UserName: "alice", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+		l := &opsgate.St2LoginLink{Hash: "h1", Platform: "slack", UserID: "U1", UserName: "alice", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
 		if err := s.CreateLoginLink(ctx, l); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestSt2LoginLinks(t *testing.T) {
 				t.Fatalf("after 3 refusals: %v", err)
 			}
 		}
-		l2 := &store.St2LoginLink{Hash: "h2", Platform: "slack", UserID: "U2", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+		l2 := &opsgate.St2LoginLink{Hash: "h2", Platform: "slack", UserID: "U2", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 		if err := s.CreateLoginLink(ctx, l2); err != nil {
 			t.Fatal(err)
 		}

@@ -59,61 +59,6 @@ func newStackStorm(m *Main) (*stackStorm, error) {
 	return &stackStorm{cfg: cfg, client: c, announce: &m.Announce}, nil
 }
 
-// st2Store adapts the database's StackStorm tables to stackstorm.Store.
-type st2Store struct{ s *store.St2Service }
-
-func (a st2Store) SaveCredential(ctx context.Context, c *stackstorm.UserCredential) error {
-	return a.s.SaveCredential(ctx, &store.St2Credential{Platform: c.Platform, UserID: c.UserID, UserName: c.UserName, Kind: c.Kind,
-		St2User: c.St2User, Sealed: c.Sealed, ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt})
-}
-
-func (a st2Store) FindCredential(ctx context.Context, platform, userID string) (*stackstorm.UserCredential, error) {
-	c, err := a.s.FindCredential(ctx, platform, userID)
-	if err != nil {
-		return nil, err
-	}
-	return &stackstorm.UserCredential{Platform: c.Platform, UserID: c.UserID, UserName: c.UserName, Kind: c.Kind, St2User: c.St2User,
-		Sealed: c.Sealed, ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt}, nil
-}
-
-func (a st2Store) DeleteCredential(ctx context.Context, platform, userID string) error {
-	return a.s.DeleteCredential(ctx, platform, userID)
-}
-
-func linkOf(l *store.St2LoginLink) *stackstorm.LoginLink {
-	return &stackstorm.LoginLink{Hash: l.Hash, Platform: l.Platform, UserID: l.UserID, UserName: l.UserName, CreatedAt: l.CreatedAt,
-		ExpiresAt: l.ExpiresAt, Used: l.Used, Attempts: l.Attempts}
-}
-
-func (a st2Store) CreateLoginLink(ctx context.Context, l *stackstorm.LoginLink) error {
-	return a.s.CreateLoginLink(ctx, &store.St2LoginLink{Hash: l.Hash, Platform: l.Platform, UserID: l.UserID, UserName: l.UserName,
-		CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, Used: l.Used, Attempts: l.Attempts})
-}
-
-func (a st2Store) FindLoginLink(ctx context.Context, hash string) (*stackstorm.LoginLink, error) {
-	l, err := a.s.FindLoginLink(ctx, hash)
-	if err != nil {
-		return nil, err
-	}
-	return linkOf(l), nil
-}
-
-func (a st2Store) ClaimLoginLink(ctx context.Context, hash string, now time.Time) (*stackstorm.LoginLink, error) {
-	l, err := a.s.ClaimLoginLink(ctx, hash, now)
-	if err != nil {
-		return nil, err
-	}
-	return linkOf(l), nil
-}
-
-func (a st2Store) ReleaseLoginLink(ctx context.Context, hash string, maxAttempts int) error {
-	return a.s.ReleaseLoginLink(ctx, hash, maxAttempts)
-}
-
-func (a st2Store) DeleteExpiredLoginLinks(ctx context.Context, t time.Time) error {
-	return a.s.DeleteExpiredLoginLinks(ctx, t)
-}
-
 func (s *stackStorm) limit(platform string) int {
 	if n, ok := s.cfg.MessageLimits[platform]; ok {
 		return n
@@ -173,7 +118,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 		if s.sessions.Sealer, err = stackstorm.NewSealer(key); err != nil {
 			return err
 		}
-		s.sessions.Store = st2Store{store.NewSt2Service(m.DB)}
+		s.sessions.Store = store.NewSt2Service(m.DB)
 	}
 	s.sessions.OnLogin = func(ctx context.Context, platform, userID, st2User string) {
 		if target, _ := s.announce.target(platform); target != nil {
