@@ -49,7 +49,10 @@ type Stream struct {
 	// stream, and only the one whose Claim of the event's key succeeds posts it. A Claim error
 	// posts anyway: a rare duplicate is better than a lost announcement.
 	Claim func(ctx context.Context, key string, at time.Time) (bool, error)
-	Now   func() time.Time
+	// Accepts, when set, reports whether this replica can post a (it serves a's platform). An
+	// announcement it cannot post is left unclaimed, for a replica that can.
+	Accepts func(a Announcement) bool
+	Now     func() time.Time
 
 	connected  atomic.Bool
 	lastEvent  atomic.Int64 // unix nanos of the last announcement received
@@ -269,6 +272,17 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 			announcementsTotal.WithLabelValues("duplicate").Inc()
 			continue
 		}
+		a, err := parseEvent(ev.Data, s.Platforms)
+		if err != nil {
+			s.logger().Error("st2 stream: bad announcement", "err", err, "bytes", len(ev.Data))
+			continue
+		}
+		a.ID = ev.ID
+		if s.Accepts != nil && !s.Accepts(a) {
+			s.logger().Debug("st2 stream: announcement for a platform this opsgate does not serve", "platform", a.Platform, "channel", a.Channel)
+			announcementsTotal.WithLabelValues("other_platform").Inc()
+			continue
+		}
 		if s.Claim != nil {
 			won, err := s.Claim(ctx, key, s.now())
 			if err != nil {
@@ -279,12 +293,6 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 				continue
 			}
 		}
-		a, err := parseEvent(ev.Data, s.Platforms)
-		if err != nil {
-			s.logger().Error("st2 stream: bad announcement", "err", err, "bytes", len(ev.Data))
-			continue
-		}
-		a.ID = ev.ID
 		// Waiting for queue room is not silence from st2: pause the watchdog meanwhile.
 		watchdog.Stop()
 		select {

@@ -201,3 +201,31 @@ func BenchmarkStreamLatency(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 }
+
+// A replica that does not serve an announcement's platform neither claims nor posts it, so the
+// claim is left to a replica that can post it.
+func TestStreamLeavesOtherPlatformsUnclaimed(t *testing.T) {
+	s := newFake(t, nil)
+	out := &sink{}
+	var mu sync.Mutex
+	var claimed []string
+	st := &Stream{Client: newClient(s, nil), Route: "opsgate", Deliver: out.deliver, Platforms: []string{"slack", "terminal"},
+		Accepts: func(a Announcement) bool { return a.Platform == "terminal" },
+		Claim: func(_ context.Context, key string, _ time.Time) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			claimed = append(claimed, key)
+			return true, nil
+		}}
+	startStream(t, st)
+	waitFor(t, "stream", func() bool { return s.Streams() == 1 })
+	s.Announce("opsgate", map[string]any{"channel": "slack:C1", "message": "for slack"})
+	s.Announce("opsgate", map[string]any{"channel": "terminal:ops", "message": "for the terminal"})
+	waitFor(t, "delivery", func() bool { return len(out.messages()) == 1 })
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if got := out.messages(); len(got) != 1 || got[0] != "for the terminal" || len(claimed) != 1 {
+		t.Fatalf("delivered %q, claimed %d", got, len(claimed))
+	}
+}

@@ -66,18 +66,25 @@ func (s *stackStorm) limit(platform string) int {
 	return stackstorm.DefaultLimits[platform]
 }
 
-// deliver posts an announcement on its platform: the channel, or the user in private for a
-// whisper; split into several messages where the platform's size limit requires.
-func (s *stackStorm) deliver(ctx context.Context, a stackstorm.Announcement) error {
-	platform := a.Platform
+// targetFor finds where a goes: its platform, else the default platform, else the only platform
+// this opsgate serves.
+func (s *stackStorm) targetFor(a stackstorm.Announcement) (target announceTarget, platform string, names []string) {
+	platform = a.Platform
 	if platform == "" {
 		platform = s.cfg.DefaultPlatform
 	}
-	target, names := s.announce.target(platform)
+	target, names = s.announce.target(platform)
 	if target == nil && platform == "" && len(names) == 1 {
 		platform = names[0]
 		target, _ = s.announce.target(platform)
 	}
+	return target, platform, names
+}
+
+// deliver posts an announcement on its platform: the channel, or the user in private for a
+// whisper; split into several messages where the platform's size limit requires.
+func (s *stackStorm) deliver(ctx context.Context, a stackstorm.Announcement) error {
+	target, platform, names := s.targetFor(a)
 	if target == nil {
 		return opsgate.Errorf(opsgate.EINVALID, "No chat platform %q to post to (channel %q; available: %s). Prefix the channel with the platform, e.g. slack:C0123.",
 			platform, a.Channel, strings.Join(names, ", "))
@@ -167,6 +174,12 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 	s.stream = &stackstorm.Stream{Client: s.client, Route: cfg.route(), Deliver: s.deliver, Platforms: knownPlatforms,
 		Logger: m.Logger.With("component", "st2-stream"), HeartbeatTimeout: cfg.HeartbeatTimeout.D()}
 	claims := store.NewSt2Service(m.DB)
+	// Only a replica serving the announcement's platform claims it (an `opsgate chat` beside a
+	// `serve` must not take Slack's announcements, nor serve the terminal's).
+	s.stream.Accepts = func(a stackstorm.Announcement) bool {
+		target, _, _ := s.targetFor(a)
+		return target != nil
+	}
 	s.stream.Claim = func(ctx context.Context, key string, at time.Time) (bool, error) {
 		return claims.ClaimAnnouncement(ctx, key, at, 10*time.Minute)
 	}
