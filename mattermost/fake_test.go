@@ -141,6 +141,20 @@ func (f *fakeMattermost) waitCalls(t *testing.T, method, path string, n int) []c
 	}
 }
 
+// created returns the POST /api/v4/posts call whose answer was the post id.
+func (f *fakeMattermost) created(t *testing.T, id string) call {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, c := range f.calls {
+		if c.Method == "POST" && c.Path == "/api/v4/posts" && fmt.Sprintf("post%d", i+1) == id {
+			return c
+		}
+	}
+	t.Fatalf("no post %s was created", id)
+	return call{}
+}
+
 func (f *fakeMattermost) find(method, path string) []call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
