@@ -212,12 +212,12 @@ type Answer struct {
 
 // Input and data keys opsgate's cards use (short: they are repeated in every submission).
 const (
-	keyToken = "og"  // Action.Submit data: the signed callback token
-	keyValue = "v"   // the menu choice or text prompt input; a choice button's data
-	keyPage  = "p"   // Action.Submit data of Next/Previous
-	keyField = "f"   // dialog inputs f0, f1, ...
-	maxField = 100   // a dialog never has more fields than this
-	maxInput = 4096  // bytes of one input opsgate accepts
+	keyToken = "og" // Action.Submit data: the signed callback token
+	keyValue = "v"  // the menu choice or text prompt input; a choice button's data
+	keyPage  = "p"  // Action.Submit data of Next/Previous
+	keyField = "f"  // dialog inputs f0, f1, ...
+	maxField = 100  // a dialog never has more fields than this
+	maxInput = 4096 // bytes of one input opsgate accepts
 )
 
 // DecodeInputs reads an attachment action's inputs. Webex sends inputs as strings; anything else
