@@ -63,7 +63,8 @@ func (c *Client) base() string {
 
 // call sends body (JSON, when not nil) to path (relative to APIURL, or an absolute URL on the
 // same API from a Link header) and decodes a 2xx answer into out. It returns the response header.
-// 429 and 5xx are retried up to Attempts, waiting what Retry-After says (1 s when absent).
+// 429 (and 5xx, except for POST) are retried up to Attempts, waiting what Retry-After says (1 s
+// when absent); a wait longer than MaxWait fails the call at once.
 func (c *Client) call(ctx context.Context, method, path string, body, out any) (http.Header, error) {
 	var raw []byte
 	if body != nil {
@@ -87,7 +88,9 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) (
 	for attempt := 1; ; attempt++ {
 		h, err := c.once(ctx, method, path, raw, out)
 		var ae *APIError
-		if err == nil || attempt >= attempts || !errors.As(err, &ae) || (ae.Status != http.StatusTooManyRequests && ae.Status < 500) {
+		// A 5xx may come after the work was done: only idempotent calls are retried on one.
+		retry := errors.As(err, &ae) && (ae.Status == http.StatusTooManyRequests || (ae.Status >= 500 && method != "POST"))
+		if err == nil || attempt >= attempts || !retry {
 			return h, err
 		}
 		wait := ae.RetryAfter
