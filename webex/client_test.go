@@ -242,6 +242,23 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
+func TestServerErrorsRetriedWhenIdempotent(t *testing.T) {
+	ctx := context.Background()
+	f := webexfake.New(t)
+	c, waits := newClient(f)
+	alice := f.AddPerson("Alice", "alice@example.com")
+	m := f.Say(f.DirectRoom(alice), alice, "hi")
+	f.Fail("GET /v1/messages/{id}", 503)
+	if _, err := c.Message(ctx, m.ID); err != nil || len(*waits) != 1 {
+		t.Errorf("GET after a 503: %v after %d waits, want success after 1", err, len(*waits))
+	}
+	f.Fail("POST /v1/messages", 502)
+	var ae *webex.APIError
+	if _, err := c.Post(ctx, webex.Post{RoomID: m.RoomID, Markdown: "x"}); !errors.As(err, &ae) || ae.Status != 502 || f.Calls("POST /v1/messages") != 1 {
+		t.Errorf("POST after a 502: %v with %d calls, want the 502 and no second post (it may have been delivered)", err, f.Calls("POST /v1/messages"))
+	}
+}
+
 func TestTokenNeverInErrors(t *testing.T) {
 	f := webexfake.New(t)
 	f.SetToken("the-new-token")

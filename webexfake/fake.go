@@ -44,6 +44,7 @@ type Server struct {
 	deleted  []string
 	calls    map[string]int
 	limits   map[string][]int // route -> Retry-After seconds of the 429s still to answer
+	fails    map[string][]int // route -> statuses still to answer (5xx outages)
 	client   *http.Client
 }
 
@@ -52,7 +53,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		OrgID: NewID("ORGANIZATION"), token: Token, pageSize: 100,
 		people: map[string]Person{}, rooms: map[string]string{}, direct: map[string]string{},
-		messages: map[string]*Message{}, actions: map[string]*Action{}, calls: map[string]int{}, limits: map[string][]int{},
+		messages: map[string]*Message{}, actions: map[string]*Action{}, calls: map[string]int{}, limits: map[string][]int{}, fails: map[string][]int{},
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
 	s.Bot = Person{ID: NewID("PEOPLE"), Emails: []string{"opsgate@webex.bot"}, DisplayName: "opsgate bot", NickName: "opsgate",
@@ -111,6 +112,13 @@ func (s *Server) RateLimit(route string, retryAfter ...int) {
 	s.mu.Unlock()
 }
 
+// Fail makes the next len(statuses) requests to route answer those statuses (e.g. 503).
+func (s *Server) Fail(route string, statuses ...int) {
+	s.mu.Lock()
+	s.fails[route] = append(s.fails[route], statuses...)
+	s.mu.Unlock()
+}
+
 // Calls returns how many requests route received (authorised or not, 429 included).
 func (s *Server) Calls(route string) int { s.mu.Lock(); defer s.mu.Unlock(); return s.calls[route] }
 
@@ -162,6 +170,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if limited {
 			wait, s.limits[route] = s.limits[route][0], s.limits[route][1:]
 		}
+		fail := 0
+		if len(s.fails[route]) > 0 {
+			fail, s.fails[route] = s.fails[route][0], s.fails[route][1:]
+		}
 		s.mu.Unlock()
 		const prefix = "Bearer "
 		auth := r.Header.Get("Authorization")
@@ -173,6 +185,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if limited {
 			w.Header().Set("Retry-After", strconv.Itoa(wait))
 			writeError(w, http.StatusTooManyRequests, "Too many requests have been sent in a given amount of time.")
+			return
+		}
+		if fail != 0 {
+			writeError(w, fail, http.StatusText(fail))
 			return
 		}
 		next.ServeHTTP(w, r)
