@@ -159,7 +159,7 @@ var atTag = regexp.MustCompile(`(?s)<at>(.*?)</at>`)
 // of mentions naming the bot, and any <at>..</at> tag leading the text when Teams sent no
 // entities. Mentions of other people keep their name, without the tags.
 func StripMentions(a *Activity) string {
-	text := a.Text
+	text := strings.ReplaceAll(a.Text, "&nbsp;", " ")
 	bot := ""
 	if a.Recipient != nil {
 		bot = a.Recipient.ID
@@ -171,7 +171,7 @@ func StripMentions(a *Activity) string {
 		}
 		found = true
 		if e.Mentioned.ID == bot {
-			text = strings.ReplaceAll(text, e.Text, " ")
+			text = cut(text, e.Text)
 		}
 	}
 	if !found {
@@ -185,7 +185,20 @@ func StripMentions(a *Activity) string {
 		}
 	}
 	text = atTag.ReplaceAllString(text, "$1")
-	return strings.TrimSpace(strings.ReplaceAll(text, "&nbsp;", " "))
+	return strings.TrimSpace(text)
+}
+
+// cut removes every occurrence of mention with the blanks around it, leaving one space.
+func cut(text, mention string) string {
+	for {
+		i := strings.Index(text, mention)
+		if i < 0 {
+			return text
+		}
+		before := strings.TrimRight(text[:i], " \t\n")
+		after := strings.TrimLeft(text[i+len(mention):], " \t\n")
+		text = before + " " + after
+	}
 }
 
 // Submission is what a submitted card carries: the signed callback token opsgate put into the
