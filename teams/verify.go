@@ -106,7 +106,7 @@ type Verifier struct {
 
 	mu      sync.RWMutex
 	keys    map[string]key
-	algs    []string
+	parser  *jwt.Parser // built for the algorithms the metadata lists
 	fetched time.Time
 	refetch *rate.Limiter
 	flight  singleflight.Group
@@ -156,13 +156,11 @@ func (v *Verifier) verify(ctx context.Context, authorization string, a *Activity
 		return err
 	}
 	v.mu.RLock()
-	algs := v.algs
+	p := v.parser
 	v.mu.RUnlock()
 	var used key
 	var keyErr error
 	c := &claims{}
-	p := jwt.NewParser(jwt.WithValidMethods(algs), jwt.WithIssuer(Issuer), jwt.WithAudience(v.AppID),
-		jwt.WithLeeway(Skew), jwt.WithTimeFunc(v.Now), jwt.WithExpirationRequired())
 	_, err := p.ParseWithClaims(strings.TrimSpace(raw), c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		k, err := v.lookup(ctx, kid)
@@ -319,8 +317,10 @@ func (v *Verifier) load(ctx context.Context) error {
 	if len(md.Algs) > 0 {
 		algs = slices.DeleteFunc(slices.Clone(allowedAlgs), func(a string) bool { return !slices.Contains(md.Algs, a) })
 	}
+	p := jwt.NewParser(jwt.WithValidMethods(algs), jwt.WithIssuer(Issuer), jwt.WithAudience(v.AppID),
+		jwt.WithLeeway(Skew), jwt.WithTimeFunc(func() time.Time { return v.Now() }), jwt.WithExpirationRequired())
 	v.mu.Lock()
-	v.keys, v.algs, v.fetched = keys, algs, v.Now()
+	v.keys, v.parser, v.fetched = keys, p, v.Now()
 	v.mu.Unlock()
 	return nil
 }
