@@ -253,7 +253,14 @@ func (v *Verifier) ensureKeys(ctx context.Context) error {
 	if have && age < KeyMaxAge {
 		return nil
 	}
-	if err := v.fetch(ctx); err != nil && !have {
+	// Re-checked inside the flight: a caller that saw no keys just before another flight
+	// stored them must not fetch again.
+	err := v.share(ctx, "load", func() bool {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		return v.keys != nil && v.Now().Sub(v.fetched) < KeyMaxAge
+	})
+	if err != nil && !have {
 		return err
 	}
 	return nil
@@ -261,7 +268,14 @@ func (v *Verifier) ensureKeys(ctx context.Context) error {
 
 // fetch reads the metadata and the key set; concurrent callers share one fetch.
 func (v *Verifier) fetch(ctx context.Context) error {
-	ch := v.flight.DoChan("keys", func() (any, error) {
+	return v.share(ctx, "refetch", func() bool { return false })
+}
+
+func (v *Verifier) share(ctx context.Context, name string, fresh func() bool) error {
+	ch := v.flight.DoChan(name, func() (any, error) {
+		if fresh() {
+			return nil, nil
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		return nil, v.load(fctx)

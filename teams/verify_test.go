@@ -240,3 +240,23 @@ func BenchmarkVerifyCachedKey(b *testing.B) {
 		}
 	}
 }
+
+func TestVerifyConcurrentFirstMessagesFetchKeysOnce(t *testing.T) {
+	f, c := newFake(t)
+	v := newVerifier(f, c)
+	body := teamsfake.Marshal(f.Message("whoami"))
+	act, _ := teams.ParseActivity(body)
+	auth := f.Token(f.ServiceURL())
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if err := v.Verify(context.Background(), auth, act); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.JWKSFetches(); n != 1 {
+		t.Fatalf("20 concurrent first messages fetched the keys %d times", n)
+	}
+}
