@@ -264,3 +264,22 @@ func str(v any) string {
 		return string(b)
 	}
 }
+
+// ConversationReference is what a proactive message (a StackStorm announcement, a webhook post)
+// needs to reach a conversation later; store it from a verified activity, and Trust its
+// ServiceURL again when loading it.
+type ConversationReference struct {
+	ServiceURL     string `json:"serviceUrl"`
+	ConversationID string `json:"conversationId"`
+	TenantID       string `json:"tenantId"`
+	BotID          string `json:"botId"`
+}
+
+// Reference returns the conversation reference of a verified activity.
+func Reference(a *Activity) ConversationReference {
+	r := ConversationReference{ServiceURL: a.ServiceURL, ConversationID: a.Conversation.ID, TenantID: a.TenantID()}
+	if a.Recipient != nil {
+		r.BotID = a.Recipient.ID
+	}
+	return r
+}

@@ -102,3 +102,11 @@ func TestDecodeSubmission(t *testing.T) {
 		t.Fatal("ordinary message taken for a submission")
 	}
 }
+
+func TestReferenceForProactiveMessages(t *testing.T) {
+	f, _ := newFake(t)
+	r := teams.Reference(parse(t, f.Message("x")))
+	if r.ServiceURL != f.ServiceURL() || r.ConversationID != teamsfake.ChannelConv+";messageid=1700000000001" || r.TenantID != tenant || r.BotID != teamsfake.BotID+appID {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -17,6 +17,8 @@ const (
 	MaxActivitySize = 80 << 10
 	textChunk       = 20 << 10 // one TextBlock or text message: JSON escaping may grow it
 	menuPage        = 100      // choices shown at once; "Next..." pages past them
+	cellMax         = 4 << 10  // a fact or table cell: longer is truncated, so one element always fits an activity
+	labelMax        = 200      // a choice or button title
 	// CardContentType is the attachment type of an Adaptive Card.
 	CardContentType = "application/vnd.microsoft.card.adaptive"
 	cardVersion     = "1.5" // Table, CodeBlock and input labels; Teams renders 1.5
@@ -92,7 +94,7 @@ func (r *renderer) block(b opsgate.Block) {
 	case opsgate.Fields:
 		facts := make([]Element, 0, len(b.Fields))
 		for _, f := range b.Fields {
-			facts = append(facts, Element{"title": f.Name, "value": f.Value})
+			facts = append(facts, Element{"title": truncate(f.Name, cellMax), "value": truncate(f.Value, cellMax)})
 		}
 		r.factSets(facts)
 	case opsgate.Table:
@@ -109,7 +111,7 @@ func (r *renderer) block(b opsgate.Block) {
 	case opsgate.Actions:
 		var acts []Element
 		for _, btn := range b.Buttons {
-			a := submit(btn.Label, r.sign(callback.KindButton, btn.Command, 0))
+			a := submit(truncate(btn.Label, labelMax), r.sign(callback.KindButton, btn.Command, 0))
 			switch btn.Style {
 			case "primary":
 				a["style"] = "positive"
@@ -219,7 +221,7 @@ func (r *renderer) table(t opsgate.Table) {
 			if i < len(cells) {
 				c = cells[i]
 			}
-			tb := Element{"type": "TextBlock", "text": c, "wrap": true}
+			tb := Element{"type": "TextBlock", "text": truncate(c, cellMax), "wrap": true}
 			if header {
 				tb["weight"] = "Bolder"
 			}
@@ -284,7 +286,7 @@ func (r *renderer) menu(mn opsgate.Menu) {
 	end := min(off+menuPage, len(mn.Choices))
 	var choices []Element
 	for _, c := range mn.Choices[off:end] {
-		choices = append(choices, Element{"title": nonEmpty(c.Label, c.Value), "value": c.Value})
+		choices = append(choices, Element{"title": truncate(nonEmpty(c.Label, c.Value), labelMax), "value": c.Value})
 	}
 	if end < len(mn.Choices) {
 		choices = append(choices, Element{"title": fmt.Sprintf("Next... (%d more)", len(mn.Choices)-end), "value": NextValue})

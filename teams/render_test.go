@@ -254,3 +254,16 @@ func TestRenderTextPromptAndDialog(t *testing.T) {
 		t.Fatalf("dialog submission %+v", s)
 	}
 }
+
+func TestRenderOversizedFieldsStayUnderLimit(t *testing.T) {
+	huge := strings.Repeat("x", 200<<10)
+	acts := teams.Render(opsgate.Message{Blocks: []opsgate.Block{
+		opsgate.Fields{Fields: []opsgate.Field{{Name: "blob", Value: huge}}},
+		opsgate.Table{Header: []string{"a"}, Rows: [][]string{{huge}}},
+	}}, sign)
+	for _, a := range acts {
+		if b, _ := json.Marshal(a); len(b) > teams.MaxActivitySize {
+			t.Fatalf("activity of %d bytes", len(b))
+		}
+	}
+}
