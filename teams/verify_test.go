@@ -104,6 +104,9 @@ func TestVerifyRefusesEachForgery(t *testing.T) {
 		{"service URL mismatch", nil, []teamsfake.Forge{teamsfake.WithServiceURL("https://attacker.example/")}, teams.ReasonServiceURLMismatch, 403},
 		{"no service URL claim", nil, []teamsfake.Forge{teamsfake.WithServiceURL("")}, teams.ReasonServiceURLMismatch, 403},
 		{"missing endorsement", other, nil, teams.ReasonMissingEndorsement, 403},
+		{"no exp", nil, []teamsfake.Forge{teamsfake.WithoutClaim("exp")}, teams.ReasonExpired, 403},
+		{"no aud", nil, []teamsfake.Forge{teamsfake.WithoutClaim("aud")}, teams.ReasonWrongAudience, 403},
+		{"no iss", nil, []teamsfake.Forge{teamsfake.WithoutClaim("iss")}, teams.ReasonWrongIssuer, 403},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,5 +261,23 @@ func TestVerifyConcurrentFirstMessagesFetchKeysOnce(t *testing.T) {
 	wg.Wait()
 	if n := f.JWKSFetches(); n != 1 {
 		t.Fatalf("20 concurrent first messages fetched the keys %d times", n)
+	}
+}
+
+func TestVerifyRefusesMalformedHeaders(t *testing.T) {
+	f, c := newFake(t)
+	v := newVerifier(f, c)
+	act, _ := teams.ParseActivity(teamsfake.Marshal(f.Message("x")))
+	for auth, reason := range map[string]string{
+		"":                                teams.ReasonUnsigned,
+		"Basic dXNlcjpwdw==":              teams.ReasonUnsigned,
+		"Bearer ":                         teams.ReasonUnsigned,
+		"Bearer not.a.jwt":                teams.ReasonMalformed,
+		"Bearer eyJhbGciOiJub25lIn0.e30.": teams.ReasonBadAlgorithm,
+	} {
+		var ve *teams.VerifyError
+		if err := v.Verify(context.Background(), auth, act); !errors.As(err, &ve) || ve.Reason != reason {
+			t.Errorf("%q: %v, want %s", auth, err, reason)
+		}
 	}
 }

@@ -106,3 +106,6 @@ func (s *Server) Request(endpoint string, body []byte, forges ...Forge) *http.Re
 	}
 	return req
 }
+
+// WithoutClaim removes a claim (exp, aud, iss, nbf, serviceurl).
+func WithoutClaim(name string) Forge { return func(f *forge) { delete(f.claims, name) } }
