@@ -54,6 +54,9 @@ func Render(m opsgate.Message, sign Sign) []*Activity {
 				all = append(all, b.(opsgate.Text).Markdown)
 			}
 		}
+		if len(all) == 0 {
+			return nil // Teams refuses an empty message
+		}
 		for _, s := range opsgate.SplitText(strings.Join(all, "\n\n"), textChunk) {
 			r.out = append(r.out, &Activity{Type: TypeMessage, TextFormat: "markdown", Text: s})
 		}

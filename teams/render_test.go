@@ -267,3 +267,11 @@ func TestRenderOversizedFieldsStayUnderLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderEmptyMessageSendsNothing(t *testing.T) {
+	for _, m := range []opsgate.Message{{}, {Blocks: []opsgate.Block{opsgate.Text{Markdown: "  \n"}}}, {Blocks: []opsgate.Block{opsgate.Actions{}}}} {
+		if acts := teams.Render(m, sign); len(acts) != 0 {
+			t.Errorf("%+v rendered as %d activities", m, len(acts))
+		}
+	}
+}
