@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"slices"
@@ -139,6 +140,8 @@ func (v *Verifier) Verify(ctx context.Context, authorization string, a *Activity
 	if err := v.verify(ctx, authorization, a); err != nil {
 		var ve *VerifyError
 		if !errors.As(err, &ve) {
+			// The cause (an unreachable URL, a bad answer) is for the operator, not the caller.
+			slog.Warn("teams: cannot fetch the Bot Framework signing keys", "err", err)
 			ve = refuse(ReasonKeysUnavailable, "cannot fetch the Bot Framework signing keys")
 		}
 		rejected.WithLabelValues(ve.Reason).Inc()
@@ -189,7 +192,7 @@ func (v *Verifier) verify(ctx context.Context, authorization string, a *Activity
 		return refuse(ReasonServiceURLMismatch, "token's serviceurl claim does not match the activity's serviceUrl")
 	}
 	if used.endorsements != nil && a.ChannelID != "" && !slices.Contains(used.endorsements, a.ChannelID) {
-		return refuse(ReasonMissingEndorsement, fmt.Sprintf("signing key is not endorsed for channel %q", a.ChannelID))
+		return refuse(ReasonMissingEndorsement, fmt.Sprintf("signing key is not endorsed for channel %q", truncate(a.ChannelID, 40)))
 	}
 	return nil
 }
