@@ -225,12 +225,19 @@ func TestVerifyKeysUnavailable(t *testing.T) {
 	}
 }
 
+// genuine returns a message activity and the Authorization header the Bot Connector sends with it.
+func genuine(f *teamsfake.Server) (*teams.Activity, string) {
+	act, err := teams.ParseActivity(teamsfake.Marshal(f.Message("whoami")))
+	if err != nil {
+		panic(err)
+	}
+	return act, f.Token(f.ServiceURL())
+}
+
 func BenchmarkVerifyCachedKey(b *testing.B) {
 	f, c := newFake(b)
 	v := newVerifier(f, c)
-	body := teamsfake.Marshal(f.Message("whoami"))
-	act, _ := teams.ParseActivity(body)
-	auth := f.Token(f.ServiceURL())
+	act, auth := genuine(f)
 	ctx := context.Background()
 	if err := v.Verify(ctx, auth, act); err != nil {
 		b.Fatal(err)
@@ -247,9 +254,7 @@ func BenchmarkVerifyCachedKey(b *testing.B) {
 func TestVerifyConcurrentFirstMessagesFetchKeysOnce(t *testing.T) {
 	f, c := newFake(t)
 	v := newVerifier(f, c)
-	body := teamsfake.Marshal(f.Message("whoami"))
-	act, _ := teams.ParseActivity(body)
-	auth := f.Token(f.ServiceURL())
+	act, auth := genuine(f)
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
