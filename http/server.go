@@ -21,9 +21,10 @@ type Server struct {
 	// Ready lists checks /readyz runs (database, queue); each returns nil when healthy.
 	Ready map[string]func(ctx context.Context) error
 
-	mux *http.ServeMux
-	srv *http.Server
-	ln  net.Listener
+	mux     *http.ServeMux
+	origins *http.CrossOriginProtection // for HandleForm
+	srv     *http.Server
+	ln      net.Listener
 }
 
 // NewServer returns a server for addr with /healthz, /readyz and /metrics registered.
@@ -31,7 +32,8 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Addr: addr, Logger: logger, Ready: map[string]func(context.Context) error{}, mux: http.NewServeMux()}
+	s := &Server{Addr: addr, Logger: logger, Ready: map[string]func(context.Context) error{}, mux: http.NewServeMux(),
+		origins: http.NewCrossOriginProtection()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.Handler())
