@@ -4,6 +4,7 @@ package http
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,10 +21,13 @@ type Server struct {
 	Logger *slog.Logger
 	// Ready lists checks /readyz runs (database, queue); each returns nil when healthy.
 	Ready map[string]func(ctx context.Context) error
+	// TLS, when set before Open, makes the server speak HTTPS only, with HSTS on every response.
+	TLS *Certificate
 
-	mux *http.ServeMux
-	srv *http.Server
-	ln  net.Listener
+	mux     *http.ServeMux
+	origins *http.CrossOriginProtection // for HandleForm
+	srv     *http.Server
+	ln      net.Listener
 }
 
 // NewServer returns a server for addr with /healthz, /readyz and /metrics registered.
@@ -31,7 +35,8 @@ func NewServer(addr string, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Addr: addr, Logger: logger, Ready: map[string]func(context.Context) error{}, mux: http.NewServeMux()}
+	s := &Server{Addr: addr, Logger: logger, Ready: map[string]func(context.Context) error{}, mux: http.NewServeMux(),
+		origins: http.NewCrossOriginProtection()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.Handler())
@@ -43,6 +48,9 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // ServeHTTP serves the registered routes (so tests can drive the server without a listener).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.TLS != nil {
+		w.Header().Set("Strict-Transport-Security", hsts)
+	}
 	s.recoverer(s.mux).ServeHTTP(w, r)
 }
 
@@ -82,8 +90,13 @@ func (s *Server) Open() error {
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn)}
+	serve := func() error { return s.srv.Serve(ln) }
+	if s.TLS != nil {
+		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.TLS.GetCertificate}
+		serve = func() error { return s.srv.ServeTLS(ln, "", "") }
+	}
 	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.Logger.Error("http server stopped", "err", err)
 		}
 	}()
@@ -94,6 +107,9 @@ func (s *Server) Open() error {
 func (s *Server) URL() string {
 	if s.ln == nil {
 		return ""
+	}
+	if s.TLS != nil {
+		return "https://" + s.ln.Addr().String()
 	}
 	return "http://" + s.ln.Addr().String()
 }

@@ -56,7 +56,9 @@ type Options struct {
 	// Claim, when set, makes "a prompt is answered once" hold across replicas sharing a database:
 	// it returns false when key (a hash of an answered prompt's token) was claimed within the
 	// token's lifetime (callback.DefaultTTL).
-	Claim      func(ctx context.Context, key string) (bool, error)
+	Claim func(ctx context.Context, key string) (bool, error)
+	// Unclaim releases a key Claim took, for an answer the pipeline refused without running it.
+	Unclaim    func(ctx context.Context, key string) error
 	Now        func() time.Time
 	Logger     *slog.Logger
 	MaxBody    int64

@@ -68,13 +68,26 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Cancelled."))
 	case callback.KindButton, callback.KindOpenDialog:
-		writeJSON(w, refused(map[string]any{}, h.Handle(ctx, conv.reqWith(tok.Prefix), conv)))
+		if !h.answerOnce(ctx, token, tok.Expires) {
+			h.refuseReplay(w, false)
+			return
+		}
+		refusal := h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
+		if refusal != "" {
+			h.unspend(ctx, token) // nothing ran: the click may be tried again
+		}
+		writeJSON(w, refused(map[string]any{}, refusal))
 	case callback.KindText:
+		if !h.answerOnce(ctx, token, tok.Expires) {
+			h.refuseReplay(w, false)
+			return
+		}
 		// A text prompt has no inline input in Mattermost: the button opens a one-field dialog.
 		prompt, _ := in.Context["p"].(string)
 		d := &opsgate.Dialog{Title: "opsgate", Prefix: tok.Prefix, Fields: []opsgate.DialogField{{Type: "text", Name: "value", Label: truncate(cmp(prompt, "Value"), 24)}}}
 		if err := h.call(ctx, "POST", h.api("/actions/dialogs/open"), conv.dialog(in.TriggerID, d), nil, true); err != nil {
 			h.Logger.Warn("mattermost: dialogs/open failed", "err", err)
+			h.unspend(ctx, token)
 			writeJSON(w, map[string]any{"ephemeral_text": "Could not open the form; type the command with the value instead: " + tok.Prefix + " <value>"})
 			return
 		}
@@ -92,10 +105,16 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		if value == nextValue {
 			conv.menuOffset = tok.Offset + menuPage
 			refusal := h.Handle(ctx, conv.reqWith(tok.Prefix), conv)
+			if refusal != "" {
+				h.unspend(ctx, token)
+			}
 			writeJSON(w, refused(h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Showing more choices..."), refusal))
 			return
 		}
 		refusal := h.Handle(ctx, conv.reqWith(tok.Answer(value)), conv)
+		if refusal != "" {
+			h.unspend(ctx, token)
+		}
 		writeJSON(w, refused(h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "@"+tok.UserName+" chose `"+value+"`."), refusal))
 	default:
 		reject(w, http.StatusBadRequest, "forged_callback", "callback token is not valid")
@@ -212,6 +231,7 @@ func (h *Handler) dialogSubmission(ctx context.Context, w http.ResponseWriter, i
 	}
 	conv := &conversation{h: h, req: answerRequest(tok, "")}
 	if refusal := h.Handle(ctx, conv.reqWith(tok.Answer(values...)), conv); refusal != "" {
+		h.unspend(ctx, in.State)
 		writeJSON(w, map[string]any{"error": refusal}) // shown in the dialog
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/opsgate/opsgate/callback"
 )
 
 // Mattermost does not authenticate interaction requests: whoever holds a prompt's context can
@@ -54,4 +56,49 @@ func TestAnsweredPromptCannotBeReplayed(t *testing.T) {
 		t.Fatalf("dialog replay: %d %q", code, body)
 	}
 	e.noReq()
+}
+
+// A button, an "open form" button and a text prompt's "Answer" button run once each: a copy of
+// their token cannot run the command again. An answer the pipeline refused without running it
+// (overloaded) can be clicked again.
+func TestButtonsRunOnce(t *testing.T) {
+	e := newEnv(t, false)
+	sign := func(kind callback.Kind, prefix string) map[string]any {
+		return map[string]any{"t": e.h.Callbacks.Sign(callback.Payload{Kind: kind, Prefix: prefix, UserID: "u1", UserName: "alice",
+			OrgID: "team1", ChannelID: "ch1", ChannelName: "town-square"})}
+	}
+	before := testutil.ToFloat64(rejected.WithLabelValues("replayed_callback"))
+	for _, c := range []struct {
+		kind callback.Kind
+		ran  string
+	}{{callback.KindButton, "restart web"}, {callback.KindOpenDialog, "form"}, {callback.KindText, ""}} {
+		actx := sign(c.kind, "restart web")
+		if c.kind == callback.KindOpenDialog {
+			actx = sign(c.kind, "form")
+		}
+		if code, out := e.act("u1", actx); code != 200 || out["ephemeral_text"] != nil {
+			t.Fatalf("kind %c: %d %v", c.kind, code, out)
+		}
+		if c.ran != "" {
+			if r := e.nextReq(); r.Text != c.ran {
+				t.Fatalf("kind %c ran %q", c.kind, r.Text)
+			}
+		}
+		code, out := e.act("u1", actx)
+		if code != 200 || !strings.Contains(fmt.Sprint(out["ephemeral_text"]), "already answered") {
+			t.Fatalf("kind %c replayed: %d %v", c.kind, code, out)
+		}
+		e.noReq()
+	}
+	if got := testutil.ToFloat64(rejected.WithLabelValues("replayed_callback")); got != before+3 {
+		t.Fatalf("replayed_callback = %v, want %v", got, before+3)
+	}
+
+	busy := sign(callback.KindButton, "restart busy")
+	for range 2 {
+		if _, out := e.act("u1", busy); out["ephemeral_text"] != "opsgate is overloaded; please try again shortly." {
+			t.Fatalf("refused click: %v", out)
+		}
+		e.nextReq()
+	}
 }

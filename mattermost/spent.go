@@ -54,6 +54,14 @@ func (s *spent) first(token string, expires, now time.Time) bool {
 	return true
 }
 
+// forget removes token, so it may be answered again.
+func (s *spent) forget(token string) {
+	key := sha256.Sum256([]byte(token))
+	s.mu.Lock()
+	delete(s.m, key)
+	s.mu.Unlock()
+}
+
 // answerOnce reports whether the prompt token may be answered now: not answered before on this
 // replica, nor (with Claim) on any replica sharing the database.
 func (h *Handler) answerOnce(ctx context.Context, token string, expires time.Time) bool {
@@ -63,12 +71,28 @@ func (h *Handler) answerOnce(ctx context.Context, token string, expires time.Tim
 	if h.Claim == nil {
 		return true
 	}
-	sum := sha256.Sum256([]byte(token))
-	first, err := h.Claim(ctx, hex.EncodeToString(sum[:]))
+	first, err := h.Claim(ctx, tokenKey(token))
 	if err != nil {
 		// This replica's memory still holds; a database outage must not block every answer.
 		h.Logger.Warn("mattermost: callback claim failed; answering on this replica's record", "err", err)
 		return true
 	}
 	return first
+}
+
+// unspend undoes answerOnce for an answer the pipeline refused before running anything
+// (overloaded, stopping): the person is told to try again, and the same click must then work.
+func (h *Handler) unspend(ctx context.Context, token string) {
+	h.spent.forget(token)
+	if h.Unclaim == nil {
+		return
+	}
+	if err := h.Unclaim(ctx, tokenKey(token)); err != nil {
+		h.Logger.Warn("mattermost: could not release a refused answer's claim", "err", err)
+	}
+}
+
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }

@@ -14,3 +14,10 @@ var RequestsRejected = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "opsgate_requests_rejected_total",
 	Help: "Chat platform requests refused before reaching the command pipeline, by platform and reason.",
 }, []string{"platform", "reason"})
+
+// FormsRefused counts browser form requests refused, by form and reason: cross_origin (refused by
+// the HTTP server's cross-origin protection before the form sees it) and each form's own reasons.
+var FormsRefused = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "opsgate_form_refused_total",
+	Help: "Browser form requests refused, by form (stackstorm_login, ...) and reason (cross_origin, bad_link, bad_credentials, ...).",
+}, []string{"form", "reason"})

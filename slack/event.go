@@ -16,7 +16,7 @@ import (
 // ServeEvent handles the Events API: url_verification, and app_mention and direct messages
 // (message.im), which run commands like a slash command does.
 func (h *Handler) ServeEvent(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.readVerified(w, r)
+	body, _, ok := h.readVerified(w, r)
 	if !ok {
 		return
 	}

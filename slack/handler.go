@@ -49,10 +49,14 @@ type Options struct {
 	DeleteInput bool
 	// Claim, when set, makes Events API deduplication hold across replicas sharing a database:
 	// it returns false when another replica (or this one) already took the event id.
-	Claim   func(ctx context.Context, eventID string) (bool, error)
-	Now     func() time.Time
-	Logger  *slog.Logger
-	MaxBody int64
+	Claim func(ctx context.Context, eventID string) (bool, error)
+	// ClaimRequest, when set, makes "a signed slash command or interaction runs once" hold across
+	// replicas: it returns false when signature (a verified request's, in lower-case hex) was
+	// claimed within ReplayWindow. Without it each replica remembers what it saw.
+	ClaimRequest func(ctx context.Context, signature string) (bool, error)
+	Now          func() time.Time
+	Logger       *slog.Logger
+	MaxBody      int64
 	// HTTPClient posts to response_url.
 	HTTPClient *http.Client
 	// Sleep waits between retries of the Web API; tests shorten it.
@@ -66,6 +70,7 @@ type Handler struct {
 	Options
 	secret []byte
 	seen   *dedupe
+	signed *dedupe // signatures of slash commands and interactions run
 }
 
 // New returns a Handler with defaults filled in.
@@ -91,7 +96,8 @@ func New(o Options) *Handler {
 	if o.Attempts <= 0 {
 		o.Attempts = 4
 	}
-	return &Handler{Options: o, secret: []byte(o.SigningSecret), seen: newDedupe(10000, time.Hour)}
+	return &Handler{Options: o, secret: []byte(o.SigningSecret), seen: newDedupe(10000, time.Hour),
+		signed: newDedupe(50000, ReplayWindow)}
 }
 
 // Mux is where handlers are registered (*http.ServeMux and opsgate's http.Server both fit).
@@ -115,9 +121,10 @@ func reject(w http.ResponseWriter, status int, reason, msg string) {
 	io.WriteString(w, msg+"\n")
 }
 
-// readVerified reads the body within the size limit and checks Slack's signature over it.
-// On failure it has already answered the request.
-func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// readVerified reads the body within the size limit and checks Slack's signature over it,
+// returning the body and the signature's key for replay checks. On failure it has already
+// answered the request.
+func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, string, bool) {
 	body, err := readBody(w, r, h.MaxBody)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -126,13 +133,14 @@ func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, 
 		} else {
 			reject(w, http.StatusBadRequest, "malformed", "cannot read request body")
 		}
-		return nil, false
+		return nil, "", false
 	}
-	if reason, msg := verify(h.secret, r.Header, body, h.Now()); reason != "" {
+	sig, reason, msg := verify(h.secret, r.Header, body, h.Now())
+	if reason != "" {
 		reject(w, http.StatusUnauthorized, reason, msg)
-		return nil, false
+		return nil, "", false
 	}
-	return body, true
+	return body, sig, true
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {

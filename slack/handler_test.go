@@ -560,6 +560,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	e.noReq()
 
 	// Past the trigger_id's 3 s the dialog becomes a button; clicking it opens the modal.
+	e.advance(time.Second) // a new request from Slack carries a new timestamp
 	e.slash(form)
 	e.nextReq()
 	e.slack.waitCalls(t, "views.open", 2)

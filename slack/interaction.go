@@ -25,7 +25,7 @@ type outcome struct {
 // ServeInteraction handles buttons, menus, text inputs and modal submissions: a form with one
 // field, payload, holding JSON.
 func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.readVerified(w, r)
+	body, sig, ok := h.readVerified(w, r)
 	if !ok {
 		return
 	}
@@ -38,6 +38,9 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(payload), &cb); err != nil || cb.Type == "" || cb.User.ID == "" {
 		reject(w, http.StatusBadRequest, "malformed", "interaction payload is not valid JSON from Slack")
+		return
+	}
+	if !h.firstDelivery(r.Context(), w, sig) {
 		return
 	}
 	out := h.interaction(context.WithoutCancel(r.Context()), &cb)

@@ -15,7 +15,7 @@ import (
 // ServeSlashCommand handles a slash command: verify, parse, hand to the pipeline, answer an empty
 // 200 at once. Output arrives later through the Web API or response_url.
 func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.readVerified(w, r)
+	body, sig, ok := h.readVerified(w, r)
 	if !ok {
 		return
 	}
@@ -34,6 +34,9 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	if sc.UserID == "" || sc.ChannelID == "" || sc.Command == "" {
 		reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
+		return
+	}
+	if !h.firstDelivery(r.Context(), w, sig) {
 		return
 	}
 	if refusal := h.slashCommand(context.WithoutCancel(r.Context()), &sc); refusal != "" {

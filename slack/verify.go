@@ -16,25 +16,27 @@ const Window = 5 * time.Minute
 // verify checks X-Slack-Signature: "v0=" + hex(HMAC-SHA256(secret, "v0:" + ts + ":" + body)),
 // compared in constant time, with the timestamp within Window of now. slack-go's SecretsVerifier
 // does the same but reads the wall clock; this one takes now so the window can be tested.
-// It returns "" when the request is genuine, else a metric reason and a one-line message.
-func verify(secret []byte, h http.Header, body []byte, now time.Time) (reason, msg string) {
+// It returns the signature's bytes (hex, lower case: one request, one key however the header spells
+// it) when the request is genuine, else a metric reason and a one-line message.
+func verify(secret []byte, h http.Header, body []byte, now time.Time) (key, reason, msg string) {
 	sig, ts := h.Get("X-Slack-Signature"), h.Get("X-Slack-Request-Timestamp")
+	refuse := func(reason, msg string) (string, string, string) { return "", reason, msg }
 	if sig == "" || ts == "" {
-		return "missing_headers", "missing X-Slack-Signature or X-Slack-Request-Timestamp header"
+		return refuse("missing_headers", "missing X-Slack-Signature or X-Slack-Request-Timestamp header")
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return "bad_timestamp", "X-Slack-Request-Timestamp is not a unix time"
+		return refuse("bad_timestamp", "X-Slack-Request-Timestamp is not a unix time")
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > Window || d < -Window {
-		return "stale_timestamp", "request timestamp is more than 5 minutes from now"
+		return refuse("stale_timestamp", "request timestamp is more than 5 minutes from now")
 	}
 	var want [sha256.Size]byte
 	if len(sig) != 3+2*sha256.Size || sig[:3] != "v0=" {
-		return "bad_signature", "signature does not match"
+		return refuse("bad_signature", "signature does not match")
 	}
 	if _, err := hex.Decode(want[:], []byte(sig[3:])); err != nil {
-		return "bad_signature", "signature does not match"
+		return refuse("bad_signature", "signature does not match")
 	}
 	m := hmac.New(sha256.New, secret)
 	var pre [64]byte
@@ -43,9 +45,9 @@ func verify(secret []byte, h http.Header, body []byte, now time.Time) (reason, m
 	m.Write(body)
 	var got [sha256.Size]byte
 	if !hmac.Equal(m.Sum(got[:0]), want[:]) {
-		return "bad_signature", "signature does not match"
+		return refuse("bad_signature", "signature does not match")
 	}
-	return "", ""
+	return hex.EncodeToString(want[:]), "", ""
 }
 
 // Sign returns the X-Slack-Signature Slack would send for body at ts (for tests and tools).

@@ -8,7 +8,15 @@ import (
 	"strings"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/metrics"
 )
+
+// LoginForm names the login page in opsgate_form_refused_total{form}; the HTTP server's
+// cross-origin protection counts its refusals under the same name.
+const LoginForm = "stackstorm_login"
+
+// loginRefused counts a refused login page request by reason.
+func loginRefused(reason string) { metrics.FormsRefused.WithLabelValues(LoginForm, reason).Inc() }
 
 // LoginHandler serves the login page: GET /stackstorm/login?uuid=<uuid> shows the form,
 // POST /stackstorm/login checks the credentials with st2 and stores the resulting token or API key.
@@ -57,10 +65,13 @@ func (s *Sessions) loginForm(w http.ResponseWriter, r *http.Request) {
 	l, err := s.Store.FindLoginLink(r.Context(), hashLink(id))
 	switch {
 	case opsgate.ErrorCode(err) == opsgate.ENOTFOUND || id == "":
+		loginRefused("bad_link")
 		s.render(w, http.StatusNotFound, loginPage{Error: "This login link is not valid.", Gone: true})
 	case err != nil:
+		loginRefused("internal")
 		s.render(w, http.StatusInternalServerError, loginPage{Error: "Internal error.", Gone: true})
 	case l.Used || !s.now().Before(l.ExpiresAt):
+		loginRefused("expired_link")
 		s.render(w, http.StatusGone, loginPage{Error: s.goneText(), Gone: true})
 	default:
 		s.render(w, http.StatusOK, loginPage{UUID: id, User: l.UserName})
@@ -70,6 +81,7 @@ func (s *Sessions) loginForm(w http.ResponseWriter, r *http.Request) {
 func (s *Sessions) loginSubmit(w http.ResponseWriter, r *http.Request, logger *slog.Logger) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
+		loginRefused("bad_form")
 		s.render(w, http.StatusBadRequest, loginPage{Error: "Bad form.", Gone: true})
 		return
 	}
@@ -79,13 +91,16 @@ func (s *Sessions) loginSubmit(w http.ResponseWriter, r *http.Request, logger *s
 	switch opsgate.ErrorCode(err) {
 	case "":
 	case opsgate.ENOTFOUND:
+		loginRefused("bad_link")
 		s.render(w, http.StatusNotFound, loginPage{Error: "This login link is not valid.", Gone: true})
 		return
 	case opsgate.ECONFLICT:
+		loginRefused("expired_link")
 		s.render(w, http.StatusGone, loginPage{Error: s.goneText(), Gone: true})
 		return
 	default:
 		logger.Error("st2 login: claim link", "err", err)
+		loginRefused("internal")
 		s.render(w, http.StatusInternalServerError, loginPage{Error: "Internal error.", Gone: true})
 		return
 	}
@@ -99,6 +114,7 @@ func (s *Sessions) loginSubmit(w http.ResponseWriter, r *http.Request, logger *s
 			logger.Error("st2 login: release link", "err", rerr)
 		}
 		logger.Info("st2 login refused", "platform", l.Platform, "user_id", l.UserID, "err", err)
+		loginRefused("bad_credentials")
 		page := loginPage{UUID: id, User: l.UserName, Error: opsgate.ErrorMessage(err)}
 		if l.Attempts+1 >= maxA {
 			page = loginPage{Error: opsgate.ErrorMessage(err) + " " + s.goneText(), Gone: true}
@@ -111,6 +127,7 @@ func (s *Sessions) loginSubmit(w http.ResponseWriter, r *http.Request, logger *s
 	ctx := opsgate.NewContextWithActor(r.Context(), l.Platform+":"+l.UserID)
 	if err := s.Store.SaveCredential(ctx, c); err != nil {
 		logger.Error("st2 login: save credential", "err", err)
+		loginRefused("internal")
 		s.render(w, http.StatusInternalServerError, loginPage{Error: "Internal error.", Gone: true})
 		return
 	}

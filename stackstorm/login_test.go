@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/metrics"
 	"github.com/opsgate/opsgate/st2fake"
 )
 
@@ -143,6 +146,13 @@ func TestLoginAllThreeKinds(t *testing.T) {
 
 func TestLoginLinkExpiresAndRefusedCredentials(t *testing.T) {
 	env, dm := newLoginEnv(t)
+	refused := func(reason string) float64 {
+		return testutil.ToFloat64(metrics.FormsRefused.WithLabelValues(LoginForm, reason))
+	}
+	before := map[string]float64{}
+	for _, r := range []string{"expired_link", "bad_credentials", "bad_link"} {
+		before[r] = refused(r)
+	}
 	out, _ := dm("st2session")
 	link := linkFrom(t, out)
 	env.clk.Add(11 * time.Minute)
@@ -174,6 +184,12 @@ func TestLoginLinkExpiresAndRefusedCredentials(t *testing.T) {
 	}
 	if code, _ := get(t, env.web.URL+"/stackstorm/login?uuid=forged"); code != http.StatusNotFound {
 		t.Fatalf("unknown link: %d", code)
+	}
+	// Every refusal is counted by reason: expired (get, post, after the burn), credentials (3), unknown link.
+	for r, n := range map[string]float64{"expired_link": 3, "bad_credentials": 3, "bad_link": 1} {
+		if got := refused(r) - before[r]; got != n {
+			t.Errorf("opsgate_form_refused_total{reason=%q} rose by %v, want %v", r, got, n)
+		}
 	}
 	if _, err := dm("st2session nonsense"); opsgate.ErrorCode(err) != opsgate.EINVALID {
 		t.Fatalf("bad subcommand: %v", err)

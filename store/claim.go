@@ -43,3 +43,11 @@ func (db *DB) purgeClaims(ctx context.Context, scope string, before time.Time) {
 	}
 	db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM claims WHERE scope = ? AND claimed_at < ?`), scope, Time(before))
 }
+
+// Unclaim releases key in scope, so the next Claim of it succeeds: for work claimed and then
+// refused before anything ran.
+func (db *DB) Unclaim(ctx context.Context, scope, key string) error {
+	sum := sha256.Sum256([]byte(scope + "\x00" + key))
+	_, err := db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM claims WHERE key_hash = ?`), hex.EncodeToString(sum[:]))
+	return err
+}

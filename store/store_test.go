@@ -218,6 +218,13 @@ func TestClaim(t *testing.T) {
 		if !claim("slack-event", "Ev1", t0.Add(61*time.Minute)) {
 			t.Fatal("claim after the window refused")
 		}
+		// Released (claimed, then refused before running): the next claim wins, once.
+		if err := db.Unclaim(ctx, "slack-event", "Ev1"); err != nil {
+			t.Fatal(err)
+		}
+		if !claim("slack-event", "Ev1", t0.Add(62*time.Minute)) || claim("slack-event", "Ev1", t0.Add(63*time.Minute)) {
+			t.Fatal("a released key is claimed once again")
+		}
 		// Many replicas racing for one key: exactly one wins.
 		wins := make(chan bool, 20)
 		for i := 0; i < 20; i++ {

@@ -36,6 +36,7 @@ type Config struct {
 	ACL        ACLConfig        `yaml:"acl"`
 	Secrets    SecretsConfig    `yaml:"secrets"`
 	StackStorm StackStormConfig `yaml:"stackstorm"`
+	TLS        TLSConfig        `yaml:"tls"`
 }
 
 // DefaultConfig returns the settings used when nothing is configured.

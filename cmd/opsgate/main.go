@@ -238,6 +238,9 @@ func (m *Main) build(ctx context.Context) error {
 		m.Auth, m.CommandLog, m.Logger)
 	m.HTTP = ohttp.NewServer(m.Config.Listen, m.Logger)
 	m.HTTP.Ready["database"] = m.DB.Ping
+	if err := m.setupTLS(); err != nil {
+		return err
+	}
 	(&ohttp.API{Grants: m.Grants, Tokens: m.Tokens, Auth: m.Auth, Audit: m.Audit, CommandLog: m.CommandLog, Logger: m.Logger}).Register(m.HTTP)
 	mods := append([]module(nil), modules...)
 	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Order < mods[j].Order })

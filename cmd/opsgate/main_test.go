@@ -252,7 +252,7 @@ func startServerArgs(t *testing.T, dsn string, args []string, extraEnv ...string
 			t.Error("serve did not stop within 10s")
 		}
 	})
-	re := regexp.MustCompile(`listening on (http://\S+)`)
+	re := regexp.MustCompile(`listening on (https?://\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
 			return m[1], errb

@@ -32,6 +32,7 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		Claim: func(ctx context.Context, key string) (bool, error) {
 			return m.DB.Claim(ctx, "mattermost-callback", key, time.Now(), callback.DefaultTTL)
 		},
+		Unclaim: func(ctx context.Context, key string) error { return m.DB.Unclaim(ctx, "mattermost-callback", key) },
 	})
 	if c.PublicURL == "" {
 		m.Logger.Warn("mattermost.public_url is not set: the callback address is learnt from the first slash command; set it so a forged first request cannot choose it")

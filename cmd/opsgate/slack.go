@@ -61,6 +61,10 @@ func setupSlack(ctx context.Context, m *Main) error {
 		Claim: func(ctx context.Context, eventID string) (bool, error) {
 			return m.DB.Claim(ctx, "slack-event", eventID, time.Now(), time.Hour)
 		},
+		// A signed slash command or interaction runs once, whichever replica a copy reaches.
+		ClaimRequest: func(ctx context.Context, sig string) (bool, error) {
+			return m.DB.Claim(ctx, "slack-request", sig, time.Now(), oslack.ReplayWindow)
+		},
 		Logger: m.Logger.With("platform", "slack"),
 	})
 	if c.SigningSecret != "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -151,8 +152,15 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 		})
 	}
 	login := s.sessions.LoginHandler(m.Logger)
-	m.HTTP.Handle("GET /stackstorm/login", login)
-	m.HTTP.Handle("POST /stackstorm/login", login)
+	m.HTTP.HandleForm(stackstorm.LoginForm, "GET /stackstorm/login", login)
+	m.HTTP.HandleForm(stackstorm.LoginForm, "POST /stackstorm/login", login)
+	if cfg.PublicURL != "" {
+		// Behind a proxy that rewrites Host, the browser's Origin is the public URL.
+		u, _ := url.Parse(cfg.PublicURL) // validated with the config
+		if err := m.HTTP.TrustOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return fmt.Errorf("stackstorm.public_url: %w", err)
+		}
+	}
 	m.HTTP.Handle("POST /chatops/message", &stackstorm.Webhook{
 		Verify: func(ctx context.Context, token string) (int64, error) {
 			t, err := m.Tokens.VerifyToken(ctx, "webhook", token)
