@@ -179,6 +179,19 @@ func reasonOf(err error) string {
 				return fmt.Sprintf("regular expression %s is not supported (no lookaround or backreference in RE2)", se.Expr)
 			}
 		}
+		switch se.Code {
+		case syntax.ErrMissingParen:
+			return `a "(" is never closed`
+		case syntax.ErrMissingBracket:
+			return `a "[" is never closed`
+		case syntax.ErrUnexpectedParen:
+			return `a ")" has no matching "("`
+		}
+		// Expr is the offending fragment, but for some codes the whole expression so far, which
+		// holds the groups generated for parameters: the person who wrote the format never saw those.
+		if strings.Contains(se.Expr, `(?:'(?P<`) {
+			return fmt.Sprintf("regular expression does not compile: %s", se.Code)
+		}
 		return fmt.Sprintf("regular expression does not compile: %s: %s", se.Code, se.Expr)
 	}
 	return err.Error()
