@@ -111,6 +111,22 @@ func (a *Alias) ApplyImmutable(params map[string]string) (map[string]string, err
 	return out, nil
 }
 
+// Typed returns params (as ApplyImmutable made them) with each immutable parameter that is not
+// a string back in its own type: st2 casts only strings to the action parameter's type, so a
+// list stays a list and an object an object whatever the action declares.
+func (a *Alias) Typed(params map[string]string) map[string]any {
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		out[k] = v
+	}
+	for k, v := range a.ImmutableParameters {
+		if _, isString := v.(string); !isString {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // ImmutableError is a command that tried to set an immutable parameter.
 type ImmutableError struct{ Names []string }
 
