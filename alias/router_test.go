@@ -108,3 +108,36 @@ func TestDefaultResult(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// A known alias named without its required parameters routes to a prompt for them, in format order.
+func TestRouterMissingParameters(t *testing.T) {
+	s := NewSet([]*Alias{
+		mustParse(t, "name: copy\npack: fs\naction_ref: fs.copy\nformats: [\"copy {{ src }} to {{ dst }} {{ mode = 644 }}\"]\n"),
+		mustParse(t, "name: dig\npack: net\naction_ref: net.dig\nformats: [\"dig {{ host }}\", \"dns {{ host }} {{ type }}\"]\n"),
+	}, ModeStackStorm)
+	r := &Router{Aliases: func() *Set { return s }}
+	for text, want := range map[string]string{
+		"copy":            "fs copy [copy]: src", // "to" separates the values: one prompt at a time
+		"copy a to":       "fs copy [copy a to]: dst",
+		"copy a":          "fs copy [copy a to]: dst",
+		"copy 'a b' to":   "fs copy [copy 'a b' to]: dst",
+		"dig":             "net dig [dig]: host",
+		"dns":             "net dig [dns]: host type",
+		"dns example.org": "net dig [dns example.org]: type",
+		"cp":              "",
+		"copyright":       "",
+	} {
+		route, err := r.Route(context.Background(), &opsgate.Request{Text: text}, opsgate.SplitWords(text))
+		got := ""
+		if route != nil {
+			var names []string
+			for _, p := range route.Missing {
+				names = append(names, p.Name)
+			}
+			got = route.Command + " " + route.Subcommand + " [" + route.PromptPrefix + "]: " + strings.Join(names, " ")
+		}
+		if err != nil || got != want {
+			t.Errorf("%q: route %q, err %v; want %q", text, got, err, want)
+		}
+	}
+}

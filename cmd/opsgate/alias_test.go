@@ -256,3 +256,50 @@ immutable_parameters:
 		t.Fatalf("%+v", r)
 	}
 }
+
+// Text that names an alias but stops before its required parameters gets a prompt, not "I don't
+// know the command"; the answer runs the alias (access checked again), through the real pipeline.
+func TestAliasPromptsForMissingParameters(t *testing.T) {
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "svc/aliases/restart.yaml", `
+name: restart
+pack: svc
+action_ref: svc.restart
+formats:
+  - "restart {{ service }} {{ host = localhost }}"
+result:
+  format: "{{ execution.parameters.service }} on {{ execution.parameters.host }}: {{ execution.result.stdout }}"
+opsgate:
+  runner: exec
+  command: ["printf", "%s restarted", "{{ service }}"]
+`)
+	writeAliasFile(t, dir, "svc/aliases/copy.yaml", `
+name: copy
+pack: svc
+action_ref: svc.copy
+formats: ["copy {{ src }} to {{ dst }}"]
+opsgate: {runner: exec, command: ["printf", "%s -> %s", "{{ src }}", "{{ dst }}"]}
+`)
+	dsn := sqliteDSN(t)
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "acme", "acme"}, {"*", "*", "channel", "*", "any"}, {"svc", "*", "user", "alice", "alice"}})
+	cfg := writeAliasFile2(t, "aliases:\n  dir: "+dir+"\n")
+	c := startChat(t, dsn, cfg, "--org", "acme", "--channel", "ops", "--user", "alice")
+	c.say(t, "restart")
+	c.waitOut(t, "svc restart: please enter service")
+	c.say(t, "nginx web")
+	c.waitOut(t, "nginx web on localhost: nginx web restarted")
+	// A required parameter in the middle: "copy a" still lacks dst, which the answer supplies.
+	c.say(t, "copy a.txt to")
+	c.waitOut(t, "svc copy: please enter dst")
+	c.say(t, "b.txt")
+	out := c.waitOut(t, "a.txt -> b.txt")
+	if strings.Contains(out, "I don't know the command") {
+		t.Fatalf("alias answered as unknown:\n%s", out)
+	}
+	// Someone without a grant for the pack is refused, not prompted.
+	c2 := startChat(t, dsn, cfg, "--org", "acme", "--channel", "ops", "--user", "bob")
+	c2.say(t, "restart")
+	if out := c2.waitOut(t, "not permitted by user bob"); strings.Contains(out, "please enter") {
+		t.Fatalf("bob was prompted:\n%s", out)
+	}
+}
