@@ -25,7 +25,10 @@ func copyExamples(t *testing.T, dir, old, new string) {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		return os.WriteFile(dst, []byte(strings.ReplaceAll(string(data), old, new)), 0o644)
+		if old != "" {
+			data = []byte(strings.ReplaceAll(string(data), old, new))
+		}
+		return os.WriteFile(dst, data, 0o644)
 	})
 	if err != nil {
 		t.Fatal(err)
