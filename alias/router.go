@@ -125,7 +125,7 @@ func (r *Router) handler(a *Alias, sets []map[string]string) opsgate.Handler {
 			if a.AckEnabled() && a.Ack.Format != "" {
 				ack, err := Render(a.Ack.Format, templateData(a, inv.Request, &Execution{ID: id, Status: "requested", Parameters: params, Start: r.now()}))
 				if err != nil {
-					return opsgate.Errorf(opsgate.EINVALID, "Alias %s: ack template: %v", a.Ref(), err)
+					return opsgate.Errorf(opsgate.EINVALID, "Alias %s: ack template: %s", a.Ref(), strings.TrimPrefix(err.Error(), "template: "))
 				}
 				if _, err := inv.Out.Send(ctx, splitMessage(ack)); err != nil {
 					return err
@@ -148,7 +148,7 @@ func (r *Router) handler(a *Alias, sets []map[string]string) opsgate.Handler {
 			if a.ResultEnabled() {
 				if a.Result.Format != "" {
 					if text, err = Render(a.Result.Format, templateData(a, inv.Request, ex)); err != nil {
-						return opsgate.Errorf(opsgate.EINVALID, "Alias %s: result template: %v", a.Ref(), err)
+						return opsgate.Errorf(opsgate.EINVALID, "Alias %s: result template: %s", a.Ref(), strings.TrimPrefix(err.Error(), "template: "))
 					}
 				} else {
 					text = defaultResult(a, ex)

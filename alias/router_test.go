@@ -141,3 +141,20 @@ func TestRouterMissingParameters(t *testing.T) {
 		}
 	}
 }
+
+// A template that fails when it runs names the alias and the template, in one line, not gonja's nodes.
+func TestRouterTemplateErrorNamesAlias(t *testing.T) {
+	a := mustParse(t, "name: x\naction_ref: a.b\nformats: [run]\nresult: {format: \"{{ execution.status | nofilter }}\"}\n")
+	s := NewSet([]*Alias{a}, ModeStackStorm)
+	r := &Router{Aliases: func() *Set { return s }, Execute: func(context.Context, *Alias, map[string]string) (*Execution, error) {
+		return &Execution{Status: opsgate.StatusSucceeded}, nil
+	}}
+	route, err := r.Route(context.Background(), &opsgate.Request{Text: "run"}, []string{"run"})
+	if err != nil || route == nil {
+		t.Fatal(route, err)
+	}
+	err = route.Run(context.Background(), &opsgate.Invocation{Request: &opsgate.Request{}, Route: route, Out: &recorder{}})
+	if want := "Alias test.x: result template: line 1: filter 'nofilter' not found"; opsgate.ErrorMessage(err) != want {
+		t.Fatalf("got  %q\nwant %q", opsgate.ErrorMessage(err), want)
+	}
+}

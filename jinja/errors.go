@@ -24,7 +24,7 @@ func parseError(src string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "failed to parse template '"+src+"': ")
 	msg = reNear.ReplaceAllString(msg, "(line $1, column $2)")
 	msg = reControl.ReplaceAllString(msg, "{% $1 %}")
-	return errors.New("template: " + msg)
+	return errors.New("template: " + oneLine(msg))
 }
 
 // execError rewrites a gonja render error: "line N: " and the steps a person can act on.
@@ -44,8 +44,11 @@ func execError(err error) error {
 	if len(keep) == 0 {
 		return fmt.Errorf("template: %scannot be rendered", line)
 	}
-	return errors.New("template: " + line + strings.Join(keep, ": "))
+	return errors.New("template: " + line + oneLine(strings.Join(keep, ": ")))
 }
+
+// oneLine keeps an error on one line: it is shown in chat and logged as one entry.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func hasAnyPrefix(s string, prefixes []string) bool {
 	for _, p := range prefixes {
