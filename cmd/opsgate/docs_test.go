@@ -197,6 +197,10 @@ func TestDocExamplesRun(t *testing.T) {
 			copyExamples(t, work, "", "")
 			t.Chdir(work)
 			dsn := "sqlite://" + filepath.Join(work, "opsgate.db")
+			// The database exists, as after a first `serve` or `grant add`: commands that only read may refuse a missing one.
+			if r := runCLI(t, dsn, "", "migrate"); r.code != 0 {
+				t.Fatalf("migrate: %+v", r)
+			}
 			for _, b := range blocks {
 				if b.name != "" {
 					var body []string

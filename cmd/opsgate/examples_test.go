@@ -64,6 +64,7 @@ func TestExamplesRunInTerminalChat(t *testing.T) {
 	c := startChat(t, dsn, "examples/opsgate.yaml")
 	c.say(t, "help")
 	c.waitOut(t, "disk usage [/path]")
+	c.waitOut(t, "dns lookup <host>")
 	c.say(t, "disk usage")
 	c.waitOut(t, "Mounted on")
 	c.say(t, "uptime")
