@@ -47,6 +47,7 @@ type Format struct {
 	prefix    string
 	firstWord string // set when prefix holds a whole first word
 	literals  int    // literal non-space characters outside parameters (most_specific)
+	required  []requiredParam
 }
 
 type paramGroup struct {
@@ -150,6 +151,7 @@ func CompileFormat(src string) (*Format, error) {
 		f.firstWord = f.prefix[:i]
 	}
 	f.literals = countLiterals(tree)
+	f.required = requiredParams(src)
 	return f, nil
 }
 

@@ -75,8 +75,12 @@ func placeholder(i int) string { return "\x00" + strconv.Itoa(i) + "\x00" }
 // partial reports whether text stops before required parameters of f that answers appended to
 // the returned prefix would fill.
 func (f *Format) partial(text string) (prefix string, missing []string, ok bool) {
-	req := requiredParams(f.Source)
+	req := f.required
 	text = strings.TrimSpace(text)
+	// Cheap first: the text and the format's literal start must agree as far as both go.
+	if len(req) == 0 || !(strings.HasPrefix(text, f.prefix) || strings.HasPrefix(f.prefix, text)) {
+		return "", nil, false
+	}
 	for i := range req {
 		prefixes := []string{text}
 		if req[i].glue != "" && req[i].glueTyped && !strings.HasSuffix(text, req[i].glue) {
@@ -95,13 +99,17 @@ func (f *Format) partial(text string) (prefix string, missing []string, ok bool)
 			if !typed {
 				continue
 			}
-			params, err := f.Extract(full)
+			st := newStream(full)
+			if !f.couldMatch(st) {
+				continue
+			}
+			sets, err := f.extract(st, false)
 			if err != nil {
 				continue
 			}
 			good := true
 			for j := i; j < len(req); j++ {
-				good = good && params[req[j].name] == placeholder(j)
+				good = good && sets[0][req[j].name] == placeholder(j)
 			}
 			if !good {
 				continue

@@ -158,3 +158,16 @@ func TestRouterTemplateErrorNamesAlias(t *testing.T) {
 		t.Fatalf("got  %q\nwant %q", opsgate.ErrorMessage(err), want)
 	}
 }
+
+// BenchmarkPartial1000 is the cost the prompt check adds to text that matches no alias: a first
+// word shared by many aliases (the worst case), a known word with the values missing, and a word
+// no alias starts with.
+func BenchmarkPartial1000(b *testing.B) {
+	s := thousandAliases(b)
+	msgs := []string{"verb42 noun7", "verb42", "nothing matches this"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Partial(msgs[i%len(msgs)])
+	}
+}
