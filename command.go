@@ -37,8 +37,11 @@ type Route struct {
 	Params map[string]string // named parameters (from Param definitions or an alias format)
 	// Missing lists required params not given; a platform that can prompts for them.
 	Missing []Param
-	Timeout time.Duration // 0: the pipeline's default
-	Run     Handler
+	// PromptPrefix, when set, is the command text a prompt's answers are appended to (default:
+	// the words as typed). Aliases set it to add a format's literal words before the missing value.
+	PromptPrefix string
+	Timeout      time.Duration // 0: the pipeline's default
+	Run          Handler
 	// Exempt routes skip the access grants (never the policies).
 	Exempt bool
 	// AdminOnly routes need bot-admin rights under Errbot ACLs (BOT_ADMINS).

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/opsgate/opsgate/jinja"
 )
 
 // Alias is one action alias, in StackStorm's alias file format, plus opsgate's runner block.
@@ -109,6 +111,22 @@ func (a *Alias) ApplyImmutable(params map[string]string) (map[string]string, err
 		out[k] = stringValue(v)
 	}
 	return out, nil
+}
+
+// Typed returns params (as ApplyImmutable made them) with each immutable parameter that is not
+// a string back in its own type: st2 casts only strings to the action parameter's type, so a
+// list stays a list and an object an object whatever the action declares.
+func (a *Alias) Typed(params map[string]string) map[string]any {
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		out[k] = v
+	}
+	for k, v := range a.ImmutableParameters {
+		if _, isString := v.(string); !isString {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // ImmutableError is a command that tried to set an immutable parameter.
@@ -263,5 +281,42 @@ func Parse(data []byte, file, defaultPack string) (*Alias, error) {
 	if err := a.Compile(); err != nil {
 		return nil, err
 	}
+	// A template that cannot parse would fail every run: refuse the file now, with the line.
+	for _, t := range []struct {
+		key, src string
+		used     bool
+	}{{"ack", a.Ack.Format, a.AckEnabled()}, {"result", a.Result.Format, a.ResultEnabled()}} {
+		if t.src == "" || !t.used {
+			continue
+		}
+		if _, err := jinja.Compile(t.src, false); err != nil {
+			return nil, fail(keyLine(data, t.key, "format"), "alias %s: %s.format: %s", a.Ref(), t.key, strings.TrimPrefix(err.Error(), "template: "))
+		}
+	}
 	return a, nil
+}
+
+// keyLine is the line of the value at path in the YAML document data (1 when not found).
+func keyLine(data []byte, path ...string) int {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return 1
+	}
+	n, line := root.Content[0], 1
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next, line = n.Content[i+1], n.Content[i+1].Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
 }

@@ -47,6 +47,7 @@ type Format struct {
 	prefix    string
 	firstWord string // set when prefix holds a whole first word
 	literals  int    // literal non-space characters outside parameters (most_specific)
+	required  []requiredParam
 }
 
 type paramGroup struct {
@@ -150,6 +151,7 @@ func CompileFormat(src string) (*Format, error) {
 		f.firstWord = f.prefix[:i]
 	}
 	f.literals = countLiterals(tree)
+	f.required = requiredParams(src)
 	return f, nil
 }
 
@@ -178,6 +180,19 @@ func reasonOf(err error) string {
 				strings.HasPrefix(se.Expr, "(?<!") || strings.HasPrefix(se.Expr, "(?P=") {
 				return fmt.Sprintf("regular expression %s is not supported (no lookaround or backreference in RE2)", se.Expr)
 			}
+		}
+		switch se.Code {
+		case syntax.ErrMissingParen:
+			return `a "(" is never closed`
+		case syntax.ErrMissingBracket:
+			return `a "[" is never closed`
+		case syntax.ErrUnexpectedParen:
+			return `a ")" has no matching "("`
+		}
+		// Expr is the offending fragment, but for some codes the whole expression so far, which
+		// holds the groups generated for parameters: the person who wrote the format never saw those.
+		if strings.Contains(se.Expr, `(?:'(?P<`) {
+			return fmt.Sprintf("regular expression does not compile: %s", se.Code)
 		}
 		return fmt.Sprintf("regular expression does not compile: %s: %s", se.Code, se.Expr)
 	}

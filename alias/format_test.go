@@ -148,7 +148,7 @@ func TestCompileFormatErrors(t *testing.T) {
 		{"run {{a.b}}", `bad parameter name "a.b"`},
 		{"run (?=x){{a}}", "not supported"},
 		{"run (?P<x>a)(?P=x)", "not supported"},
-		{"run (unclosed {{a}}", "does not compile"},
+		{"run (unclosed {{a}}", `a "(" is never closed`},
 	}
 	for _, tt := range tests {
 		_, err := CompileFormat(tt.format)
@@ -173,6 +173,23 @@ func TestFormatIndexData(t *testing.T) {
 		}
 		if f.prefix != tt.prefix || f.firstWord != tt.word {
 			t.Errorf("%q: prefix %q word %q, want %q %q", tt.format, f.prefix, f.firstWord, tt.prefix, tt.word)
+		}
+	}
+}
+
+// A format that does not compile is explained in the terms of the format as written: never a
+// fragment of the regular expression opsgate generates from it.
+func TestCompileFormatErrorsSpeakTheFormat(t *testing.T) {
+	for format, want := range map[string]string{
+		"run {{ x }} (":      `format "run {{ x }} (": a "(" is never closed`,
+		"run {{ x }} [a-":    `format "run {{ x }} [a-": a "[" is never closed`,
+		"run (x))) {{ y }}":  `format "run (x))) {{ y }}": a ")" has no matching "("`,
+		"run {{ x }} a{2,1}": `format "run {{ x }} a{2,1}": regular expression does not compile: invalid repeat count: {2,1}`,
+		"run {{x}} (?i":      `format "run {{x}} (?i": regular expression does not compile: invalid or unsupported Perl syntax: (?i`,
+	} {
+		_, err := CompileFormat(format)
+		if err == nil || err.Error() != want {
+			t.Errorf("CompileFormat(%q):\n got %v\nwant %s", format, err, want)
 		}
 	}
 }

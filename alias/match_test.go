@@ -205,6 +205,8 @@ func TestParseErrors(t *testing.T) {
 		{"name: [x\n", "test.yaml:1: did not find expected"},
 		{"name: x\naction_ref: a.b\nformats:\n  - 'run (?<=a){{a}}'\n", "test.yaml:4: alias test.x: format"},
 		{"", "test.yaml:1: empty file"},
+		{"name: x\naction_ref: a.b\nformats: [x]\nresult:\n  format: \"{{ x\"\n", `test.yaml:5: alias test.x: result.format: '}}' expected here (line 1, column 5)`},
+		{"name: x\naction_ref: a.b\nformats: [x]\nack: {format: \"{% if x %}\"}\n", `test.yaml:4: alias test.x: ack.format: {% if %}: Unexpected EOF`},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.src), "test.yaml", "test")

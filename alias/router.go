@@ -51,7 +51,7 @@ func (r *Router) Route(ctx context.Context, req *opsgate.Request, words []string
 	var ae *AmbiguityError
 	switch {
 	case errors.As(err, &ae) && len(ae.Matches) == 0:
-		return nil, nil
+		return r.partialRoute(text, words), nil
 	case ae != nil:
 		return nil, opsgate.Errorf(opsgate.EINVALID, "%s\n%s", ae.Error(), strings.TrimRight(ae.Names(), "\n"))
 	case err != nil:
@@ -77,6 +77,24 @@ func (r *Router) Route(ctx context.Context, req *opsgate.Request, words []string
 		route.Timeout = r.Timeout(m.Alias)
 	}
 	return route, nil
+}
+
+// partialRoute routes text that names an alias but lacks required values to a prompt for them
+// (the pipeline checks access first); nil when text names no alias.
+func (r *Router) partialRoute(text string, words []string) *opsgate.Route {
+	p := r.Aliases().Partial(text)
+	if p == nil {
+		return nil
+	}
+	route := &opsgate.Route{Command: p.Alias.Pack, Subcommand: p.Alias.Name, Group: p.Alias.Pack, Args: words[1:],
+		Params: map[string]string{}, PromptPrefix: p.Prefix,
+		Run: func(context.Context, *opsgate.Invocation) error {
+			return opsgate.Errorf(opsgate.EINVALID, "Alias %s needs %s.", p.Alias.Ref(), strings.Join(p.Missing, ", "))
+		}}
+	for _, name := range p.Missing {
+		route.Missing = append(route.Missing, opsgate.Param{Name: name})
+	}
+	return route
 }
 
 // Help lists the display forms of the enabled aliases.
@@ -107,7 +125,7 @@ func (r *Router) handler(a *Alias, sets []map[string]string) opsgate.Handler {
 			if a.AckEnabled() && a.Ack.Format != "" {
 				ack, err := Render(a.Ack.Format, templateData(a, inv.Request, &Execution{ID: id, Status: "requested", Parameters: params, Start: r.now()}))
 				if err != nil {
-					return opsgate.Errorf(opsgate.EINVALID, "Alias %s: ack template: %v", a.Ref(), err)
+					return opsgate.Errorf(opsgate.EINVALID, "Alias %s: ack template: %s", a.Ref(), strings.TrimPrefix(err.Error(), "template: "))
 				}
 				if _, err := inv.Out.Send(ctx, splitMessage(ack)); err != nil {
 					return err
@@ -130,7 +148,7 @@ func (r *Router) handler(a *Alias, sets []map[string]string) opsgate.Handler {
 			if a.ResultEnabled() {
 				if a.Result.Format != "" {
 					if text, err = Render(a.Result.Format, templateData(a, inv.Request, ex)); err != nil {
-						return opsgate.Errorf(opsgate.EINVALID, "Alias %s: result template: %v", a.Ref(), err)
+						return opsgate.Errorf(opsgate.EINVALID, "Alias %s: result template: %s", a.Ref(), strings.TrimPrefix(err.Error(), "template: "))
 					}
 				} else {
 					text = defaultResult(a, ex)

@@ -108,3 +108,66 @@ func TestDefaultResult(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// A known alias named without its required parameters routes to a prompt for them, in format order.
+func TestRouterMissingParameters(t *testing.T) {
+	s := NewSet([]*Alias{
+		mustParse(t, "name: copy\npack: fs\naction_ref: fs.copy\nformats: [\"copy {{ src }} to {{ dst }} {{ mode = 644 }}\"]\n"),
+		mustParse(t, "name: dig\npack: net\naction_ref: net.dig\nformats: [\"dig {{ host }}\", \"dns {{ host }} {{ type }}\"]\n"),
+	}, ModeStackStorm)
+	r := &Router{Aliases: func() *Set { return s }}
+	for text, want := range map[string]string{
+		"copy":            "fs copy [copy]: src", // "to" separates the values: one prompt at a time
+		"copy a to":       "fs copy [copy a to]: dst",
+		"copy a":          "fs copy [copy a to]: dst",
+		"copy 'a b' to":   "fs copy [copy 'a b' to]: dst",
+		"dig":             "net dig [dig]: host",
+		"dns":             "net dig [dns]: host type",
+		"dns example.org": "net dig [dns example.org]: type",
+		"cp":              "",
+		"copyright":       "",
+	} {
+		route, err := r.Route(context.Background(), &opsgate.Request{Text: text}, opsgate.SplitWords(text))
+		got := ""
+		if route != nil {
+			var names []string
+			for _, p := range route.Missing {
+				names = append(names, p.Name)
+			}
+			got = route.Command + " " + route.Subcommand + " [" + route.PromptPrefix + "]: " + strings.Join(names, " ")
+		}
+		if err != nil || got != want {
+			t.Errorf("%q: route %q, err %v; want %q", text, got, err, want)
+		}
+	}
+}
+
+// A template that fails when it runs names the alias and the template, in one line, not gonja's nodes.
+func TestRouterTemplateErrorNamesAlias(t *testing.T) {
+	a := mustParse(t, "name: x\naction_ref: a.b\nformats: [run]\nresult: {format: \"{{ execution.status | nofilter }}\"}\n")
+	s := NewSet([]*Alias{a}, ModeStackStorm)
+	r := &Router{Aliases: func() *Set { return s }, Execute: func(context.Context, *Alias, map[string]string) (*Execution, error) {
+		return &Execution{Status: opsgate.StatusSucceeded}, nil
+	}}
+	route, err := r.Route(context.Background(), &opsgate.Request{Text: "run"}, []string{"run"})
+	if err != nil || route == nil {
+		t.Fatal(route, err)
+	}
+	err = route.Run(context.Background(), &opsgate.Invocation{Request: &opsgate.Request{}, Route: route, Out: &recorder{}})
+	if want := "Alias test.x: result template: line 1: filter 'nofilter' not found"; opsgate.ErrorMessage(err) != want {
+		t.Fatalf("got  %q\nwant %q", opsgate.ErrorMessage(err), want)
+	}
+}
+
+// BenchmarkPartial1000 is the cost the prompt check adds to text that matches no alias: a first
+// word shared by many aliases (the worst case), a known word with the values missing, and a word
+// no alias starts with.
+func BenchmarkPartial1000(b *testing.B) {
+	s := thousandAliases(b)
+	msgs := []string{"verb42 noun7", "verb42", "nothing matches this"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Partial(msgs[i%len(msgs)])
+	}
+}

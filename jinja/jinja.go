@@ -53,7 +53,7 @@ func Compile(src string, strictUndefined bool) (*Template, error) {
 	}
 	t, err := exec.NewTemplate(name, cfg, &oneTemplate{src: []byte(src)}, gonja.DefaultEnvironment)
 	if err != nil {
-		return nil, fmt.Errorf("template: %w", err)
+		return nil, parseError(src, err)
 	}
 	tpl := &Template{t: t}
 	cache.put(key, tpl)
@@ -64,7 +64,7 @@ func Compile(src string, strictUndefined bool) (*Template, error) {
 func (t *Template) Render(data map[string]any) (string, error) {
 	out, err := t.t.ExecuteToString(exec.NewContext(data))
 	if err != nil {
-		return "", fmt.Errorf("template: %w", err)
+		return "", execError(err)
 	}
 	return out, nil
 }

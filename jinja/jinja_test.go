@@ -49,3 +49,21 @@ func TestRefusesFilesIncludesAndMacros(t *testing.T) {
 		}
 	}
 }
+
+// Template errors are read by the people who wrote the template: they name the line and what is
+// wrong, never gonja's parse tree (node dumps, tokens) or the whole template repeated back.
+func TestErrorsNameTheProblemNotTheParseTree(t *testing.T) {
+	for src, want := range map[string]string{
+		"{{ x | nofilter }}":       "template: line 1: filter 'nofilter' not found",
+		"{{ x | join(1, 2, 3) }}":  "template: line 1: invalid call to filter 'join': received 1 unexpected positional argument",
+		"{{ x() }}":                "template: line 1: x is not callable",
+		"ok\n{{ x":                 `template: '}}' expected here (line 2, column 5)`,
+		"{% if x %}":               "template: {% if %}: Unexpected EOF, expected tag elif or else or endif. (line 1, column 11)",
+		"{% include 'other.j2' %}": `template: line 1: templates cannot include, extend or import other templates ("other.j2")`,
+	} {
+		_, err := jinja.Render(src, map[string]any{"x": "s"})
+		if err == nil || err.Error() != want {
+			t.Errorf("%q:\n got %v\nwant %s", src, err, want)
+		}
+	}
+}

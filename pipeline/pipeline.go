@@ -238,6 +238,9 @@ func (p *Pipeline) prompt(ctx context.Context, job *Job, req *opsgate.Request, r
 		quoted[i] = opsgate.QuoteWord(w)
 	}
 	prefix := strings.Join(quoted, " ")
+	if route.PromptPrefix != "" {
+		prefix = route.PromptPrefix
+	}
 	title := strings.TrimSpace(route.Command + " " + route.Subcommand)
 	p.enqueue(job, func(base context.Context) {
 		ctx, cancel := context.WithTimeout(base, 30*time.Second)

@@ -245,13 +245,14 @@ func (m *Main) aliasCommand() *cobra.Command {
 			if len(args) == 0 {
 				return usageErrorf("alias match: TEXT is required")
 			}
-			if format != "" && dir != "" {
+			hasFormat := cmd.Flags().Changed("format") // st2 accepts an empty format: only key=value pairs
+			if hasFormat && dir != "" {
 				return usageErrorf("alias match: give --format or --aliases, not both")
 			}
-			if format == "" && dir == "" {
+			if !hasFormat && dir == "" {
 				dir = m.Config.Aliases.Dir
 			}
-			if format == "" && dir == "" {
+			if !hasFormat && dir == "" {
 				return usageErrorf("alias match: give --format F or --aliases DIR (or set aliases.dir)")
 			}
 			if mode == "" {
@@ -262,7 +263,7 @@ func (m *Main) aliasCommand() *cobra.Command {
 				return usageErrorf("alias match: --match: %v", err)
 			}
 			text := opsgate.NormalizeText(strings.Join(args, " "))
-			return m.aliasMatch(text, format, dir, md, asJSON)
+			return m.aliasMatch(text, format, hasFormat, dir, md, asJSON)
 		},
 	}
 	f := match.Flags()
@@ -385,11 +386,19 @@ func (m *Main) aliasDeleteCommand() *cobra.Command {
 
 // aliasMatchOutput is the --json output.
 type aliasMatchOutput struct {
-	Alias          string              `json:"alias,omitempty"`
-	Display        string              `json:"display,omitempty"`
-	Representation string              `json:"representation"`
-	Parameters     map[string]string   `json:"parameters"`
-	ParameterSets  []map[string]string `json:"parameter_sets,omitempty"` // match_multiple: one per occurrence
+	Alias          string           `json:"alias,omitempty"`
+	Display        string           `json:"display,omitempty"`
+	Representation string           `json:"representation"`
+	Parameters     map[string]any   `json:"parameters"`
+	ParameterSets  []map[string]any `json:"parameter_sets,omitempty"` // match_multiple: one per occurrence
+}
+
+func anyMap(p map[string]string) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
 }
 
 // failMatch prints text (StackStorm's error) on stderr and exits 1.
@@ -398,9 +407,9 @@ func (m *Main) failMatch(text string) error {
 	return &exitError{code: 1}
 }
 
-func (m *Main) aliasMatch(text, format, dir string, mode alias.Mode, asJSON bool) error {
+func (m *Main) aliasMatch(text, format string, hasFormat bool, dir string, mode alias.Mode, asJSON bool) error {
 	var out aliasMatchOutput
-	if format != "" {
+	if hasFormat {
 		f, err := alias.CompileFormat(format)
 		if err != nil {
 			return usageErrorf("alias match: %v", err)
@@ -409,7 +418,7 @@ func (m *Main) aliasMatch(text, format, dir string, mode alias.Mode, asJSON bool
 		if err != nil {
 			return m.failMatch(err.Error())
 		}
-		out = aliasMatchOutput{Representation: format, Parameters: p}
+		out = aliasMatchOutput{Representation: format, Parameters: anyMap(p)}
 	} else {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return usageErrorf("alias match: %q is not a readable directory", dir)
@@ -426,13 +435,13 @@ func (m *Main) aliasMatch(text, format, dir string, mode alias.Mode, asJSON bool
 			}
 			return m.failMatch(err.Error())
 		}
-		sets := make([]map[string]string, 0, len(match.Params))
+		sets := make([]map[string]any, 0, len(match.Params))
 		for _, p := range match.Params {
 			p, err := match.Alias.ApplyImmutable(p)
 			if err != nil {
 				return m.failMatch(err.Error())
 			}
-			sets = append(sets, p)
+			sets = append(sets, match.Alias.Typed(p))
 		}
 		out = aliasMatchOutput{Alias: match.Alias.Ref(), Display: match.Display, Representation: match.Representation, Parameters: sets[0]}
 		if len(sets) > 1 {
@@ -442,6 +451,7 @@ func (m *Main) aliasMatch(text, format, dir string, mode alias.Mode, asJSON bool
 	if asJSON {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // the text as typed: <, > and & are not HTML here
 		return enc.Encode(out)
 	}
 	if out.Alias != "" {
@@ -453,7 +463,7 @@ func (m *Main) aliasMatch(text, format, dir string, mode alias.Mode, asJSON bool
 	}
 	sets := out.ParameterSets
 	if sets == nil {
-		sets = []map[string]string{out.Parameters}
+		sets = []map[string]any{out.Parameters}
 	}
 	for i, p := range sets {
 		if len(sets) > 1 {
@@ -465,7 +475,12 @@ func (m *Main) aliasMatch(text, format, dir string, mode alias.Mode, asJSON bool
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(m.Stdout, "  %s = %q\n", k, p[k])
+			if v, ok := p[k].(string); ok {
+				fmt.Fprintf(m.Stdout, "  %s = %q\n", k, v)
+			} else {
+				b, _ := json.Marshal(p[k])
+				fmt.Fprintf(m.Stdout, "  %s = %s\n", k, b)
+			}
 		}
 	}
 	return nil

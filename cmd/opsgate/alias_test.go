@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -201,5 +202,104 @@ opsgate: {runner: exec, command: [printf, "hi %s", "{{ who }}"]}
 	r = runCLI(t, dsn, "hello\n", "chat", "--org", "acme", "--channel", "ops", "--user", "alice")
 	if strings.Contains(r.stdout, "hi world") {
 		t.Fatalf("deleted alias still runs:\n%s", r.stdout)
+	}
+}
+
+// st2 accepts an empty format: the command is then only key=value pairs (anything else does not match).
+func TestAliasMatchEmptyFormat(t *testing.T) {
+	dsn := sqliteDSN(t)
+	r := runCLI(t, dsn, "", "alias", "match", "--format", "", "a=1 b='two words'")
+	if r.code != 0 || !strings.Contains(r.stdout, `a = "1"`) || !strings.Contains(r.stdout, `b = "two words"`) {
+		t.Fatalf("%+v", r)
+	}
+	r = runCLI(t, dsn, "", "alias", "match", "--format", "", "hello")
+	if r.code != 1 || r.stderr != "Command \"hello\" doesn't match format string \"\"\n" {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// --json prints the text as the user typed it: no \u003c for < or \u0026 for &.
+func TestAliasMatchJSONKeepsMarkup(t *testing.T) {
+	r := runCLI(t, sqliteDSN(t), "", "alias", "match", "--json", "--format", "say {{ msg }}", "say <b>cats & dogs</b>")
+	if r.code != 0 || !strings.Contains(r.stdout, `"msg": "<b>cats & dogs</b>"`) || !strings.Contains(r.stdout, `"representation": "say {{ msg }}"`) {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// immutable_parameters keep their YAML/JSON types in `alias match` (st2 casts only strings).
+func TestAliasMatchImmutableTypes(t *testing.T) {
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "ops/aliases/deploy.yaml", `
+name: deploy
+action_ref: ops.deploy
+formats: ["deploy {{ app }}"]
+immutable_parameters:
+  hosts: [web1, web2]
+  options: {force: true, batch: 2}
+  retries: 3
+  env: prod
+`)
+	r := runCLI(t, sqliteDSN(t), "", "alias", "match", "--json", "--aliases", dir, "deploy shop")
+	var out struct {
+		Parameters map[string]any `json:"parameters"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
+		t.Fatalf("%+v", r)
+	}
+	want := map[string]any{"app": "shop", "hosts": []any{"web1", "web2"}, "options": map[string]any{"force": true, "batch": float64(2)},
+		"retries": float64(3), "env": "prod"}
+	if !reflect.DeepEqual(out.Parameters, want) {
+		t.Fatalf("parameters %#v\nwant %#v", out.Parameters, want)
+	}
+	r = runCLI(t, sqliteDSN(t), "", "alias", "match", "--aliases", dir, "deploy shop")
+	if !strings.Contains(r.stdout, `hosts = ["web1","web2"]`) || !strings.Contains(r.stdout, `app = "shop"`) || !strings.Contains(r.stdout, `retries = 3`) {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// Text that names an alias but stops before its required parameters gets a prompt, not "I don't
+// know the command"; the answer runs the alias (access checked again), through the real pipeline.
+func TestAliasPromptsForMissingParameters(t *testing.T) {
+	dir := t.TempDir()
+	writeAliasFile(t, dir, "svc/aliases/restart.yaml", `
+name: restart
+pack: svc
+action_ref: svc.restart
+formats:
+  - "restart {{ service }} {{ host = localhost }}"
+result:
+  format: "{{ execution.parameters.service }} on {{ execution.parameters.host }}: {{ execution.result.stdout }}"
+opsgate:
+  runner: exec
+  command: ["printf", "%s restarted", "{{ service }}"]
+`)
+	writeAliasFile(t, dir, "svc/aliases/copy.yaml", `
+name: copy
+pack: svc
+action_ref: svc.copy
+formats: ["copy {{ src }} to {{ dst }}"]
+opsgate: {runner: exec, command: ["printf", "%s -> %s", "{{ src }}", "{{ dst }}"]}
+`)
+	dsn := sqliteDSN(t)
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "acme", "acme"}, {"*", "*", "channel", "*", "any"}, {"svc", "*", "user", "alice", "alice"}})
+	cfg := writeAliasFile2(t, "aliases:\n  dir: "+dir+"\n")
+	c := startChat(t, dsn, cfg, "--org", "acme", "--channel", "ops", "--user", "alice")
+	c.say(t, "restart")
+	c.waitOut(t, "svc restart: please enter service")
+	c.say(t, "nginx web")
+	c.waitOut(t, "nginx web on localhost: nginx web restarted")
+	// A required parameter in the middle: "copy a" still lacks dst, which the answer supplies.
+	c.say(t, "copy a.txt to")
+	c.waitOut(t, "svc copy: please enter dst")
+	c.say(t, "b.txt")
+	out := c.waitOut(t, "a.txt -> b.txt")
+	if strings.Contains(out, "I don't know the command") {
+		t.Fatalf("alias answered as unknown:\n%s", out)
+	}
+	// Someone without a grant for the pack is refused, not prompted.
+	c2 := startChat(t, dsn, cfg, "--org", "acme", "--channel", "ops", "--user", "bob")
+	c2.say(t, "restart")
+	if out := c2.waitOut(t, "not permitted by user bob"); strings.Contains(out, "please enter") {
+		t.Fatalf("bob was prompted:\n%s", out)
 	}
 }

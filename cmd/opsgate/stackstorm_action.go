@@ -24,6 +24,11 @@ func (s *stackStorm) runAction(ctx context.Context, a *alias.Alias, params map[s
 	if err != nil {
 		return nil, opsgate.Errorf(opsgate.EINVALID, "Alias %s: %v.", a.Ref(), err)
 	}
+	for k, v := range a.Typed(params) {
+		if _, isString := v.(string); !isString {
+			cast[k] = v // an immutable list or object is sent as it is; st2 casts only strings
+		}
+	}
 	e, err := s.client.Execute(ctx, nil, a.ActionRef, cast)
 	if err != nil {
 		return nil, st2Refusal(a, err)
