@@ -38,12 +38,18 @@ func lowerHex(s string) string {
 	return string(b)
 }
 
-// canaryForms are the texts a careless system would post: the value and its percent-encodings.
+// canaryForms are the texts a careless system would post: the value and its percent-encodings
+// (upper and lower hex, %20 or + for the space, encodeURIComponent's set and RFC 3986's).
 func canaryForms() map[string]string {
 	return map[string]string{
-		"raw":          chatCanary,
-		"path escape":  url.PathEscape(chatCanary),
-		"query escape": url.QueryEscape(chatCanary),
+		"raw":                        chatCanary,
+		"encodeURIComponent":         encodeURIComponent(chatCanary),
+		"encodeURIComponent lower":   lowerHex(encodeURIComponent(chatCanary)),
+		"path escape":                url.PathEscape(chatCanary),
+		"path escape lower":          lowerHex(url.PathEscape(chatCanary)),
+		"query escape":               url.QueryEscape(chatCanary),
+		"query escape lower":         lowerHex(url.QueryEscape(chatCanary)),
+		"RFC 3986 strict (%20, %21)": strings.ReplaceAll(encodeURIComponent(chatCanary), "!", "%21"),
 	}
 }
 
@@ -82,7 +88,7 @@ func TestAnnouncementsAreRedacted(t *testing.T) {
 	}
 	s.Announce("opsgate", map[string]any{"message": "stream{~}" + text, "channel": "slack:C9",
 		"extra": map[string]any{"slack": map[string]any{"attachments": []any{map[string]any{"title": "title " + chatCanary,
-			"fields": []any{map[string]any{"title": "pw", "value": url.PathEscape(chatCanary)}}}}}}})
+			"fields": []any{map[string]any{"title": "pw", "value": lowerHex(encodeURIComponent(chatCanary))}}}}}}})
 
 	posts := rec.wait(t, "/chat.postMessage", 2)
 	for _, p := range posts {
