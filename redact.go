@@ -31,6 +31,15 @@ func RedactDispatcher(d Dispatcher, r Redactor) Dispatcher {
 	return &redactingDispatcher{Dispatcher: d, r: r}
 }
 
+// RedactorOf returns the redactor d scrubs with (NopRedactor when none). A caller that cuts a text
+// into several posts redacts with it first: a value cut in two is no longer recognisable.
+func RedactorOf(d Dispatcher) Redactor {
+	if rd, ok := d.(*redactingDispatcher); ok {
+		return rd.r
+	}
+	return NopRedactor{}
+}
+
 type redactingDispatcher struct {
 	Dispatcher
 	r Redactor

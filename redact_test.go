@@ -62,6 +62,9 @@ func TestRedactDispatcher(t *testing.T) {
 	if RedactDispatcher(r, replaceRedactor{}) != r {
 		t.Error("wrapping twice with one redactor must not wrap again")
 	}
+	if RedactorOf(r) != (replaceRedactor{}) || RedactorOf(d) != (NopRedactor{}) {
+		t.Error("RedactorOf does not return the dispatcher's redactor")
+	}
 	r.Send(context.Background(), Textf("pw %s", testSecret))
 	if len(d.sent) != 1 || d.sent[0].Blocks[0].(Text).Markdown != "pw [REDACTED]" {
 		t.Errorf("sent %+v", d.sent)

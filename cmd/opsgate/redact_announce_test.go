@@ -104,3 +104,34 @@ func TestAnnouncementsAreRedacted(t *testing.T) {
 		}
 	}
 }
+
+// An announcement longer than the platform's limit is split into several posts; a secret where
+// the text is cut is redacted whole, not posted as two halves the redactor cannot recognise.
+func TestSplitAnnouncementIsRedacted(t *testing.T) {
+	s := newSt2(t)
+	dsn := sqliteDSN(t)
+	rec := &recorder{}
+	fs := newFakeSlackAPI(t, rec)
+	// "    slack: 40" continues st2Config's message_limits.
+	cfg := st2Config(t, s, "    slack: 40\n  default_platform: slack\nslack:\n  enabled: true\n  signing_secret: "+e2eSecret+
+		"\n  bot_token: xoxb-test\n  api_url: "+fs.GetAPIURL()+"\n  bot_user_id: "+testBotUser+
+		"\n  callback_secret: ${secret:chat-canary}\nsecrets:\n  env_prefixes: [CANARY_]\n")
+	mustRun(t, dsn, "secret", "add", "--name", "chat-canary", "--provider", "environment-variable", "--param", "variable=CANARY_CHAT")
+	startServerConfig(t, dsn, cfg, freePort(t), "CANARY_CHAT="+chatCanary)
+	waitFor(t, "stream", func() bool { return s.Streams() == 1 })
+
+	// Cut at 40 characters, at the last space: the one inside the value.
+	long := strings.Repeat("x", 25) + " " + chatCanary + " and the rest of the line"
+	s.Announce("opsgate", map[string]any{"message": long, "channel": "slack:C9",
+		"extra": map[string]any{"slack": map[string]any{"attachments": []any{map[string]any{"text": long}}}}})
+	posts := rec.wait(t, "/chat.postMessage", 4) // two pieces each of the message and the attachment
+	var all []string
+	for _, p := range posts {
+		all = append(all, p.Form.Get("text"))
+	}
+	got := strings.Join(all, "\n")
+	half := chatCanary[:strings.IndexByte(chatCanary, ' ')]
+	if strings.Contains(got, half) || strings.Count(got, "[REDACTED]") < 2 {
+		t.Fatalf("the value was split before it was redacted:\n%s", got)
+	}
+}
