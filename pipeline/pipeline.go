@@ -112,7 +112,7 @@ func (j *Job) Done() <-chan struct{} { return j.done }
 // on the platform or the command, so HTTP adapters can answer within the platform's deadline.
 func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) *Job {
 	job := &Job{done: make(chan struct{})}
-	out = &redactingDispatcher{Dispatcher: out, r: p.redactor}
+	out = opsgate.RedactDispatcher(out, p.redactor)
 	start := p.Now()
 
 	p.mu.RLock()

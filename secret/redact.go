@@ -20,13 +20,21 @@ const MinRedactLen = 4
 // inside a longer base64 text (e.g. "user:password" in a Basic auth header).
 const minShiftedLen = 8
 
-// Redactor scrubs every value it has been given, and the usual encodings of each, from text.
+// Redactor scrubs every value it has been given, and the usual encodings of each, from text:
+// the forms Encodings lists, and the value with any of its bytes percent-encoded.
 // Values are added as they are resolved and never removed: a value once seen may still be in
 // a reply being written. Safe for concurrent use; Redact does not lock.
 type Redactor struct {
 	mu      sync.Mutex
 	needles map[string]struct{}
-	rep     atomic.Pointer[strings.Replacer]
+	values  []string // as given, and the base64 forms URLs carry percent-encoded
+	rep     atomic.Pointer[redactor]
+}
+
+// redactor is one immutable state of a Redactor, swapped in whole when a value is added.
+type redactor struct {
+	rep *strings.Replacer
+	pct percentIndex
 }
 
 var _ opsgate.Redactor = (*Redactor)(nil)
@@ -55,6 +63,12 @@ func (r *Redactor) Add(value string) {
 	if !added {
 		return
 	}
+	r.values = append(r.values, value)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		if f := enc.EncodeToString([]byte(value)); strings.ContainsAny(f, "+/=") {
+			r.values = append(r.values, f) // a token in a URL query: %2B, %2F, %3D
+		}
+	}
 	list := make([]string, 0, len(r.needles))
 	for n := range r.needles {
 		list = append(list, n)
@@ -71,16 +85,18 @@ func (r *Redactor) Add(value string) {
 	for _, n := range list {
 		pairs = append(pairs, n, Redacted)
 	}
-	r.rep.Store(strings.NewReplacer(pairs...))
+	r.rep.Store(&redactor{rep: strings.NewReplacer(pairs...), pct: newPercentIndex(r.values)})
 }
 
-// Redact returns s with every registered form replaced by [REDACTED].
+// Redact returns s with every registered form replaced by [REDACTED], and every value written
+// with any of its bytes percent-encoded.
 func (r *Redactor) Redact(s string) string {
-	rep := r.rep.Load()
-	if rep == nil || s == "" {
+	rr := r.rep.Load()
+	if rr == nil || s == "" {
 		return s
 	}
-	return rep.Replace(s)
+	// Percent-encoded first: the replacer would take a base64 form and leave its encoded padding.
+	return rr.rep.Replace(rr.pct.redact(s))
 }
 
 // Len returns how many strings (values and their forms) are scrubbed.

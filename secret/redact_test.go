@@ -105,3 +105,76 @@ func BenchmarkRedact(b *testing.B) {
 		}
 	})
 }
+
+// percentEncode writes every byte of s as %XX (hex digits in the case of hexDigits) except
+// the bytes in keep and ASCII letters and digits, as URL encoders do with their own sets.
+func percentEncode(s, keep, hexDigits string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+		}
+	}
+	return b.String()
+}
+
+// A value is found whichever of its bytes an encoder escaped, in either hex case, with %20 or +
+// for a space: RFC 3986, encodeURIComponent, encodeURI, HTML forms, Go's url package.
+func TestRedactorPercentEncodings(t *testing.T) {
+	const upper, lower = "0123456789ABCDEF", "0123456789abcdef"
+	for _, v := range []string{"p@ss w/rd+é?&=~x", "Tok3n@ops gate/9Zq!x", "it's (a) *secret*", "key:with;all,$chars#[x]", "al%ue?x8 a+b%41"} {
+		r := NewRedactor()
+		r.Add(v)
+		forms := map[string]string{
+			"encodeURIComponent":       percentEncode(v, "-_.!~*'()", upper),
+			"encodeURIComponent lower": percentEncode(v, "-_.!~*'()", lower),
+			"RFC 3986 strict":          percentEncode(v, "-_.~", upper),
+			"RFC 3986 strict lower":    percentEncode(v, "-_.~", lower),
+			"encodeURI":                percentEncode(v, "-_.!~*'();/?:@&=+$,#", upper),
+			"form (WHATWG, + space)":   strings.ReplaceAll(percentEncode(v, "-_.* ", upper), " ", "+"),
+			"path escape lower":        lowerEscapes(url.PathEscape(v)),
+			"query escape lower":       lowerEscapes(url.QueryEscape(v)),
+			"mixed hex case":           mixEscapes(percentEncode(v, "-_.~", upper)),
+			"base64, percent-encoded":  url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(v))),
+		}
+		for name, f := range forms {
+			text := "https://h/x?pw=" + f + "&n=1"
+			if got := r.Redact(text); got != "https://h/x?pw="+Redacted+"&n=1" {
+				t.Errorf("%q, %s form %q: got %q", v, name, f, got)
+			}
+		}
+		clean := "disk 93% full, %zz, %4, 100%25 sure; trailing %"
+		if got := r.Redact(clean); got != clean {
+			t.Errorf("clean text changed: %q", got)
+		}
+	}
+}
+
+// mixEscapes lowers the hex digits of every other %XX in s.
+func mixEscapes(s string) string {
+	b := []byte(s)
+	for i, n := 0, 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			if n++; n%2 == 0 {
+				b[i+1], b[i+2] = bytes.ToLower(b[i+1 : i+2])[0], bytes.ToLower(b[i+2 : i+3])[0]
+			}
+		}
+	}
+	return string(b)
+}
+
+// lowerEscapes lowers the hex digits of every %XX in s.
+func lowerEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = bytes.ToLower(b[i+1 : i+2])[0], bytes.ToLower(b[i+2 : i+3])[0]
+		}
+	}
+	return string(b)
+}

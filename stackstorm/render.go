@@ -10,17 +10,19 @@ import (
 // Messages renders a for platform as one or more chat messages, each within limit characters
 // (0: no limit). Pretext comes first; attachments in Extra[platform] (Slack and Mattermost share
 // the attachment shape) are rendered as opsgate blocks so every platform shows their content.
-func (a Announcement) Messages(platform string, limit int) []opsgate.Message {
+// Texts are redacted with r before they are cut (a secret cut in two would be posted in halves);
+// pass the redactor of the dispatcher the messages go to, opsgate.RedactorOf(d).
+func (a Announcement) Messages(platform string, limit int, r opsgate.Redactor) []opsgate.Message {
 	var blocks []opsgate.Block
 	if a.Pretext != "" {
 		blocks = append(blocks, opsgate.Text{Markdown: a.Pretext})
 	}
 	if a.Message != "" {
-		for _, piece := range SplitText(a.Message, limit) {
+		for _, piece := range SplitText(r.Redact(a.Message), limit) {
 			blocks = append(blocks, opsgate.Text{Markdown: piece})
 		}
 	}
-	blocks = append(blocks, attachmentBlocks(a.Extra[platform], limit)...)
+	blocks = append(blocks, attachmentBlocks(a.Extra[platform], limit, r)...)
 	return pack(blocks, limit)
 }
 
@@ -63,7 +65,7 @@ func blockSize(b opsgate.Block) int {
 }
 
 // attachmentBlocks renders Slack/Mattermost-style {"attachments": [{pretext, title, text, fields}]}.
-func attachmentBlocks(extra any, limit int) []opsgate.Block {
+func attachmentBlocks(extra any, limit int, r opsgate.Redactor) []opsgate.Block {
 	m, _ := extra.(map[string]any)
 	atts, _ := m["attachments"].([]any)
 	var out []opsgate.Block
@@ -76,7 +78,7 @@ func attachmentBlocks(extra any, limit int) []opsgate.Block {
 			out = append(out, opsgate.Header{Text: s})
 		}
 		if s := str(att["text"]); s != "" {
-			for _, piece := range SplitText(s, limit) {
+			for _, piece := range SplitText(r.Redact(s), limit) {
 				out = append(out, opsgate.Text{Markdown: piece})
 			}
 		}

@@ -178,7 +178,7 @@ func (r *Router) execute(ctx context.Context, inv *opsgate.Invocation, text stri
 		}
 		a := Announcement{Extra: res.Extra}
 		a.Pretext, a.Message = SplitPretext(msg)
-		for _, m := range a.Messages(req.Platform, r.limit(req.Platform)) {
+		for _, m := range a.Messages(req.Platform, r.limit(req.Platform), opsgate.RedactorOf(inv.Out)) {
 			m.InThread = true
 			if _, err := inv.Out.Send(ctx, m); err != nil {
 				return err
@@ -256,7 +256,7 @@ func (r *Router) help(ctx context.Context, inv *opsgate.Invocation, q HelpQuery)
 		fmt.Fprintf(&b, "\nShowing %d-%d of %d: `%shelp --offset %d` for more.", q.Offset+1, shown, h.Available, p, shown)
 	}
 	a := Announcement{Message: strings.TrimRight(b.String(), "\n")}
-	for _, m := range a.Messages(inv.Request.Platform, r.limit(inv.Request.Platform)) {
+	for _, m := range a.Messages(inv.Request.Platform, r.limit(inv.Request.Platform), opsgate.RedactorOf(inv.Out)) {
 		if _, err := inv.Out.Send(ctx, m); err != nil {
 			return err
 		}

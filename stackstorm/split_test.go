@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/opsgate/opsgate"
 )
 
 func TestSplitTextNeverTruncates(t *testing.T) {
@@ -41,11 +43,11 @@ func TestAnnouncementMessagesRenderAttachments(t *testing.T) {
 	a := Announcement{Pretext: "Result", Message: "ok", Extra: map[string]any{"slack": map[string]any{"attachments": []any{
 		map[string]any{"title": "Deploy", "text": "done", "fields": []any{map[string]any{"title": "env", "value": "prod"}}},
 	}}}}
-	got := messageText(a.Messages("slack", 3000)[0])
+	got := messageText(a.Messages("slack", 3000, opsgate.NopRedactor{})[0])
 	if got != "Result\nok\n# Deploy\ndone\nenv: prod\n" {
 		t.Fatalf("rendered %q", got)
 	}
-	if got := messageText(a.Messages("mattermost", 0)[0]); got != "Result\nok\n" {
+	if got := messageText(a.Messages("mattermost", 0, opsgate.NopRedactor{})[0]); got != "Result\nok\n" {
 		t.Fatalf("other platform's extra used: %q", got)
 	}
 }

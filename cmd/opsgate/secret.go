@@ -25,7 +25,8 @@ func init() {
 	registerCLI(func(m *Main) *cobra.Command { return m.secretCommand() })
 }
 
-// setupSecrets builds the secret service, installs its redactor on the pipeline and the logger,
+// setupSecrets builds the secret service, installs its redactor on the pipeline, the announcement
+// targets and the logger,
 // and resolves ${secret:NAME} references in the whole configuration before any later module reads it.
 func setupSecrets(ctx context.Context, m *Main) error {
 	svc, cfgErr, err := m.newSecretService(ctx)
@@ -36,6 +37,7 @@ func setupSecrets(ctx context.Context, m *Main) error {
 	}
 	red := svc.Redactor()
 	m.Pipeline.SetRedactor(red)
+	m.Announce.setRedactor(red)
 	if err := secret.ResolveRefs(ctx, &m.Config, svc.Resolve); err != nil {
 		return opsgate.Errorf(opsgate.EINVALID, "config: %s", err.Error())
 	}

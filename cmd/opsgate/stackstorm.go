@@ -97,7 +97,7 @@ func (s *stackStorm) deliver(ctx context.Context, a stackstorm.Announcement) err
 	if err != nil {
 		return err
 	}
-	for _, msg := range a.Messages(platform, s.limit(platform)) {
+	for _, msg := range a.Messages(platform, s.limit(platform), opsgate.RedactorOf(d)) {
 		if _, err := d.Send(ctx, msg); err != nil {
 			return err
 		}

@@ -1,0 +1,149 @@
+package opsgate
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const testSecret = "s3cret-VALUE"
+
+type replaceRedactor struct{}
+
+func (replaceRedactor) Redact(s string) string {
+	return strings.ReplaceAll(s, testSecret, "[REDACTED]")
+}
+
+// keptFields travel back to opsgate or name a local file; they are not shown to anyone.
+var keptFields = []string{"Button.Command", "Button.Style", "Menu.Prefix", "Choice.Value", "Dialog.Prefix",
+	"DialogField.Type", "DialogField.Name", "TextPrompt.Prefix", "Image.Path"}
+
+// Every text of every block kind is redacted, including kinds added later: the block types are
+// read from message.go, so a new one without redaction fails here.
+func TestRedactMessageEveryBlockKind(t *testing.T) {
+	samples := map[string]Block{"Text": Text{}, "Header": Header{}, "Fields": Fields{}, "Table": Table{}, "Snippet": Snippet{},
+		"Image": Image{}, "Actions": Actions{}, "Menu": Menu{}, "Dialog": Dialog{}, "TextPrompt": TextPrompt{}}
+	for _, name := range blockTypes(t) {
+		zero, ok := samples[name]
+		if !ok {
+			t.Errorf("block %s is not covered: redact it in redactBlock and add it here", name)
+			continue
+		}
+		v := reflect.New(reflect.TypeOf(zero)).Elem()
+		fill(v)
+		in := v.Interface().(Block)
+		before := dump(in)
+		out := RedactMessage(Message{Blocks: []Block{in}, Ephemeral: true}, replaceRedactor{})
+		if !out.Ephemeral {
+			t.Errorf("%s: message flags lost", name)
+		}
+		walk(reflect.ValueOf(out.Blocks[0]), name, func(path, s string) {
+			if kept := slices.Contains(keptFields, path); kept != strings.Contains(s, testSecret) {
+				t.Errorf("%s: %s = %q (kept field: %v)", name, path, s, kept)
+			}
+		})
+		if dump(in) != before {
+			t.Errorf("%s: the caller's message was changed", name)
+		}
+	}
+}
+
+func TestRedactDispatcher(t *testing.T) {
+	d := &recordingDispatcher{}
+	if RedactDispatcher(d, NopRedactor{}) != Dispatcher(d) {
+		t.Error("a NopRedactor must not wrap")
+	}
+	r := RedactDispatcher(d, replaceRedactor{})
+	if RedactDispatcher(r, replaceRedactor{}) != r {
+		t.Error("wrapping twice with one redactor must not wrap again")
+	}
+	if RedactorOf(r) != (replaceRedactor{}) || RedactorOf(d) != (NopRedactor{}) {
+		t.Error("RedactorOf does not return the dispatcher's redactor")
+	}
+	r.Send(context.Background(), Textf("pw %s", testSecret))
+	if len(d.sent) != 1 || d.sent[0].Blocks[0].(Text).Markdown != "pw [REDACTED]" {
+		t.Errorf("sent %+v", d.sent)
+	}
+}
+
+type recordingDispatcher struct{ sent []Message }
+
+func (d *recordingDispatcher) Send(_ context.Context, m Message) (MessageRef, error) {
+	d.sent = append(d.sent, m)
+	return "", nil
+}
+func (*recordingDispatcher) Delete(context.Context, MessageRef) error { return nil }
+func (*recordingDispatcher) Busy(context.Context) error               { return nil }
+
+// blockTypes returns the types message.go gives a block() method.
+func blockTypes(t *testing.T) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), "message.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range f.Decls {
+		if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "block" && fn.Recv != nil {
+			if id, ok := fn.Recv.List[0].Type.(*ast.Ident); ok {
+				names = append(names, id.Name)
+			}
+		}
+	}
+	if len(names) < 10 {
+		t.Fatalf("found only %v in message.go", names)
+	}
+	return names
+}
+
+// fill sets every string in v (through structs and slices) to a text holding the secret.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("a " + testSecret + " b")
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			fill(v.Field(i))
+		}
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := 0; i < v.Len(); i++ {
+			fill(v.Index(i))
+		}
+	}
+}
+
+// walk calls fn with each string in v and its path, Type.Field.
+func walk(v reflect.Value, typ string, fn func(path, s string)) {
+	switch v.Kind() {
+	case reflect.Interface:
+		walk(v.Elem(), typ, fn)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			if f.Type.Kind() == reflect.String {
+				fn(v.Type().Name()+"."+f.Name, v.Field(i).String())
+			} else {
+				walk(v.Field(i), typ, fn)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if v.Index(i).Kind() == reflect.String {
+				fn(typ+"[]", v.Index(i).String())
+			} else {
+				walk(v.Index(i), typ, fn)
+			}
+		}
+	}
+}
+
+func dump(b Block) string {
+	var s []string
+	walk(reflect.ValueOf(b), "", func(path, v string) { s = append(s, path+"="+v) })
+	return strings.Join(s, ";")
+}
