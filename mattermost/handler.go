@@ -19,6 +19,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/metrics"
 )
 
@@ -56,7 +57,9 @@ type Options struct {
 	// Claim, when set, makes "a prompt is answered once" hold across replicas sharing a database:
 	// it returns false when key (a hash of an answered prompt's token) was claimed within the
 	// token's lifetime (callback.DefaultTTL).
-	Claim      func(ctx context.Context, key string) (bool, error)
+	Claim func(ctx context.Context, key string) (bool, error)
+	// Guard limits refused slash command tokens per client address; nil: kit's defaults.
+	Guard      *kit.Guard
 	Now        func() time.Time
 	Logger     *slog.Logger
 	MaxBody    int64
@@ -98,6 +101,9 @@ func New(o Options) *Handler {
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = 4
+	}
+	if o.Guard == nil {
+		o.Guard = kit.NewGuard(kit.GuardOptions{Now: o.Now})
 	}
 	if o.TokenCacheTTL == 0 {
 		o.TokenCacheTTL = 5 * time.Second
