@@ -116,3 +116,17 @@ func BenchmarkGuardRefuseAllowed(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkLimitsAllow(b *testing.B) {
+	l := NewLimits(1e9, 1<<30, 0, nil)
+	keys := make([]string, 256)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("token-%d", i)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if ok, _ := l.Allow(keys[i&255]); !ok {
+			b.Fatal("limited")
+		}
+	}
+}
