@@ -149,7 +149,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.Deliver(ctx, a); err != nil {
 		if opsgate.ErrorCode(err) == opsgate.EINVALID {
-			webhookError(w, http.StatusBadRequest, "unknown_platform", opsgate.ErrorMessage(err))
+			webhookError(w, http.StatusBadRequest, "undeliverable", opsgate.ErrorMessage(err))
 			return
 		}
 		logger.Error("webhook: deliver", "err", err, "channel", p.Channel)
