@@ -67,6 +67,7 @@ func (a *API) authed(h apiHandler) http.Handler {
 		if err != nil && opsgate.ErrorCode(err) != opsgate.EUNAUTHORIZED {
 			// The store could not answer: the token may be fine, so not 401 but retry later.
 			apiRejected.WithLabelValues("token_check_failed").Inc()
+			adminRejected.WithLabelValues("token_check_failed").Inc()
 			if a.Logger != nil {
 				a.Logger.Error("admin api: token check failed", "path", r.URL.Path, "err", err)
 			}
