@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/metrics"
 )
 
 var apiRejected = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -33,10 +35,15 @@ type API struct {
 	Audit      opsgate.AuditService
 	CommandLog opsgate.CommandLogService
 	Logger     *slog.Logger
+	// Guard limits refused admin tokens per client address; nil: kit's defaults.
+	Guard *kit.Guard
 }
 
 // Register adds the API's routes to s.
 func (a *API) Register(s *Server) {
+	if a.Guard == nil {
+		a.Guard = kit.NewGuard(kit.GuardOptions{})
+	}
 	s.Handle("GET /api/v1/grants", a.authed(a.listGrants))
 	s.Handle("POST /api/v1/grants", a.authed(a.createGrant))
 	s.Handle("DELETE /api/v1/grants/{id}", a.authed(a.deleteGrant))
@@ -49,16 +56,18 @@ type apiHandler func(w http.ResponseWriter, r *http.Request) error
 
 func (a *API) authed(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The token is checked first: a valid one is served whatever others behind the same
+		// address did; only refusals count against the address, so guessing stays slow.
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
-			apiRejected.WithLabelValues("missing_token").Inc()
-			writeError(w, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Missing Authorization: Bearer token."))
+			a.refuse(w, r, "missing_token", "Missing Authorization: Bearer token.")
 			return
 		}
 		t, err := a.Tokens.VerifyToken(r.Context(), AdminPlatform, token)
 		if err != nil && opsgate.ErrorCode(err) != opsgate.EUNAUTHORIZED {
 			// The store could not answer: the token may be fine, so not 401 but retry later.
 			apiRejected.WithLabelValues("token_check_failed").Inc()
+			adminRejected.WithLabelValues("token_check_failed").Inc()
 			if a.Logger != nil {
 				a.Logger.Error("admin api: token check failed", "path", r.URL.Path, "err", err)
 			}
@@ -66,8 +75,7 @@ func (a *API) authed(h apiHandler) http.Handler {
 			return
 		}
 		if err != nil {
-			apiRejected.WithLabelValues("bad_token").Inc()
-			writeError(w, opsgate.Errorf(opsgate.EUNAUTHORIZED, "Unknown admin token."))
+			a.refuse(w, r, "unknown_token", "Unknown admin token.")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
@@ -80,6 +88,28 @@ func (a *API) authed(h apiHandler) http.Handler {
 			writeError(w, err)
 		}
 	})
+}
+
+// adminRejected counts refused admin credentials with the chat platforms' refusals.
+var adminRejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": AdminPlatform})
+
+// refuse answers a missing or unknown admin token: 401, or 429 once the client address is past
+// its limit of refusals.
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, reason, msg string) {
+	if ok, wait := a.Guard.Refuse(r); !ok {
+		reason = "guess_limited"
+		apiRejected.WithLabelValues(reason).Inc()
+		adminRejected.WithLabelValues(reason).Inc()
+		kit.SetRetryAfter(w, wait)
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "Too many refused tokens from your address; retry later."})
+		return
+	}
+	apiRejected.WithLabelValues(reason).Inc()
+	adminRejected.WithLabelValues(reason).Inc()
+	if a.Logger != nil {
+		a.Logger.Warn("admin api: refused", "reason", reason, "client", a.Guard.ClientIP(r))
+	}
+	writeError(w, opsgate.Errorf(opsgate.EUNAUTHORIZED, "%s", msg))
 }
 
 func (a *API) listGrants(w http.ResponseWriter, r *http.Request) error {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/metrics"
 )
 
@@ -58,7 +59,9 @@ type Options struct {
 	// token's lifetime (callback.DefaultTTL).
 	Claim func(ctx context.Context, key string) (bool, error)
 	// Unclaim releases a key Claim took, for an answer the pipeline refused without running it.
-	Unclaim    func(ctx context.Context, key string) error
+	Unclaim func(ctx context.Context, key string) error
+	// Guard limits refused slash command tokens per client address; nil: kit's defaults.
+	Guard      *kit.Guard
 	Now        func() time.Time
 	Logger     *slog.Logger
 	MaxBody    int64
@@ -100,6 +103,9 @@ func New(o Options) *Handler {
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = 4
+	}
+	if o.Guard == nil {
+		o.Guard = kit.NewGuard(kit.GuardOptions{Now: o.Now})
 	}
 	if o.TokenCacheTTL == 0 {
 		o.TokenCacheTTL = 5 * time.Second

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // slashCommand is what Mattermost posts for a slash command (form-encoded by default, JSON when
@@ -32,9 +33,11 @@ type slashCommand struct {
 // command to the pipeline and answers "{}" at once (Mattermost requires JSON); output follows
 // through REST v4.
 func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
+	// The token is checked first: a valid one is served whatever others behind the same address
+	// did; only refusals count against the address, so guessing stays slow.
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Token ")
 	if !ok || strings.TrimSpace(token) == "" {
-		reject(w, http.StatusUnauthorized, "missing_token", "missing Authorization: Token header")
+		h.refuseToken(w, r, "missing_token", "missing Authorization: Token header")
 		return
 	}
 	body, ok := h.readBody(w, r)
@@ -43,7 +46,7 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.verifyToken(r.Context(), strings.TrimSpace(token)); err != nil {
 		if opsgate.ErrorCode(err) == opsgate.EUNAUTHORIZED {
-			reject(w, http.StatusUnauthorized, "unknown_token", "unknown command token")
+			h.refuseToken(w, r, "unknown_token", "unknown command token")
 		} else {
 			h.Logger.Error("mattermost: token check failed", "err", err)
 			reject(w, http.StatusServiceUnavailable, "token_check_failed", "cannot check the command token now")
@@ -93,6 +96,18 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("{}"))
+}
+
+// refuseToken answers a missing or unknown command token: 401, or 429 once the client address is
+// past its limit of refusals.
+func (h *Handler) refuseToken(w http.ResponseWriter, r *http.Request, reason, msg string) {
+	if ok, wait := h.Guard.Refuse(r); !ok {
+		kit.SetRetryAfter(w, wait)
+		reject(w, http.StatusTooManyRequests, "guess_limited", "too many refused tokens from your address; retry later")
+		return
+	}
+	h.Logger.Warn("mattermost: slash command refused", "reason", reason, "client", h.Guard.ClientIP(r))
+	reject(w, http.StatusUnauthorized, reason, msg)
 }
 
 // commandText turns the trigger word and its text into the command ("/nautobot" + "get-devices"

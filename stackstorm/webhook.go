@@ -5,124 +5,88 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
-	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/metrics"
 )
 
 // Webhook serves POST /chatops/message {channel, message, user, whisper, extra}: st2's
 // chatops.post_message over HTTP, or any system posting to chat. Unlike err-stackstorm's, it
-// requires a bearer token (a command token of platform "webhook"), is rate-limited per token and
-// per client address, and records every post in the audit log.
+// requires a bearer token (a command token of platform "webhook"), is rate-limited per token,
+// limits refused tokens per client address, and records every post in the audit log.
 type Webhook struct {
 	// Verify checks a bearer token (TokenService.VerifyToken with platform "webhook") and returns its id.
 	Verify func(ctx context.Context, token string) (id int64, err error)
-	// Deliver posts the announcement.
+	// Deliver posts the announcement. An EINVALID error (no such platform here) is the caller's
+	// mistake and answered 400.
 	Deliver func(ctx context.Context, a Announcement) error
 	// Audit records an accepted post (actor "webhook:token-<id>"); nil: none.
 	Audit func(ctx context.Context, tokenID int64, a Announcement) error
-	// Rate is the sustained posts per second allowed per token (and per address for refused
-	// requests), Burst the bucket size; defaults 5/s and 20.
+	// Rate is the sustained posts per second allowed per token, Burst the bucket size; defaults
+	// 5/s and 20.
 	Rate   float64
 	Burst  int
 	Logger *slog.Logger
 	// Platforms are the names recognised as a "platform:" channel prefix.
 	Platforms []string
 	Now       func() time.Time
+	// Guard limits refused tokens per client address; nil: kit's defaults, no trusted proxies.
+	Guard *kit.Guard
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
+	once   sync.Once
+	tokens *kit.Limits
 }
 
 // MaxWebhookBody is the largest accepted body.
 const MaxWebhookBody = 1 << 20
 
-func (h *Webhook) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
+// rejected counts refused posts, by reason, with the chat platforms' refusals.
+var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "webhook"})
+
+func (h *Webhook) init() {
+	h.once.Do(func() {
+		rate, burst := h.Rate, h.Burst
+		if rate <= 0 {
+			rate = 5
+		}
+		if burst <= 0 {
+			burst = 20
+		}
+		h.tokens = kit.NewLimits(rate, burst, 0, h.Now)
+		if h.Guard == nil {
+			h.Guard = kit.NewGuard(kit.GuardOptions{Now: h.Now})
+		}
+	})
 }
 
-// allow takes a token from key's bucket, or returns how long until one is available.
-func (h *Webhook) allow(key string) (bool, time.Duration) { return h.take(key, true) }
-
-// limited reports whether key's bucket is empty (and for how long), without taking from it.
-func (h *Webhook) limited(key string) (bool, time.Duration) {
-	ok, wait := h.take(key, false)
-	return !ok, wait
-}
-
-func (h *Webhook) take(key string, consume bool) (bool, time.Duration) {
-	rate, burst := h.Rate, float64(h.Burst)
-	if rate <= 0 {
-		rate = 5
-	}
-	if burst <= 0 {
-		burst = 20
-	}
-	now := h.now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.buckets == nil {
-		h.buckets = map[string]*bucket{}
-	}
-	b := h.buckets[key]
-	if b == nil {
-		if !consume {
-			return true, 0
-		}
-		if len(h.buckets) > 10000 {
-			h.buckets = map[string]*bucket{} // bounded memory under address churn; forgetting favours callers
-		}
-		b = &bucket{tokens: burst, last: now}
-		h.buckets[key] = b
-	}
-	b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
-	b.last = now
-	if b.tokens >= 1 {
-		if consume {
-			b.tokens--
-		}
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
-}
-
-func webhookError(w http.ResponseWriter, status int, msg string) {
+func webhookError(w http.ResponseWriter, status int, reason, msg string) {
 	webhookTotal.WithLabelValues(strconv.Itoa(status)).Inc()
+	rejected.WithLabelValues(reason).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.init()
 	logger := h.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	addr := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
-	// An address limited for refused tokens gets no token checked: were a right guess still let
-	// through, the limit would not slow guessing at all.
-	if limited, wait := h.limited("addr:" + addr); limited {
-		tooMany(w, wait)
-		return
-	}
+	// The token is checked first (a hash lookup): a valid one is served whatever strangers behind
+	// the same address did; only refusals count against the address.
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	tok = strings.TrimSpace(tok)
 	var id int64
@@ -130,54 +94,66 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ok && tok != "" {
 		id, err = h.Verify(r.Context(), tok)
 	}
+	if err != nil && opsgate.ErrorCode(err) != opsgate.EUNAUTHORIZED {
+		// The store could not answer: the token may be fine, so this is no refusal of the caller.
+		logger.Error("webhook: verify token", "err", err)
+		webhookError(w, http.StatusServiceUnavailable, "token_check_failed", "Cannot check the token now; try again later.")
+		return
+	}
 	if !ok || tok == "" || err != nil {
-		// Refusals are limited per address, so guessing tokens is slow.
-		if allowed, wait := h.allow("addr:" + addr); !allowed {
-			tooMany(w, wait)
+		reason := "unknown_token"
+		if !ok || tok == "" {
+			reason = "missing_token"
+		}
+		if allowed, wait := h.Guard.Refuse(r); !allowed {
+			tooMany(w, "guess_limited", wait)
 			return
 		}
-		if err != nil && opsgate.ErrorCode(err) != opsgate.EUNAUTHORIZED {
-			logger.Error("webhook: verify token", "err", err)
-			webhookError(w, http.StatusInternalServerError, "Internal error.")
-			return
-		}
-		logger.Warn("webhook: refused", "remote", addr)
+		logger.Warn("webhook: refused", "reason", reason, "client", h.Guard.ClientIP(r))
 		w.Header().Set("WWW-Authenticate", `Bearer realm="opsgate"`)
-		webhookError(w, http.StatusUnauthorized, "A valid bearer token (platform webhook) is required.")
+		webhookError(w, http.StatusUnauthorized, reason, "A valid bearer token (platform webhook) is required.")
 		return
 	}
-	if allowed, wait := h.allow("token:" + strconv.FormatInt(id, 10)); !allowed {
-		tooMany(w, wait)
+	if allowed, wait := h.tokens.Allow(strconv.FormatInt(id, 10)); !allowed {
+		tooMany(w, "rate_limited", wait)
 		return
 	}
-	var p announcementPayload
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
-	if err := dec.Decode(&p); err != nil {
-		webhookError(w, http.StatusBadRequest, "The body must be JSON {channel, message, user, whisper, extra}.")
+	p, msg := decodeWebhookBody(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
+	if msg != "" {
+		webhookError(w, http.StatusBadRequest, "malformed", msg)
 		return
 	}
 	if p.Channel == "" && !(p.Whisper && p.User != "") {
-		webhookError(w, http.StatusBadRequest, "channel is required (or user with whisper: true).")
+		webhookError(w, http.StatusBadRequest, "malformed", "channel is required (or user with whisper: true).")
 		return
 	}
 	if p.Message == "" && len(p.Extra) == 0 {
-		webhookError(w, http.StatusBadRequest, "message is required.")
+		webhookError(w, http.StatusBadRequest, "malformed", "message is required.")
 		return
 	}
 	a := p.announcement(h.Platforms)
+	if name := unknownPlatform(a, h.Platforms); name != "" {
+		webhookError(w, http.StatusBadRequest, "unknown_platform", fmt.Sprintf("Unknown platform %q in channel %q (known: %s).",
+			name, p.Channel, strings.Join(h.Platforms, ", ")))
+		return
+	}
 	sum := sha256.Sum256([]byte(p.Message))
 	a.ID = "webhook:" + hex.EncodeToString(sum[:8])
 	ctx := opsgate.NewContextWithActor(r.Context(), "webhook:token-"+strconv.FormatInt(id, 10))
 	if h.Audit != nil {
 		if err := h.Audit(ctx, id, a); err != nil {
 			logger.Error("webhook: audit", "err", err)
-			webhookError(w, http.StatusInternalServerError, "Internal error.")
+			webhookError(w, http.StatusInternalServerError, "internal", "Internal error.")
 			return
 		}
 	}
 	if err := h.Deliver(ctx, a); err != nil {
+		if opsgate.ErrorCode(err) == opsgate.EINVALID {
+			webhookError(w, http.StatusBadRequest, "undeliverable", opsgate.ErrorMessage(err))
+			return
+		}
 		logger.Error("webhook: deliver", "err", err, "channel", p.Channel)
-		webhookError(w, http.StatusBadGateway, opsgate.ErrorMessage(err))
+		webhookError(w, http.StatusBadGateway, "delivery_failed", opsgate.ErrorMessage(err))
 		return
 	}
 	webhookTotal.WithLabelValues("200").Inc()
@@ -185,8 +161,54 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
 }
 
-func tooMany(w http.ResponseWriter, wait time.Duration) {
-	secs := int(math.Ceil(wait.Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	webhookError(w, http.StatusTooManyRequests, "Too many requests.")
+// decodeWebhookBody reads exactly one JSON object with known fields; msg says what is wrong.
+func decodeWebhookBody(r io.Reader) (p announcementPayload, msg string) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return p, fmt.Sprintf("The body is larger than %d bytes.", MaxWebhookBody)
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return p, fmt.Sprintf("Unknown field %s: the body is JSON {channel, message, user, whisper, extra, context}.", f)
+		}
+		return p, "The body must be JSON {channel, message, user, whisper, extra, context}."
+	}
+	// Another value (or garbage) after the object is refused rather than silently dropped.
+	if _, err := dec.Token(); err != io.EOF {
+		return p, "The body has data after the JSON object; send one object per request."
+	}
+	return p, ""
+}
+
+// unknownPlatform returns the prefix of a channel written as "<platform>:<id>" whose platform is
+// not one of platforms. A prefix must look like a platform name (a letter, then letters, digits,
+// - or _), so ids that contain a colon themselves ("19:abc@thread.v2") stay channel ids.
+func unknownPlatform(a Announcement, platforms []string) string {
+	if a.Platform != "" {
+		return ""
+	}
+	name, _, ok := strings.Cut(a.Channel, ":")
+	if !ok || len(name) < 2 || !isPlatformName(name) {
+		return ""
+	}
+	return name
+}
+
+func isPlatformName(s string) bool {
+	for i, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func tooMany(w http.ResponseWriter, reason string, wait time.Duration) {
+	kit.SetRetryAfter(w, wait)
+	webhookError(w, http.StatusTooManyRequests, reason, "Too many requests.")
 }

@@ -23,6 +23,12 @@ var columnTypes = map[string]*strings.Replacer{
 	MySQL:    strings.NewReplacer("{{ID}}", "BIGINT AUTO_INCREMENT PRIMARY KEY", "{{TEXT}}", "MEDIUMTEXT", "{{STR}}", "VARCHAR(255)", "{{TIME}}", "BIGINT", "{{BOOL}}", "BOOLEAN"),
 }
 
+// migrationHooks run after a migration's SQL, in its transaction: changes one SQL text cannot
+// make alike on every dialect (rewriting JSON documents).
+var migrationHooks = map[string]func(ctx context.Context, tx *sql.Tx, db *DB) error{
+	"0006_token_prefix": shortenAuditedTokenPrefixes,
+}
+
 // Migrate applies the embedded migrations not yet recorded in schema_migrations, in name order.
 // Replicas starting together serialise on a database lock.
 func (db *DB) Migrate(ctx context.Context) error {
@@ -103,6 +109,11 @@ func (db *DB) apply(ctx context.Context, conn *sql.Conn, version, body string) e
 	for _, stmt := range splitStatements(columnTypes[db.Dialect].Replace(body)) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w in: %s", err, stmt)
+		}
+	}
+	if hook := migrationHooks[version]; hook != nil {
+		if err := hook(ctx, tx, db); err != nil {
+			return fmt.Errorf("%w in the step after the SQL", err)
 		}
 	}
 	if db.Dialect != SQLite {

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,93 @@ var _ opsgate.TokenService = (*TokenService)(nil)
 // minTokenLen bounds imported tokens from below: webhook and admin tokens guard write access, and
 // Mattermost's own are 26 characters. Generated tokens have 192 random bits.
 const minTokenLen = 12
+
+// generatedMarker starts every generated token: public, so secret scanners can spot a leaked one.
+const generatedMarker = "ogt_"
+
+// maxPrefix is how many characters of a token lists and the audit log show.
+const maxPrefix = 4
+
+// tokenPrefix is what tells tokens apart in lists and the audit log: at most 4 characters and a
+// quarter of the token, after the marker of a generated one (the marker tells nothing apart).
+// Characters, not bytes: a cut é is not storable text.
+func tokenPrefix(token string) string {
+	rest := strings.TrimPrefix(token, generatedMarker)
+	n := min(maxPrefix, utf8.RuneCountInString(token)/4)
+	for i := range rest {
+		if n == 0 {
+			return rest[:i]
+		}
+		n--
+	}
+	return rest
+}
+
+// shortenAuditedTokenPrefixes rewrites the prefixes that audit rows of tokens recorded before
+// prefixes were cut to 4 characters (migration 0006). Only the prefix's text changes, so the
+// rest of each row reads as it was written.
+func shortenAuditedTokenPrefixes(ctx context.Context, tx *sql.Tx, db *DB) error {
+	rows, err := tx.QueryContext(ctx, db.Rebind(`SELECT id, before_doc, after_doc FROM audit_log WHERE object = ?`), "token")
+	if err != nil {
+		return err
+	}
+	type row struct {
+		id            int64
+		before, after sql.NullString
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.before, &r.after); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range all {
+		before, b := shortenPrefixIn(r.before.String)
+		after, a := shortenPrefixIn(r.after.String)
+		if !b && !a {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE audit_log SET before_doc = ?, after_doc = ? WHERE id = ?`),
+			sql.NullString{String: before, Valid: r.before.Valid}, sql.NullString{String: after, Valid: r.after.Valid}, r.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shortenPrefixIn cuts the "prefix" of a token's JSON document to what tokenPrefix keeps of an
+// old prefix (old ones were up to 6 characters of the token, the marker included).
+func shortenPrefixIn(doc string) (string, bool) {
+	var t struct {
+		Prefix *string `json:"prefix"`
+	}
+	if doc == "" || json.Unmarshal([]byte(doc), &t) != nil || t.Prefix == nil {
+		return doc, false
+	}
+	short := shortenOldPrefix(*t.Prefix)
+	if short == *t.Prefix {
+		return doc, false
+	}
+	oldJSON, _ := json.Marshal(*t.Prefix)
+	newJSON, _ := json.Marshal(short)
+	return strings.Replace(doc, `"prefix":`+string(oldJSON), `"prefix":`+string(newJSON), 1), true
+}
+
+// shortenOldPrefix is the migration's rule, the same as the SQL in 0006_token_prefix.sql.
+func shortenOldPrefix(p string) string {
+	p = strings.TrimPrefix(p, generatedMarker)
+	if r := []rune(p); len(r) > maxPrefix {
+		return string(r[:maxPrefix])
+	}
+	return p
+}
 
 // TokenService stores command tokens as SHA-256 hashes.
 type TokenService struct{ db *DB }
@@ -69,7 +157,7 @@ func (s *TokenService) CreateToken(ctx context.Context, t *opsgate.CommandToken,
 	if token == "" {
 		b := make([]byte, 24)
 		rand.Read(b)
-		token = "ogt_" + base64.RawURLEncoding.EncodeToString(b)
+		token = generatedMarker + base64.RawURLEncoding.EncodeToString(b)
 	} else if len(token) < minTokenLen || strings.ContainsAny(token, " \t\r\n") {
 		return "", opsgate.Errorf(opsgate.EINVALID, "Token must be at least %d characters with no whitespace.", minTokenLen)
 	}
@@ -80,12 +168,7 @@ func (s *TokenService) CreateToken(ctx context.Context, t *opsgate.CommandToken,
 		return "", err
 	}
 	t.Hash = HashToken(token)
-	// At most 6 bytes and half the token, cut on a character boundary (a cut é is not storable text).
-	cut := min(6, len(token)/2)
-	for cut > 0 && !utf8.RuneStart(token[cut]) {
-		cut--
-	}
-	t.Prefix = token[:cut]
+	t.Prefix = tokenPrefix(token)
 	t.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		id, err := s.db.Insert(ctx, tx, `INSERT INTO command_tokens (platform, comment, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)`,

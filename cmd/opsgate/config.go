@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Config is opsgate's configuration: defaults, then the YAML file, then OPSGATE_* environment
@@ -29,6 +31,8 @@ type Config struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// GrantReloadInterval is how often a replica checks the database for grant changes made elsewhere.
 	GrantReloadInterval Duration `yaml:"grant_reload_interval"`
+	// TrustedProxies (IPs and CIDRs) are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 
 	Slack      SlackConfig      `yaml:"slack"`
 	Mattermost MattermostConfig `yaml:"mattermost"`
@@ -294,6 +298,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if _, err := kit.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("config: trusted_proxies: %v", err)
 	}
 	v := reflect.ValueOf(c).Elem()
 	for i := 0; i < v.NumField(); i++ {

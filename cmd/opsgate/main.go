@@ -21,6 +21,7 @@ import (
 	"github.com/opsgate/opsgate/access"
 	"github.com/opsgate/opsgate/alias"
 	ohttp "github.com/opsgate/opsgate/http"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/pipeline"
 	"github.com/opsgate/opsgate/secret"
 	"github.com/opsgate/opsgate/store"
@@ -62,6 +63,8 @@ type Main struct {
 	Watcher    *access.Watcher
 	Pipeline   *pipeline.Pipeline
 	HTTP       *ohttp.Server
+	// Guard limits refused credentials per client address, shared by every endpoint that checks a token.
+	Guard *kit.Guard
 	// Serving is true under `serve` (HTTP listening), false under `chat` and admin commands.
 	Serving bool
 
@@ -241,7 +244,9 @@ func (m *Main) build(ctx context.Context) error {
 	if err := m.setupTLS(); err != nil {
 		return err
 	}
-	(&ohttp.API{Grants: m.Grants, Tokens: m.Tokens, Auth: m.Auth, Audit: m.Audit, CommandLog: m.CommandLog, Logger: m.Logger}).Register(m.HTTP)
+	proxies, _ := kit.ParseTrustedProxies(m.Config.TrustedProxies) // validated with the config
+	m.Guard = kit.NewGuard(kit.GuardOptions{Proxies: proxies})
+	(&ohttp.API{Grants: m.Grants, Tokens: m.Tokens, Auth: m.Auth, Audit: m.Audit, CommandLog: m.CommandLog, Logger: m.Logger, Guard: m.Guard}).Register(m.HTTP)
 	mods := append([]module(nil), modules...)
 	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Order < mods[j].Order })
 	for _, mod := range mods {

@@ -28,6 +28,7 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		PublicURL:   c.PublicURL,
 		DeleteInput: m.Config.DeleteInputOnSubmission,
 		Logger:      m.Logger.With("platform", "mattermost"),
+		Guard:       m.Guard,
 		// A prompt is answered once, on whichever replica the answer reaches.
 		Claim: func(ctx context.Context, key string) (bool, error) {
 			return m.DB.Claim(ctx, "mattermost-callback", key, time.Now(), callback.DefaultTTL)

@@ -176,7 +176,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 				return m.DB.Audit(ctx, tx, "post", "chatops_message", strconv.FormatInt(id, 10), nil, doc)
 			})
 		},
-		Rate: cfg.WebhookRate, Burst: cfg.WebhookBurst, Logger: m.Logger, Platforms: knownPlatforms,
+		Rate: cfg.WebhookRate, Burst: cfg.WebhookBurst, Logger: m.Logger, Platforms: knownPlatforms, Guard: m.Guard,
 	})
 
 	s.stream = &stackstorm.Stream{Client: s.client, Route: cfg.route(), Deliver: s.deliver, Platforms: knownPlatforms,
