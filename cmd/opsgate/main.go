@@ -149,6 +149,7 @@ func (m *Main) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "opsgate",
 		Short:         "opsgate runs operations commands from chat, safely.",
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -169,11 +170,12 @@ func (m *Main) rootCommand() *cobra.Command {
 			return nil
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	root.PersistentFlags().StringVar(&m.ConfigPath, "config", "", "YAML configuration file")
 	root.PersistentFlags().StringVar(&m.flagDatabase, "database", "", "database DSN: sqlite://PATH, postgres://..., mysql://... (default sqlite://opsgate.db)")
 	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.chatCommand(), m.grantCommand(), m.accessCommand(),
-		m.tokenCommand(), m.logCommand())
+		m.tokenCommand(), m.logCommand(), m.versionCommand())
 	for _, f := range cliCommands {
 		root.AddCommand(f(m))
 	}
