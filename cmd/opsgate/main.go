@@ -66,6 +66,7 @@ type Main struct {
 	Serving bool
 
 	flagDatabase, flagListen string
+	verbose, existingDBOnly  bool
 	stops                    []func(context.Context) error
 }
 
@@ -164,6 +165,7 @@ func (m *Main) rootCommand() *cobra.Command {
 				cfg.Listen = m.flagListen
 			}
 			m.Config = cfg
+			m.existingDBOnly = needsExistingDB[strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")]
 			level, _ := parseLevel(cfg.LogLevel)
 			m.Redactor = secret.NewRedactor()
 			m.Logger = slog.New(secret.NewRedactingHandler(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}), m.Redactor))
@@ -173,6 +175,7 @@ func (m *Main) rootCommand() *cobra.Command {
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
 	root.PersistentFlags().StringVar(&m.ConfigPath, "config", "", "YAML configuration file")
+	root.PersistentFlags().BoolVarP(&m.verbose, "verbose", "v", false, "say which database is used")
 	root.PersistentFlags().StringVar(&m.flagDatabase, "database", "", "database DSN: sqlite://PATH, postgres://..., mysql://... (default sqlite://opsgate.db)")
 	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.chatCommand(), m.grantCommand(), m.accessCommand(),
 		m.tokenCommand(), m.logCommand(), m.versionCommand())
@@ -212,6 +215,10 @@ func parseLevel(s string) (slog.Level, error) {
 func (m *Main) openDB(ctx context.Context) error {
 	if m.DB != nil {
 		return nil
+	}
+	m.sayDatabase()
+	if err := m.checkDatabaseFile(); err != nil {
+		return err
 	}
 	db, err := store.Open(ctx, m.Config.Database)
 	if err != nil {

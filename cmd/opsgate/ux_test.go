@@ -67,6 +67,7 @@ func TestAccessCheckWhoamiExempt(t *testing.T) {
 // would be expired already is refused instead of stored.
 func TestGrantExpiresInput(t *testing.T) {
 	dsn := sqliteDSN(t)
+	mustRun(t, dsn, "migrate")
 	for _, c := range []struct{ expires, want string }{
 		{"tomorrow", `--expires "tomorrow" is neither a duration like 72h nor an RFC 3339 time like 2030-01-02T15:04:05Z`},
 		{"-5h", "--expires -5h is in the past"},
