@@ -2,6 +2,7 @@ package opsgate
 
 import (
 	"context"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -38,6 +39,16 @@ type Grant struct {
 	CreatedAt  time.Time  `json:"created_at"`
 }
 
+// Normalize applies the defaults and spellings every way of creating a grant shares (CLI, admin
+// API): subcommand * when none is given, platform and type in lower case.
+func (g *Grant) Normalize() {
+	g.Platform = strings.ToLower(strings.TrimSpace(g.Platform))
+	g.Type = GrantType(strings.ToLower(strings.TrimSpace(string(g.Type))))
+	if strings.TrimSpace(g.Subcommand) == "" {
+		g.Subcommand = Wildcard
+	}
+}
+
 // Validate returns EINVALID naming the first problem with g.
 func (g *Grant) Validate() error {
 	switch {
@@ -53,6 +64,10 @@ func (g *Grant) Validate() error {
 		return Errorf(EINVALID, "A grant for all commands (*) must also be for all subcommands (*), not %q.", g.Subcommand)
 	case strings.ContainsAny(g.Command+g.Subcommand+g.Value+g.Platform, " \t\r\n"):
 		return Errorf(EINVALID, "Grant command, subcommand, value and platform cannot contain whitespace.")
+	}
+	// Subcommand patterns are matched with path.Match; a malformed one would never match anything.
+	if _, err := path.Match(g.Subcommand, ""); err != nil {
+		return Errorf(EINVALID, "Grant subcommand %q is not a valid pattern: * matches any characters, ? one, [abc] one of a set.", g.Subcommand)
 	}
 	for _, f := range [...]struct{ name, v string }{
 		{"platform", g.Platform}, {"command", g.Command}, {"subcommand", g.Subcommand}, {"value", g.Value}, {"name", g.Name},

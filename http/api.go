@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 var apiRejected = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -105,6 +106,13 @@ func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
 		return opsgate.Errorf(opsgate.EINVALID, "Request body is not a grant: %v.", err)
 	}
 	g.ID = 0
+	if g.Platform != "" {
+		p, err := kit.ChatPlatform(g.Platform)
+		if err != nil {
+			return err
+		}
+		g.Platform = p
+	}
 	if err := a.Grants.CreateGrant(r.Context(), &g); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
 	"regexp"
@@ -282,6 +283,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Listen == "":
 		return errors.New("config: listen is required (e.g. 127.0.0.1:8080)")
+	case !isHostPort(c.Listen):
+		return fmt.Errorf("config: listen %q is not host:port (e.g. 127.0.0.1:8080, or :8080 for every address)", c.Listen)
 	case c.Database == "":
 		return errors.New("config: database is required (e.g. sqlite://opsgate.db)")
 	case c.CommandTimeout <= 0:
@@ -303,4 +306,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	return err == nil && port != ""
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 func (m *Main) grantCommand() *cobra.Command {
@@ -23,6 +24,14 @@ func (m *Main) grantCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.Type = opsgate.GrantType(typ)
+			g.Normalize()
+			if g.Platform != "" {
+				p, err := kit.ChatPlatform(g.Platform)
+				if err != nil {
+					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+				}
+				g.Platform = p
+			}
 			if expires != "" {
 				t, err := parseExpiry(expires, time.Now())
 				if err != nil {
@@ -45,7 +54,7 @@ func (m *Main) grantCommand() *cobra.Command {
 	}
 	f := add.Flags()
 	f.StringVar(&g.Command, "command", "", "command, or * for all (required)")
-	f.StringVar(&g.Subcommand, "subcommand", "*", "subcommand, a pattern like get-*, or * for all")
+	f.StringVar(&g.Subcommand, "subcommand", "", "subcommand, a pattern like get-*, or * for all (default *)")
 	f.StringVar(&typ, "type", "", "scope: organization, channel or user (required)")
 	f.StringVar(&g.Value, "value", "", "the platform's id for the organization, channel or user, or * for any (required)")
 	f.StringVar(&g.Name, "name", "", "a name for people (display only)")

@@ -21,6 +21,7 @@ import (
 	"github.com/opsgate/opsgate/access"
 	"github.com/opsgate/opsgate/alias"
 	ohttp "github.com/opsgate/opsgate/http"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/pipeline"
 	"github.com/opsgate/opsgate/secret"
 	"github.com/opsgate/opsgate/store"
@@ -164,6 +165,11 @@ func (m *Main) rootCommand() *cobra.Command {
 			if m.flagListen != "" {
 				cfg.Listen = m.flagListen
 			}
+			if m.flagDatabase != "" || m.flagListen != "" {
+				if err := cfg.Validate(); err != nil { // flags obey the rules the file does
+					return &exitError{code: 2, msg: err.Error()}
+				}
+			}
 			m.Config = cfg
 			m.existingDBOnly = needsExistingDB[strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")]
 			level, _ := parseLevel(cfg.LogLevel)
@@ -173,7 +179,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().StringVar(&m.ConfigPath, "config", "", "YAML configuration file")
 	root.PersistentFlags().BoolVarP(&m.verbose, "verbose", "v", false, "say which database is used")
 	root.PersistentFlags().StringVar(&m.flagDatabase, "database", "", "database DSN: sqlite://PATH, postgres://..., mysql://... (default sqlite://opsgate.db)")
@@ -341,10 +347,19 @@ func (m *Main) chatCommand() *cobra.Command {
 		Short: "Chat with opsgate in the terminal, through the same pipeline as every platform",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := kit.ChatPlatform(req.Platform)
+			if err != nil {
+				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+			}
+			req.Platform = p
+			for flag, v := range map[string]string{"--org": req.OrgID, "--channel": req.ChannelID, "--user": req.UserID} {
+				if strings.TrimSpace(v) == "" {
+					return usageErrorf("%s cannot be empty: it is the id grants are checked against", flag)
+				}
+			}
 			if err := m.build(cmd.Context()); err != nil {
 				return err
 			}
-			req.Platform = strings.ToLower(req.Platform)
 			if req.UserName == "" {
 				req.UserName = req.UserID
 			}
