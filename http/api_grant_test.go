@@ -32,8 +32,8 @@ func TestAPIGrantDefaultsAndPlatformCheck(t *testing.T) {
 		t.Errorf("grant without subcommand: %d %v", code, g)
 	}
 	for body, want := range map[string]string{
-		`{"command":"dns","type":"user","value":"U1","platform":"slak"}`:  `Platform "slak" is not a chat platform opsgate knows`,
-		`{"command":"dns","type":"user","value":"U1","platform":"admin"}`: `Platform "admin" is not a chat platform`,
+		`{"command":"dns","type":"user","value":"U1","platform":"slak"}`:    `Platform "slak" is not a chat platform opsgate knows`,
+		`{"command":"dns","type":"user","value":"U1","platform":"admin"}`:   `Platform "admin" is not a chat platform`,
 		`{"command":"dns","subcommand":"get-[","type":"user","value":"U1"}`: `subcommand "get-[" is not a valid pattern`,
 	} {
 		if code, got := postGrant(t, url, token, body); code != 400 || !strings.Contains(got["error"].(string), want) {

@@ -98,7 +98,9 @@ func ChatPlatform(name string) (string, error) { return check(name, "chat platfo
 
 // TokenPlatform returns the registered name command tokens can be issued for, or EINVALID
 // listing them.
-func TokenPlatform(name string) (string, error) { return check(name, "platform that takes command tokens", TakesTokens) }
+func TokenPlatform(name string) (string, error) {
+	return check(name, "platform that takes command tokens", TakesTokens)
+}
 
 func check(name, what string, match func(Platform) bool) (string, error) {
 	if p, ok := Lookup(name); ok && match(p) {
