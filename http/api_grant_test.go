@@ -41,3 +41,20 @@ func TestAPIGrantDefaultsAndPlatformCheck(t *testing.T) {
 		}
 	}
 }
+
+// A malformed body is answered in the API's terms: JSON field names and kinds, no Go types.
+func TestAPIGrantBodyErrorsInWords(t *testing.T) {
+	url, _, token := adminAPI(t)
+	for body, want := range map[string]string{
+		`{"command":5}`:             `Request body is not a grant: field "command" must be a string, not a number.`,
+		`{"id":"x"}`:                `Request body is not a grant: field "id" must be a whole number, not a string.`,
+		`[1]`:                       `Request body is not a grant: the body must be a JSON object, not a list.`,
+		`{"expires_at":"soon"}`:     `Request body is not a grant: "soon" is not an RFC 3339 time like 2030-01-02T15:04:05Z.`,
+		`{"command":"x","owner":1}`: `Request body is not a grant: unknown field "owner".`,
+	} {
+		code, got := postGrant(t, url, token, body)
+		if msg, _ := got["error"].(string); code != 400 || msg != want {
+			t.Errorf("%s: %d %q; want %q", body, code, msg, want)
+		}
+	}
+}
