@@ -28,7 +28,7 @@ const Wildcard = "*"
 // organization, channel or user whose platform id is Value ("*" for any). Platform, when set,
 // limits the grant to one chat platform. A grant past ExpiresAt no longer allows anything.
 type Grant struct {
-	ID         int64      `json:"id"`
+	ID         int64      `json:"id,omitempty"`
 	Platform   string     `json:"platform,omitempty"`
 	Command    string     `json:"command"`
 	Subcommand string     `json:"subcommand"`
@@ -36,7 +36,7 @@ type Grant struct {
 	Name       string     `json:"name,omitempty"`
 	Value      string     `json:"value"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
+	CreatedAt  time.Time  `json:"created_at,omitzero"`
 }
 
 // Normalize applies the defaults and spellings every way of creating a grant shares (CLI, admin

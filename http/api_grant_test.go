@@ -1,11 +1,19 @@
 package http_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/access"
+	oghttp "github.com/opsgate/opsgate/http"
+	"github.com/opsgate/opsgate/store"
+	"github.com/opsgate/opsgate/store/storetest"
 )
 
 func postGrant(t *testing.T, url, token, body string) (int, map[string]any) {
@@ -56,5 +64,23 @@ func TestAPIGrantBodyErrorsInWords(t *testing.T) {
 		if msg, _ := got["error"].(string); code != 400 || msg != want {
 			t.Errorf("%s: %d %q; want %q", body, code, msg, want)
 		}
+	}
+}
+
+// The fix in a denied check is a grant to create: only the fields one would send, no id 0,
+// zero creation time or empty name.
+func TestAPICheckFixOmitsEmptyFields(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	tokens := store.NewTokenService(db)
+	token, _ := tokens.CreateToken(context.Background(), &opsgate.CommandToken{Platform: oghttp.AdminPlatform}, "")
+	srv := oghttp.NewServer("127.0.0.1:0", nil)
+	(&oghttp.API{Grants: store.NewGrantService(db), Tokens: tokens, Audit: store.NewAuditService(db),
+		CommandLog: store.NewCommandLogService(db), Auth: access.New(nil)}).Register(srv)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	code, _, out := get(t, ts.URL+"/api/v1/access/check?org=T1&channel=C1&user=U1&command=dns", token)
+	fix, _ := out["fix"].(map[string]any)
+	if code != 200 || len(fix) != 4 || fix["command"] != "dns" || fix["subcommand"] != "*" || fix["type"] != "organization" || fix["value"] != "T1" {
+		t.Errorf("fix: %d %v", code, out)
 	}
 }

@@ -77,15 +77,28 @@ func (m *Main) grantCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			now := time.Now()
+			expired := func(g *opsgate.Grant) bool { return g.ExpiresAt != nil && !now.Before(*g.ExpiresAt) }
 			if asJSON {
-				return writeJSON(m, gs)
+				type listed struct {
+					*opsgate.Grant
+					Expired bool `json:"expired,omitempty"`
+				}
+				out := make([]listed, len(gs))
+				for i, g := range gs {
+					out[i] = listed{g, expired(g)}
+				}
+				return writeJSON(m, out)
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPLATFORM\tCOMMAND\tSUBCOMMAND\tTYPE\tVALUE\tNAME\tEXPIRES")
 			for _, g := range gs {
 				exp := ""
 				if g.ExpiresAt != nil {
-					exp = g.ExpiresAt.Format(time.RFC3339)
+					exp = g.ExpiresAt.UTC().Format(time.RFC3339)
+				}
+				if expired(g) { // it stays listed (and audited) until deleted, but allows nothing
+					exp += " (expired)"
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, orAny(g.Platform), g.Command, g.Subcommand, g.Type, g.Value, g.Name, exp)
 			}
