@@ -30,3 +30,12 @@ func TestChatBannerMasksPassword(t *testing.T) {
 		t.Errorf("banner %q", got)
 	}
 }
+
+// afterBanner is a chat's stderr without its first line.
+func afterBanner(stderr string) string {
+	if strings.HasPrefix(stderr, "opsgate chat as ") {
+		_, rest, _ := strings.Cut(stderr, "\n")
+		return rest
+	}
+	return stderr
+}
