@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"reflect"
@@ -87,7 +88,9 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	cfg := DefaultConfig()
 	if path != "" {
 		f, err := os.Open(path)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cfg, fmt.Errorf("config: file %s does not exist", path)
+		} else if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}
 		defer f.Close()
@@ -104,14 +107,33 @@ func LoadConfig(path string, environ []string) (Config, error) {
 			return cfg, fmt.Errorf("config %s: %s", path, yamlError(data, err))
 		}
 	}
-	env, known := envMap(environ), map[string]bool{}
+	env, known := envMap(environ), map[string]string{}
 	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "OPSGATE", "", env, known); err != nil {
 		return cfg, err
 	}
 	if err := unknownEnv(env, known, cfg.Secrets.EnvPrefixes); err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return cfg, blameEnv(err, env, known)
+	}
+	return cfg, nil
+}
+
+// blameEnv adds the environment variables that set the keys a validation error names: the file
+// may not mention them at all.
+func blameEnv(err error, env map[string]string, known map[string]string) error {
+	var vars []string
+	for name, key := range known {
+		if _, set := env[name]; set && strings.Contains(err.Error(), key) {
+			vars = append(vars, name)
+		}
+	}
+	if len(vars) == 0 {
+		return err
+	}
+	sort.Strings(vars)
+	return fmt.Errorf("%w (set by environment variable %s)", err, strings.Join(vars, ", "))
 }
 
 var (
@@ -222,7 +244,7 @@ var envNotSettings = map[string]bool{"OPSGATE_TEST_POSTGRES": true, "OPSGATE_TES
 // unknownEnv refuses an OPSGATE_* variable that names no setting (a typo such as
 // OPSGATE_SLAK_ENABLED would otherwise be ignored in silence), except envNotSettings and
 // variables under a secrets.env_prefixes prefix, which hold secret values.
-func unknownEnv(env map[string]string, known map[string]bool, secretPrefixes []string) error {
+func unknownEnv(env map[string]string, known map[string]string, secretPrefixes []string) error {
 	var names []string
 	for k := range env {
 		names = append(names, k)
@@ -230,7 +252,7 @@ func unknownEnv(env map[string]string, known map[string]bool, secretPrefixes []s
 	sort.Strings(names)
 next:
 	for _, k := range names {
-		if known[k] || envNotSettings[k] {
+		if _, ok := known[k]; ok || envNotSettings[k] {
 			continue
 		}
 		for _, p := range secretPrefixes {
@@ -244,8 +266,8 @@ next:
 }
 
 // applyEnv sets every scalar field whose OPSGATE_<UPPER_SNAKE_PATH> variable is set, and records
-// every variable name it knows in known.
-func applyEnv(v reflect.Value, prefix, keyPrefix string, env map[string]string, known map[string]bool) error {
+// every variable name it knows in known, with its key.
+func applyEnv(v reflect.Value, prefix, keyPrefix string, env map[string]string, known map[string]string) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -261,7 +283,7 @@ func applyEnv(v reflect.Value, prefix, keyPrefix string, env map[string]string, 
 			}
 			continue
 		}
-		known[name] = true
+		known[name] = key
 		raw, ok := env[name]
 		if !ok {
 			continue

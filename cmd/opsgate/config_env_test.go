@@ -72,3 +72,18 @@ func TestBadDurationNamesKeyOrVariable(t *testing.T) {
 		t.Errorf("environment: %v", err)
 	}
 }
+
+// A value that fails validation after coming from the environment names the variable too.
+func TestInvalidEnvValueNamesVariable(t *testing.T) {
+	_, err := LoadConfig("", []string{"OPSGATE_LOG_LEVEL=loud"})
+	if err == nil || !strings.Contains(err.Error(), `log_level "loud" is not one of`) || !strings.Contains(err.Error(), "OPSGATE_LOG_LEVEL") {
+		t.Errorf("OPSGATE_LOG_LEVEL=loud: %v", err)
+	}
+	_, err = LoadConfig("", []string{"OPSGATE_SLACK_ENABLED=true"})
+	if err == nil || !strings.Contains(err.Error(), "slack.bot_token is required") || !strings.Contains(err.Error(), "OPSGATE_SLACK_ENABLED") {
+		t.Errorf("OPSGATE_SLACK_ENABLED=true alone: %v", err)
+	}
+	if _, err := LoadConfig(filepath.Join(t.TempDir(), "none.yaml"), nil); err == nil || !strings.HasSuffix(err.Error(), "none.yaml does not exist") {
+		t.Errorf("missing file: %v", err)
+	}
+}

@@ -23,18 +23,23 @@ var needsExistingDB = map[string]bool{
 
 // checkDatabaseFile refuses (exit 1: the environment is wrong, not the command line) a SQLite
 // DSN whose file does not exist when the running command needs an existing database.
+// A file in a directory that does not exist cannot be created either: said in words rather than
+// SQLite's "unable to open database file (14)".
 func (m *Main) checkDatabaseFile() error {
-	if !m.existingDBOnly {
-		return nil
-	}
 	path, ok := store.SQLiteFile(m.Config.Database)
 	if !ok {
 		return nil
 	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
+		return &exitError{code: 1, msg: fmt.Sprintf("database file %s cannot be created: directory %s does not exist", path, filepath.Dir(path))}
+	}
+	if !m.existingDBOnly {
+		return nil
+	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if abs, err := filepath.Abs(path); err == nil {
-			path = abs
-		}
 		return &exitError{code: 1, msg: fmt.Sprintf("database file %s does not exist; give --database (or OPSGATE_DATABASE) "+
 			"to use another, or create it with opsgate migrate", path)}
 	}

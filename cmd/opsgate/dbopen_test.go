@@ -47,3 +47,21 @@ func TestVerboseNamesTheDatabase(t *testing.T) {
 		t.Errorf("--verbose with a password: stderr %q", r.stderr)
 	}
 }
+
+// A SQLite file whose directory does not exist is said in words, not SQLite's "unable to open
+// database file (14)", with exit 1 like a missing file; a malformed DSN is bad input (exit 2).
+func TestDatabaseSettingMistakes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "no-such-dir")
+	for dsn, want := range map[string]struct {
+		code int
+		msg  string
+	}{
+		"sqlite://" + dir + "/opsgate.db": {1, "database file " + dir + "/opsgate.db cannot be created: directory " + dir + " does not exist"},
+		"bogus":                           {2, `Database DSN "bogus" must start with sqlite://`},
+	} {
+		r := runCLI(t, dsn, "", "grant", "add", "--command", "x", "--type", "user", "--value", "u")
+		if r.code != want.code || !strings.Contains(r.stderr, want.msg) {
+			t.Errorf("%s: exit %d, stderr %q", dsn, r.code, r.stderr)
+		}
+	}
+}

@@ -131,6 +131,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	var oe *opsgate.Error
 	if errors.As(err, &oe) {
 		msg = oe.Message
+		if oe.Code == opsgate.EINVALID {
+			code = 2 // bad input, whichever layer found it
+		}
 	} else if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "required flag") {
 		code = 2 // cobra's own usage errors
 	}
