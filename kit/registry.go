@@ -47,8 +47,8 @@ var (
 )
 
 // Register adds p; platform packages call it from a package-level var or init, so importing a
-// package is what makes its name known. It panics on an empty or lower-case-violating name and on
-// a name registered twice: both are programming errors found at start-up.
+// package is what makes its name known. It panics on a name that is empty or not lower case, a
+// missing kind and a name registered twice: programming errors, found at start-up.
 // It returns p so that `var _ = kit.Register(...)` works.
 func Register(p Platform) Platform {
 	if p.Name == "" || p.Name != strings.ToLower(strings.TrimSpace(p.Name)) || (p.Kind != Chat && p.Kind != TokenOnly) {
