@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -58,7 +59,7 @@ func (m *Main) grantCommand() *cobra.Command {
 	f.StringVar(&typ, "type", "", "scope: organization, channel or user (required)")
 	f.StringVar(&g.Value, "value", "", "the platform's id for the organization, channel or user, or * for any (required)")
 	f.StringVar(&g.Name, "name", "", "a name for people (display only)")
-	f.StringVar(&g.Platform, "platform", "", "limit the grant to one chat platform: slack, mattermost or terminal")
+	f.StringVar(&g.Platform, "platform", "", "limit the grant to one chat platform: "+strings.Join(kit.Names(kit.IsChat), ", "))
 	f.StringVar(&expires, "expires", "", "expiry: an RFC 3339 time or a duration from now like 72h")
 	for _, req := range []string{"command", "type", "value"} {
 		add.MarkFlagRequired(req)

@@ -378,7 +378,7 @@ func (m *Main) chatCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&req.Platform, "platform", "terminal", "chat platform the messages claim to come from: terminal, slack or mattermost (grants may be platform-scoped)")
+	f.StringVar(&req.Platform, "platform", "terminal", "chat platform the messages claim to come from: "+strings.Join(kit.Names(kit.IsChat), ", ")+" (grants may be platform-scoped)")
 	f.StringVar(&req.OrgID, "org", "local", "organization id")
 	f.StringVar(&req.OrgName, "org-name", "", "organization name")
 	f.StringVar(&req.ChannelID, "channel", "terminal", "channel id")

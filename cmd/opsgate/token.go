@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -41,7 +42,7 @@ func (m *Main) tokenCommand() *cobra.Command {
 			return nil
 		},
 	}
-	add.Flags().StringVar(&t.Platform, "platform", "", "platform the token authenticates: admin, mattermost or webhook (required)")
+	add.Flags().StringVar(&t.Platform, "platform", "", "platform the token authenticates: "+strings.Join(kit.Names(kit.TakesTokens), ", ")+" (required)")
 	add.Flags().StringVar(&t.Comment, "comment", "", "what the token is for")
 	add.Flags().StringVar(&plain, "token", "", "import an existing token (e.g. the one Mattermost shows) instead of generating one")
 	add.MarkFlagRequired("platform")
