@@ -27,3 +27,14 @@ func TestPostgresRefusalSaidOnce(t *testing.T) {
 		t.Fatalf("message %q", msg)
 	}
 }
+
+// A DSN the driver cannot parse is bad input said once, without the DSN repeated in the driver's
+// words (with any password) or the Go parser's.
+func TestPostgresUnparsableDSN(t *testing.T) {
+	_, err := store.Connect(context.Background(), "postgres://u:hunter2@127.0.0.1:5432/db?connect_timeout=abc")
+	msg := opsgate.ErrorMessage(err)
+	if opsgate.ErrorCode(err) != opsgate.EINVALID || strings.Contains(msg, "strconv") || strings.Contains(msg, "hunter2") ||
+		strings.Count(msg, "127.0.0.1") != 1 || !strings.Contains(msg, "invalid connect_timeout") {
+		t.Fatalf("%s: %q", opsgate.ErrorCode(err), msg)
+	}
+}

@@ -80,7 +80,7 @@ func Connect(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err != nil {
 		sdb.Close()
-		return nil, opsgate.Errorf(opsgate.EINTERNAL, "Cannot reach database %s: %s", RedactDSN(dsn), connectError(err))
+		return nil, connectFailure(dsn, err)
 	}
 	return &DB{SQL: sdb, Dialect: dialect, Now: time.Now}, nil
 }
