@@ -8,7 +8,7 @@ import (
 // `opsgate version` and `opsgate --version` print the same one line: module version and VCS
 // revision (test binaries carry neither, so both say so rather than print nothing).
 func TestVersion(t *testing.T) {
-	want := regexp.MustCompile(`^opsgate \S+ \(revision \S+\)\n$`)
+	want := regexp.MustCompile(`^opsgate \S+ \(revision [^)]+\)\n$`)
 	a := runCLI(t, sqliteDSN(t), "", "version")
 	b := runCLI(t, sqliteDSN(t), "", "--version")
 	if a.code != 0 || !want.MatchString(a.stdout) {
