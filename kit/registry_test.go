@@ -7,10 +7,20 @@ import (
 	"github.com/opsgate/opsgate"
 )
 
+// register adds p for the length of the test.
+func register(t *testing.T, p Platform) {
+	Register(p)
+	t.Cleanup(func() {
+		mu.Lock()
+		delete(platforms, p.Name)
+		mu.Unlock()
+	})
+}
+
 func TestRegistryChecksNames(t *testing.T) {
-	Register(Platform{Name: "chatx", Kind: Chat, Can: Menus | Ephemeral})
-	Register(Platform{Name: "tokenchatx", Kind: Chat, Tokens: true})
-	Register(Platform{Name: "hookx", Kind: TokenOnly})
+	register(t, Platform{Name: "chatx", Kind: Chat, Can: Menus | Ephemeral})
+	register(t, Platform{Name: "tokenchatx", Kind: Chat, Tokens: true})
+	register(t, Platform{Name: "hookx", Kind: TokenOnly})
 
 	if got, err := ChatPlatform("ChatX"); err != nil || got != "chatx" {
 		t.Errorf("ChatPlatform(ChatX) = %q, %v", got, err)
@@ -35,7 +45,7 @@ func TestRegistryChecksNames(t *testing.T) {
 }
 
 func TestRegisterRefusesDuplicatesAndBadNames(t *testing.T) {
-	Register(Platform{Name: "dupx", Kind: Chat})
+	register(t, Platform{Name: "dupx", Kind: Chat})
 	for _, p := range []Platform{{Name: "dupx", Kind: Chat}, {Name: "", Kind: Chat}, {Name: "Upper", Kind: Chat}, {Name: "nokind"}} {
 		func() {
 			defer func() {
