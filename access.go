@@ -13,6 +13,9 @@ type Decision struct {
 	Message string
 	// Fix is the grant an admin could add to allow this request (set when denied).
 	Fix *Grant
+	// Expired is the id of a grant that would have allowed the failed scope had it not expired
+	// (0 when none): often the real answer to "why am I denied".
+	Expired int64
 }
 
 // Authorizer decides whether a subject may run a command. Implementations answer from memory.

@@ -2,6 +2,7 @@ package opsgate
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -16,6 +17,47 @@ type AuditEntry struct {
 	ObjectID string    `json:"object_id"`
 	Before   string    `json:"before,omitempty"`
 	After    string    `json:"after,omitempty"`
+}
+
+// auditJSON is AuditEntry's JSON form: Before and After as the objects they hold.
+type auditJSON struct {
+	ID       int64           `json:"id"`
+	Time     time.Time       `json:"time"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	Object   string          `json:"object"`
+	ObjectID string          `json:"object_id"`
+	Before   json.RawMessage `json:"before,omitempty"`
+	After    json.RawMessage `json:"after,omitempty"`
+}
+
+// MarshalJSON writes Before and After as JSON objects, not strings holding JSON, so that programs
+// reading `log audit --json` or the API can use them directly.
+func (e AuditEntry) MarshalJSON() ([]byte, error) {
+	return json.Marshal(auditJSON{e.ID, e.Time, e.Actor, e.Action, e.Object, e.ObjectID, rawJSON(e.Before), rawJSON(e.After)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *AuditEntry) UnmarshalJSON(b []byte) error {
+	var a auditJSON
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	*e = AuditEntry{a.ID, a.Time, a.Actor, a.Action, a.Object, a.ObjectID, string(a.Before), string(a.After)}
+	return nil
+}
+
+// rawJSON passes a stored document through; anything not JSON (never written, but kept readable)
+// becomes a JSON string.
+func rawJSON(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	if json.Valid([]byte(s)) {
+		return json.RawMessage(s)
+	}
+	b, _ := json.Marshal(s)
+	return b
 }
 
 // AuditService reads the audit log. Entries are written by the services that change things,

@@ -2,6 +2,7 @@ package opsgate
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -17,7 +18,7 @@ const (
 type CommandLogEntry struct {
 	ID          int64             `json:"id"`
 	Start       time.Time         `json:"start"`
-	Runtime     time.Duration     `json:"runtime"`
+	Runtime     time.Duration     `json:"-"` // runtime_seconds in JSON
 	Platform    string            `json:"platform"`
 	OrgID       string            `json:"org_id"`
 	ChannelID   string            `json:"channel_id"`
@@ -29,6 +30,16 @@ type CommandLogEntry struct {
 	Params      map[string]string `json:"params"`
 	Status      string            `json:"status"`
 	Details     string            `json:"details"`
+}
+
+// MarshalJSON writes Runtime as runtime_seconds: a bare time.Duration would be nanoseconds with
+// no unit in sight.
+func (e CommandLogEntry) MarshalJSON() ([]byte, error) {
+	type plain CommandLogEntry // without this method
+	return json.Marshal(struct {
+		plain
+		RuntimeSeconds float64 `json:"runtime_seconds"`
+	}{plain(e), e.Runtime.Seconds()})
 }
 
 // CommandLogService stores the command log.

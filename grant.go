@@ -2,6 +2,7 @@ package opsgate
 
 import (
 	"context"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -27,7 +28,7 @@ const Wildcard = "*"
 // organization, channel or user whose platform id is Value ("*" for any). Platform, when set,
 // limits the grant to one chat platform. A grant past ExpiresAt no longer allows anything.
 type Grant struct {
-	ID         int64      `json:"id"`
+	ID         int64      `json:"id,omitempty"`
 	Platform   string     `json:"platform,omitempty"`
 	Command    string     `json:"command"`
 	Subcommand string     `json:"subcommand"`
@@ -35,7 +36,17 @@ type Grant struct {
 	Name       string     `json:"name,omitempty"`
 	Value      string     `json:"value"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
+	CreatedAt  time.Time  `json:"created_at,omitzero"`
+}
+
+// Normalize applies the defaults and spellings every way of creating a grant shares (CLI, admin
+// API): subcommand * when none is given, platform and type in lower case.
+func (g *Grant) Normalize() {
+	g.Platform = strings.ToLower(strings.TrimSpace(g.Platform))
+	g.Type = GrantType(strings.ToLower(strings.TrimSpace(string(g.Type))))
+	if strings.TrimSpace(g.Subcommand) == "" {
+		g.Subcommand = Wildcard
+	}
 }
 
 // Validate returns EINVALID naming the first problem with g.
@@ -53,6 +64,10 @@ func (g *Grant) Validate() error {
 		return Errorf(EINVALID, "A grant for all commands (*) must also be for all subcommands (*), not %q.", g.Subcommand)
 	case strings.ContainsAny(g.Command+g.Subcommand+g.Value+g.Platform, " \t\r\n"):
 		return Errorf(EINVALID, "Grant command, subcommand, value and platform cannot contain whitespace.")
+	}
+	// Subcommand patterns are matched with path.Match; a malformed one would never match anything.
+	if _, err := path.Match(g.Subcommand, ""); err != nil {
+		return Errorf(EINVALID, "Grant subcommand %q is not a valid pattern: * matches any characters, ? one, [abc] one of a set.", g.Subcommand)
 	}
 	for _, f := range [...]struct{ name, v string }{
 		{"platform", g.Platform}, {"command", g.Command}, {"subcommand", g.Subcommand}, {"value", g.Value}, {"name", g.Name},

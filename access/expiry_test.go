@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -29,5 +30,31 @@ func TestExpiryFarFromNow(t *testing.T) {
 				t.Errorf("grant expiring %s, dns %q at %s: allowed=%v, want %v", tc.expires, sub, now, d.Allowed, tc.allowed)
 			}
 		}
+	}
+}
+
+// A denial caused by an expired grant says so: the admin sees which grant lapsed and when,
+// not only "no grant matches".
+func TestExplainNamesExpiredGrant(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	past := now.Add(-time.Hour)
+	gs := table("* * organization * any", "* * channel * any", "dns get-* user U1", "dns flush user U2")
+	gs[2].ExpiresAt, gs[3].ExpiresAt = &past, &past
+	a := access.New(gs)
+	a.Now = func() time.Time { return now }
+	d := a.Decide(subject("T", "C", "U1"), "dns", "get-records")
+	if d.Allowed || d.Expired != 3 {
+		t.Fatalf("decision %+v, want denied with expired grant 3", d)
+	}
+	out := access.Explain(d, gs)
+	if !strings.Contains(out, "grant 3 (command dns, subcommand get-*, value U1) matches but expired at 2026-11-22T11:00:00Z") {
+		t.Errorf("explain:\n%s", out)
+	}
+	d = a.Decide(subject("T", "C", "U2"), "dns", "flush")
+	if d.Expired != 4 {
+		t.Errorf("exact grant: %+v", d)
+	}
+	if d = a.Decide(subject("T", "C", "U3"), "dns", "flush"); d.Expired != 0 || strings.Contains(access.Explain(d, gs), "expired") {
+		t.Errorf("no expired grant for U3: %+v", d)
 	}
 }

@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/opsgate/opsgate"
 )
@@ -30,7 +31,12 @@ func Explain(d opsgate.Decision, grants []*opsgate.Grant) string {
 			}
 			b.WriteString(")\n")
 		case t == d.Failed:
-			fmt.Fprintf(&b, "  %-12s no grant matches\n", t)
+			if g := byID[d.Expired]; g != nil && g.ExpiresAt != nil {
+				fmt.Fprintf(&b, "  %-12s grant %d (command %s, subcommand %s, value %s) matches but expired at %s\n",
+					t, g.ID, g.Command, g.Subcommand, g.Value, g.ExpiresAt.UTC().Format(time.RFC3339))
+			} else {
+				fmt.Fprintf(&b, "  %-12s no grant matches\n", t)
+			}
 			f := d.Fix
 			fmt.Fprintf(&b, "  to allow it: opsgate grant add --command %s --subcommand %s --type %s --value %s", shellQuote(f.Command), shellQuote(f.Subcommand), f.Type, shellQuote(f.Value))
 			if f.Platform != "" {

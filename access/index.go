@@ -95,13 +95,14 @@ func (a *Authorizer) Decide(s opsgate.Subject, command, subcommand string) opsga
 	var d opsgate.Decision
 	for i, t := range opsgate.GrantTypes {
 		id, name := s.ScopeID(t)
-		if d.Matched[i] = a.find(ix, s.Platform, command, subcommand, t, id); d.Matched[i] == 0 {
+		if d.Matched[i] = a.find(ix, s.Platform, command, subcommand, t, id, false); d.Matched[i] == 0 {
 			sub := subcommand
 			if sub == "" {
 				sub = opsgate.Wildcard
 			}
 			d.Failed, d.Message = t, opsgate.DenialMessage(t, s)
 			d.Fix = &opsgate.Grant{Platform: s.Platform, Command: command, Subcommand: sub, Type: t, Name: name, Value: id}
+			d.Expired = a.find(ix, s.Platform, command, subcommand, t, id, true)
 			return d
 		}
 	}
@@ -111,11 +112,12 @@ func (a *Authorizer) Decide(s opsgate.Subject, command, subcommand string) opsga
 
 // UserAllowed reports whether a user-scope grant matches: what restrict_help shows.
 func (a *Authorizer) UserAllowed(s opsgate.Subject, command, subcommand string) bool {
-	return a.find(a.ix.Load(), s.Platform, command, subcommand, opsgate.GrantUser, s.UserID) != 0
+	return a.find(a.ix.Load(), s.Platform, command, subcommand, opsgate.GrantUser, s.UserID, false) != 0
 }
 
-// find returns the id of a live grant of type t allowing id to run command/subcommand, or 0.
-func (a *Authorizer) find(ix *index, platform, command, subcommand string, t opsgate.GrantType, id string) int64 {
+// find returns the id of a live grant of type t allowing id to run command/subcommand, or 0;
+// with expired, the id of one that would allow it but has expired (for explanations).
+func (a *Authorizer) find(ix *index, platform, command, subcommand string, t opsgate.GrantType, id string, expired bool) int64 {
 	sub := subcommand
 	if sub == "" {
 		sub = anySub
@@ -136,15 +138,16 @@ func (a *Authorizer) find(ix *index, platform, command, subcommand string, t ops
 			if !ok {
 				continue
 			}
+			lapsed := false
 			if e.expires != never {
 				if now == 0 {
 					now = a.Now().UnixMicro()
 				}
-				if now >= e.expires {
-					continue
-				}
+				lapsed = now >= e.expires
 			}
-			return e.id
+			if lapsed == expired {
+				return e.id
+			}
 		}
 	}
 	if subcommand == "" {
@@ -152,7 +155,7 @@ func (a *Authorizer) find(ix *index, platform, command, subcommand string, t ops
 	}
 	for _, g := range ix.globs {
 		if g.Type == t && g.Command == command && (g.Platform == "" || g.Platform == platform) &&
-			(g.Value == id || g.Value == opsgate.Wildcard) && (g.ExpiresAt == nil || a.Now().Before(*g.ExpiresAt)) {
+			(g.Value == id || g.Value == opsgate.Wildcard) && (g.ExpiresAt != nil && !a.Now().Before(*g.ExpiresAt)) == expired {
 			if ok, _ := path.Match(g.Subcommand, subcommand); ok {
 				return g.ID
 			}

@@ -132,9 +132,16 @@ func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return opsgate.Errorf(opsgate.EINVALID, "Request body is larger than %d bytes.", maxAPIBody)
 		}
-		return opsgate.Errorf(opsgate.EINVALID, "Request body is not a grant: %v.", err)
+		return opsgate.Errorf(opsgate.EINVALID, "Request body is not a grant: %s.", jsonError(err))
 	}
 	g.ID = 0
+	if g.Platform != "" {
+		p, err := kit.ChatPlatform(g.Platform)
+		if err != nil {
+			return err
+		}
+		g.Platform = p
+	}
 	if err := a.Grants.CreateGrant(r.Context(), &g); err != nil {
 		return err
 	}

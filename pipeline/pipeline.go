@@ -140,7 +140,10 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 		if r := []rune(name); len(r) > 40 { // a pasted log line must not come back whole
 			name = string(r[:39]) + "…"
 		}
-		return p.reply(job, out, opsgate.Textf("I don't know the command %q. Send `help` to see the commands you can use.", name))
+		// Only the asker sees it, as every error: a typo is not news for the channel.
+		msg := opsgate.Textf("I don't know the command %q. Send `help` to see the commands you can use.", name)
+		msg.Ephemeral = true
+		return p.reply(job, out, msg)
 	}
 	job.Route = route
 	s := req.Subject()

@@ -80,7 +80,7 @@ func Connect(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err != nil {
 		sdb.Close()
-		return nil, opsgate.Errorf(opsgate.EINTERNAL, "Cannot reach database %s: %v", RedactDSN(dsn), err)
+		return nil, connectFailure(dsn, err)
 	}
 	return &DB{SQL: sdb, Dialect: dialect, Now: time.Now}, nil
 }
@@ -208,3 +208,13 @@ func Time(t time.Time) int64 { return t.UnixMicro() }
 
 // FromTime converts stored unix microseconds back to UTC time.
 func FromTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// SQLiteFile returns the file a sqlite:// DSN names, and false for other databases.
+func SQLiteFile(dsn string) (string, bool) {
+	driver, source, _, err := parseDSN(dsn)
+	if err != nil || driver != "sqlite" {
+		return "", false
+	}
+	path, _, _ := strings.Cut(strings.TrimPrefix(source, "file:"), "?")
+	return path, true
+}

@@ -72,8 +72,7 @@ func (s *GrantService) FindGrants(ctx context.Context, f opsgate.GrantFilter) ([
 
 // CreateGrant validates and stores g. Returns ECONFLICT when an equal grant exists.
 func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error {
-	g.Platform = strings.ToLower(strings.TrimSpace(g.Platform))
-	g.Type = opsgate.GrantType(strings.ToLower(string(g.Type)))
+	g.Normalize()
 	if err := g.Validate(); err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ type Chat struct {
 	In       io.Reader
 	Out      io.Writer
 	Prompt   string // printed before each line ("" for none)
+	// ReadLine, when set, reads each line instead of In: a line editor with history on a
+	// terminal, which prints its own prompt. It is called only once the previous line's replies
+	// are printed. io.EOF ends the chat.
+	ReadLine func() (string, error)
 }
 
 // maxLine bounds one line: a longer one is refused (and not kept in memory), and the chat goes on.
@@ -38,15 +42,21 @@ const maxLine = 1 << 20
 // Run chats until In ends or ctx is done (Ctrl-C: it returns at once, without waiting for a line).
 func (c *Chat) Run(ctx context.Context) error {
 	d := &Dispatcher{W: c.Out}
-	lines, stop := make(chan line), make(chan struct{})
+	lines, stop, next := make(chan line), make(chan struct{}), make(chan struct{}, 1)
 	defer close(stop)
-	go readLines(c.In, lines, stop)
+	if c.ReadLine != nil {
+		go editLines(c.ReadLine, lines, next, stop)
+	} else {
+		go readLines(c.In, lines, stop)
+	}
 	if c.Prompt != "" {
 		// End on a fresh line, so the shell's prompt does not follow ours (or the terminal's ^C).
 		defer fmt.Fprintln(c.Out)
 	}
 	for {
-		if c.Prompt != "" {
+		if c.ReadLine != nil {
+			next <- struct{}{}
+		} else if c.Prompt != "" {
 			fmt.Fprint(c.Out, c.Prompt)
 		}
 		var l line
@@ -87,6 +97,27 @@ type line struct {
 	text    string
 	tooLong bool
 	err     error
+}
+
+// editLines sends the lines read (one for each token on next) until read fails or stop is closed.
+// Like readLines it runs on its own goroutine, so that Run can return on an interrupt.
+func editLines(read func() (string, error), lines chan<- line, next, stop <-chan struct{}) {
+	for {
+		select {
+		case <-next:
+		case <-stop:
+			return
+		}
+		s, err := read()
+		select {
+		case lines <- line{text: s, err: err}:
+		case <-stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // readLines sends r's lines to lines until r fails or stop is closed. It runs on its own goroutine

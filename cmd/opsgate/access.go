@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/access"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // exemptCommand is the pipeline's built-in command that skips the grants (Command.Exempt).
@@ -27,6 +28,13 @@ func (m *Main) accessCommand() *cobra.Command {
 			if s.OrgID == "" || s.ChannelID == "" || s.UserID == "" {
 				return usageErrorf("access check needs --org, --channel and --user")
 			}
+			if s.Platform != "" {
+				p, err := kit.ChatPlatform(s.Platform)
+				if err != nil {
+					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+				}
+				s.Platform = p
+			}
 			command, sub := args[0], ""
 			if len(args) == 2 {
 				sub = args[1]
@@ -45,7 +53,6 @@ func (m *Main) accessCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s.Platform = strings.ToLower(s.Platform)
 			d := access.New(gs).Decide(s, command, sub)
 			if d.Allowed {
 				fmt.Fprintln(m.Stdout, "allowed")

@@ -112,7 +112,7 @@ func TestACLModuleRefusesBadFile(t *testing.T) {
 	aclFile := writeFile(t, dir, "acl.yaml", "ACCESS_CONTROLS:\n  whoami: {allowuser: ['@alice']}\n")
 	cfg := writeFile(t, dir, "opsgate.yaml", "database: sqlite://"+filepath.Join(dir, "opsgate.db")+"\nacl:\n  file: "+aclFile+"\n")
 	_, errOut, code := runOpsgate(t, "whoami\n", "--config", cfg, "chat", "--direct")
-	if code != 1 || !strings.Contains(errOut, aclFile+`:2: ACCESS_CONTROLS["whoami"]: unknown ACL key "allowuser"`) {
+	if code != 2 || !strings.Contains(errOut, aclFile+`:2: ACCESS_CONTROLS["whoami"]: unknown ACL key "allowuser"`) {
 		t.Errorf("exit %d stderr %q", code, errOut)
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -62,10 +65,20 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration like 30s or 5m", n.Line, n.Value)
+		return &valueError{line: n.Line, value: n.Value, want: "a duration like 30s or 5m"}
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// valueError is a scalar the file holds that its field cannot take; yamlError names the key.
+type valueError struct {
+	line        int
+	value, want string
+}
+
+func (e *valueError) Error() string {
+	return fmt.Sprintf("line %d: %q is not %s", e.line, e.value, e.want)
 }
 
 // D returns the time.Duration.
@@ -80,7 +93,9 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	cfg := DefaultConfig()
 	if path != "" {
 		f, err := os.Open(path)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cfg, fmt.Errorf("config: file %s does not exist", path)
+		} else if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}
 		defer f.Close()
@@ -97,10 +112,33 @@ func LoadConfig(path string, environ []string) (Config, error) {
 			return cfg, fmt.Errorf("config %s: %s", path, yamlError(data, err))
 		}
 	}
-	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "OPSGATE", envMap(environ)); err != nil {
+	env, known := envMap(environ), map[string]string{}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "OPSGATE", "", env, known); err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.Validate()
+	if err := unknownEnv(env, known, cfg.Secrets.EnvPrefixes); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, blameEnv(err, env, known)
+	}
+	return cfg, nil
+}
+
+// blameEnv adds the environment variables that set the keys a validation error names: the file
+// may not mention them at all.
+func blameEnv(err error, env map[string]string, known map[string]string) error {
+	var vars []string
+	for name, key := range known {
+		if _, set := env[name]; set && strings.Contains(err.Error(), key) {
+			vars = append(vars, name)
+		}
+	}
+	if len(vars) == 0 {
+		return err
+	}
+	sort.Strings(vars)
+	return fmt.Errorf("%w (set by environment variable %s)", err, strings.Join(vars, ", "))
 }
 
 var (
@@ -114,11 +152,19 @@ var (
 // yamlError words a decoding error as the file spells things: an unknown key by its full path
 // (slack.enabld), a section that is not a mapping by its name, never Go's type names.
 func yamlError(data []byte, err error) string {
+	var root yaml.Node
+	var ve *valueError
+	if errors.As(err, &ve) {
+		_ = yaml.Unmarshal(data, &root) // it parsed as far as the bad value
+		if p := keyPath(&root, "", func(_, v *yaml.Node) bool { return v.Line == ve.line && v.Value == ve.value }); p != "" {
+			return fmt.Sprintf("line %d: %s: %q is not %s", ve.line, p, ve.value, ve.want)
+		}
+		return ve.Error()
+	}
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return strings.TrimPrefix(err.Error(), "yaml: ")
 	}
-	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root) // it decoded into Config, so it parses
 	msgs := make([]string, len(te.Errors))
 	for i, e := range te.Errors {
@@ -196,8 +242,37 @@ func envMap(environ []string) map[string]string {
 	return m
 }
 
-// applyEnv sets every scalar field whose OPSGATE_<UPPER_SNAKE_PATH> variable is set.
-func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
+// envNotSettings are the OPSGATE_* variables opsgate reads that are not settings: the storage
+// tests' server overrides (store/storetest).
+var envNotSettings = map[string]bool{"OPSGATE_TEST_POSTGRES": true, "OPSGATE_TEST_MYSQL": true}
+
+// unknownEnv refuses an OPSGATE_* variable that names no setting (a typo such as
+// OPSGATE_SLAK_ENABLED would otherwise be ignored in silence), except envNotSettings and
+// variables under a secrets.env_prefixes prefix, which hold secret values.
+func unknownEnv(env map[string]string, known map[string]string, secretPrefixes []string) error {
+	var names []string
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+next:
+	for _, k := range names {
+		if _, ok := known[k]; ok || envNotSettings[k] {
+			continue
+		}
+		for _, p := range secretPrefixes {
+			if strings.HasPrefix(k, p) {
+				continue next
+			}
+		}
+		return fmt.Errorf("config: environment variable %s names no setting (see README.md, Configuration)", k)
+	}
+	return nil
+}
+
+// applyEnv sets every scalar field whose OPSGATE_<UPPER_SNAKE_PATH> variable is set, and records
+// every variable name it knows in known, with its key.
+func applyEnv(v reflect.Value, prefix, keyPrefix string, env map[string]string, known map[string]string) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -205,20 +280,21 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
 		if tag == "" || tag == "-" || !f.IsExported() {
 			continue
 		}
-		name := prefix + "_" + strings.ToUpper(tag)
+		name, key := prefix+"_"+strings.ToUpper(tag), keyPrefix+tag
 		fv := v.Field(i)
 		if fv.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Duration(0)) {
-			if err := applyEnv(fv, name, env); err != nil {
+			if err := applyEnv(fv, name, key+".", env, known); err != nil {
 				return err
 			}
 			continue
 		}
+		known[name] = key
 		raw, ok := env[name]
 		if !ok {
 			continue
 		}
 		if err := setScalar(fv, raw); err != nil {
-			return fmt.Errorf("environment %s: %v", name, err)
+			return fmt.Errorf("config: environment variable %s (%s): %v", name, key, err)
 		}
 	}
 	return nil
@@ -237,7 +313,7 @@ func setScalar(fv reflect.Value, raw string) error {
 	if fv.Type() == reflect.TypeOf(Duration(0)) {
 		d, err := time.ParseDuration(raw)
 		if err != nil {
-			return fmt.Errorf("%q is not a duration like 30s", raw)
+			return fmt.Errorf("%q is not a duration like 30s or 5m", raw)
 		}
 		fv.SetInt(int64(d))
 		return nil
@@ -287,6 +363,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Listen == "":
 		return errors.New("config: listen is required (e.g. 127.0.0.1:8080)")
+	case !isHostPort(c.Listen):
+		return fmt.Errorf("config: listen %q is not host:port (e.g. 127.0.0.1:8080, or :8080 for every address)", c.Listen)
 	case c.Database == "":
 		return errors.New("config: database is required (e.g. sqlite://opsgate.db)")
 	case c.CommandTimeout <= 0:
@@ -311,4 +389,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	return err == nil && port != ""
 }

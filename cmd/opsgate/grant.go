@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 func (m *Main) grantCommand() *cobra.Command {
@@ -23,6 +25,14 @@ func (m *Main) grantCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.Type = opsgate.GrantType(typ)
+			g.Normalize()
+			if g.Platform != "" {
+				p, err := kit.ChatPlatform(g.Platform)
+				if err != nil {
+					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+				}
+				g.Platform = p
+			}
 			if expires != "" {
 				t, err := parseExpiry(expires, time.Now())
 				if err != nil {
@@ -45,11 +55,11 @@ func (m *Main) grantCommand() *cobra.Command {
 	}
 	f := add.Flags()
 	f.StringVar(&g.Command, "command", "", "command, or * for all (required)")
-	f.StringVar(&g.Subcommand, "subcommand", "*", "subcommand, a pattern like get-*, or * for all")
+	f.StringVar(&g.Subcommand, "subcommand", "", "subcommand, a pattern like get-*, or * for all (default *)")
 	f.StringVar(&typ, "type", "", "scope: organization, channel or user (required)")
 	f.StringVar(&g.Value, "value", "", "the platform's id for the organization, channel or user, or * for any (required)")
 	f.StringVar(&g.Name, "name", "", "a name for people (display only)")
-	f.StringVar(&g.Platform, "platform", "", "limit the grant to one platform (slack, mattermost, terminal, ...)")
+	f.StringVar(&g.Platform, "platform", "", "limit the grant to one chat platform: "+strings.Join(kit.Names(kit.IsChat), ", "))
 	f.StringVar(&expires, "expires", "", "expiry: an RFC 3339 time or a duration from now like 72h")
 	for _, req := range []string{"command", "type", "value"} {
 		add.MarkFlagRequired(req)
@@ -68,15 +78,28 @@ func (m *Main) grantCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			now := time.Now()
+			expired := func(g *opsgate.Grant) bool { return g.ExpiresAt != nil && !now.Before(*g.ExpiresAt) }
 			if asJSON {
-				return writeJSON(m, gs)
+				type listed struct {
+					*opsgate.Grant
+					Expired bool `json:"expired,omitempty"`
+				}
+				out := make([]listed, len(gs))
+				for i, g := range gs {
+					out[i] = listed{g, expired(g)}
+				}
+				return writeJSON(m, out)
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPLATFORM\tCOMMAND\tSUBCOMMAND\tTYPE\tVALUE\tNAME\tEXPIRES")
 			for _, g := range gs {
 				exp := ""
 				if g.ExpiresAt != nil {
-					exp = g.ExpiresAt.Format(time.RFC3339)
+					exp = g.ExpiresAt.UTC().Format(time.RFC3339)
+				}
+				if expired(g) { // it stays listed (and audited) until deleted, but allows nothing
+					exp += " (expired)"
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, orAny(g.Platform), g.Command, g.Subcommand, g.Type, g.Value, g.Name, exp)
 			}

@@ -69,6 +69,7 @@ type Main struct {
 	Serving bool
 
 	flagDatabase, flagListen string
+	verbose, existingDBOnly  bool
 	stops                    []func(context.Context) error
 }
 
@@ -132,6 +133,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	var oe *opsgate.Error
 	if errors.As(err, &oe) {
 		msg = oe.Message
+		if oe.Code == opsgate.EINVALID {
+			code = 2 // bad input, whichever layer found it
+		}
 	} else if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "required flag") {
 		code = 2 // cobra's own usage errors
 	}
@@ -152,6 +156,7 @@ func (m *Main) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "opsgate",
 		Short:         "opsgate runs operations commands from chat, safely.",
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -165,18 +170,26 @@ func (m *Main) rootCommand() *cobra.Command {
 			if m.flagListen != "" {
 				cfg.Listen = m.flagListen
 			}
+			if m.flagDatabase != "" || m.flagListen != "" {
+				if err := cfg.Validate(); err != nil { // flags obey the rules the file does
+					return &exitError{code: 2, msg: err.Error()}
+				}
+			}
 			m.Config = cfg
+			m.existingDBOnly = needsExistingDB[strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")]
 			level, _ := parseLevel(cfg.LogLevel)
 			m.Redactor = secret.NewRedactor()
 			m.Logger = slog.New(secret.NewRedactingHandler(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}), m.Redactor))
 			return nil
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().StringVar(&m.ConfigPath, "config", "", "YAML configuration file")
+	root.PersistentFlags().BoolVarP(&m.verbose, "verbose", "v", false, "say which database is used")
 	root.PersistentFlags().StringVar(&m.flagDatabase, "database", "", "database DSN: sqlite://PATH, postgres://..., mysql://... (default sqlite://opsgate.db)")
 	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.chatCommand(), m.grantCommand(), m.accessCommand(),
-		m.tokenCommand(), m.logCommand())
+		m.tokenCommand(), m.logCommand(), m.versionCommand())
 	for _, f := range cliCommands {
 		root.AddCommand(f(m))
 	}
@@ -213,6 +226,10 @@ func parseLevel(s string) (slog.Level, error) {
 func (m *Main) openDB(ctx context.Context) error {
 	if m.DB != nil {
 		return nil
+	}
+	m.sayDatabase()
+	if err := m.checkDatabaseFile(); err != nil {
+		return err
 	}
 	db, err := store.Open(ctx, m.Config.Database)
 	if err != nil {
@@ -340,10 +357,19 @@ func (m *Main) chatCommand() *cobra.Command {
 		Short: "Chat with opsgate in the terminal, through the same pipeline as every platform",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := kit.ChatPlatform(req.Platform)
+			if err != nil {
+				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+			}
+			req.Platform = p
+			for flag, v := range map[string]string{"--org": req.OrgID, "--channel": req.ChannelID, "--user": req.UserID} {
+				if strings.TrimSpace(v) == "" {
+					return usageErrorf("%s cannot be empty: it is the id grants are checked against", flag)
+				}
+			}
 			if err := m.build(cmd.Context()); err != nil {
 				return err
 			}
-			req.Platform = strings.ToLower(req.Platform)
 			if req.UserName == "" {
 				req.UserName = req.UserID
 			}
@@ -359,7 +385,7 @@ func (m *Main) chatCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&req.Platform, "platform", "terminal", "platform the messages claim to come from (grants may be platform-scoped)")
+	f.StringVar(&req.Platform, "platform", "terminal", "chat platform the messages claim to come from: "+strings.Join(kit.Names(kit.IsChat), ", ")+" (grants may be platform-scoped)")
 	f.StringVar(&req.OrgID, "org", "local", "organization id")
 	f.StringVar(&req.OrgName, "org-name", "", "organization name")
 	f.StringVar(&req.ChannelID, "channel", "terminal", "channel id")

@@ -140,7 +140,7 @@ func TestTokenCLI(t *testing.T) {
 	if strings.Contains(list, tok) || strings.Contains(list, "x7g7ag9ohkafbe") || strings.Contains(list, "x7g7") || !strings.Contains(list, "x7g…") || !strings.Contains(list, "nautobot") {
 		t.Fatalf("token list must show prefixes only:\n%s", list)
 	}
-	if r := runCLI(t, dsn, "", "token", "add", "--platform", "mattermost", "--token", "short-tok"); r.code != 1 || !strings.Contains(r.stderr, "at least 12") {
+	if r := runCLI(t, dsn, "", "token", "add", "--platform", "mattermost", "--token", "short-tok"); r.code != 2 || !strings.Contains(r.stderr, "at least 12") {
 		t.Fatalf("short token: %+v", r)
 	}
 	if r := runCLI(t, dsn, "", "token", "add"); r.code != 2 {
@@ -191,7 +191,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--config", write("type.yaml", "restrict_help: sometimes\n"), "migrate"}, nil, "line 1"},
 		{[]string{"--config", write("dur.yaml", "command_timeout: soon\n"), "migrate"}, nil, `"soon" is not a duration`},
 		{[]string{"--config", write("broken.yaml", "listen: [\n"), "migrate"}, nil, "broken.yaml"},
-		{[]string{"--config", filepath.Join(dir, "missing.yaml"), "migrate"}, nil, "no such file"},
+		{[]string{"--config", filepath.Join(dir, "missing.yaml"), "migrate"}, nil, "does not exist"},
 		{[]string{"migrate"}, []string{"OPSGATE_RESTRICT_HELP=perhaps"}, "OPSGATE_RESTRICT_HELP"},
 		{[]string{"migrate"}, []string{"OPSGATE_LOG_LEVEL=loud"}, "log_level"},
 		{[]string{"migrate", "--database", "postgres://u:pw@127.0.0.1:1/x"}, nil, "Cannot reach database"},

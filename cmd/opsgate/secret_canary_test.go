@@ -26,6 +26,7 @@ import (
 const canaryEnv = "OPSGATE_TEST_SECRET_CANARY=1"
 
 func init() {
+	envNotSettings["OPSGATE_TEST_SECRET_CANARY"] = true // a test switch, not a setting
 	registerModule(module{Name: "secret-canary", Order: 20, Setup: func(ctx context.Context, m *Main) error {
 		if !slices.Contains(m.Environ, canaryEnv) {
 			return nil

@@ -163,7 +163,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 	}
 	m.HTTP.Handle("POST /chatops/message", &stackstorm.Webhook{
 		Verify: func(ctx context.Context, token string) (int64, error) {
-			t, err := m.Tokens.VerifyToken(ctx, "webhook", token)
+			t, err := m.Tokens.VerifyToken(ctx, stackstorm.WebhookPlatform, token)
 			if err != nil {
 				return 0, err
 			}

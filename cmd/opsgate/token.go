@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 func (m *Main) tokenCommand() *cobra.Command {
@@ -20,6 +22,11 @@ func (m *Main) tokenCommand() *cobra.Command {
 		Short: "Add a command token; prints it once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := kit.TokenPlatform(t.Platform)
+			if err != nil {
+				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+			}
+			t.Platform = p
 			if err := m.openDB(cmd.Context()); err != nil {
 				return err
 			}
@@ -35,7 +42,7 @@ func (m *Main) tokenCommand() *cobra.Command {
 			return nil
 		},
 	}
-	add.Flags().StringVar(&t.Platform, "platform", "", "platform the token authenticates (mattermost, webhook, ...) (required)")
+	add.Flags().StringVar(&t.Platform, "platform", "", "platform the token authenticates: "+strings.Join(kit.Names(kit.TakesTokens), ", ")+" (required)")
 	add.Flags().StringVar(&t.Comment, "comment", "", "what the token is for")
 	add.Flags().StringVar(&plain, "token", "", "import an existing token (e.g. the one Mattermost shows) instead of generating one")
 	add.MarkFlagRequired("platform")

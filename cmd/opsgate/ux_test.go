@@ -31,7 +31,7 @@ func TestChatStopsOnInterrupt(t *testing.T) {
 	cancel() // what SIGINT does to the context main passes in
 	select {
 	case code := <-done:
-		if code != 0 || errb.String() != "" {
+		if code != 0 || afterBanner(errb.String()) != "" {
 			t.Fatalf("interrupted chat: exit %d, stderr %q", code, errb.String())
 		}
 	case <-time.After(5 * time.Second):
@@ -44,7 +44,7 @@ func TestChatSurvivesOverlongLine(t *testing.T) {
 	dsn := sqliteDSN(t)
 	long := strings.Repeat("a", 2<<20)
 	r := runCLI(t, dsn, long+"\nwhoami\n", "chat", "--user", "alice")
-	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "too long") || !strings.Contains(r.stdout, "User:          alice") ||
+	if r.code != 0 || afterBanner(r.stderr) != "" || !strings.Contains(r.stdout, "too long") || !strings.Contains(r.stdout, "User:          alice") ||
 		strings.Contains(r.stdout, "aaaa") {
 		t.Fatalf("chat after an over-long line: exit %d, stderr %q, stdout %.300q", r.code, r.stderr, r.stdout)
 	}
@@ -67,6 +67,7 @@ func TestAccessCheckWhoamiExempt(t *testing.T) {
 // would be expired already is refused instead of stored.
 func TestGrantExpiresInput(t *testing.T) {
 	dsn := sqliteDSN(t)
+	mustRun(t, dsn, "migrate")
 	for _, c := range []struct{ expires, want string }{
 		{"tomorrow", `--expires "tomorrow" is neither a duration like 72h nor an RFC 3339 time like 2030-01-02T15:04:05Z`},
 		{"-5h", "--expires -5h is in the past"},
