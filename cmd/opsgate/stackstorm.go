@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/secret"
 	"github.com/opsgate/opsgate/stackstorm"
 	"github.com/opsgate/opsgate/store"
@@ -25,8 +26,9 @@ func init() {
 	registerCLI(func(m *Main) *cobra.Command { return m.stackstormCommand() })
 }
 
-// knownPlatforms are the names recognised as a "platform:" prefix of st2 channels.
-var knownPlatforms = []string{"slack", "mattermost", "teams", "webex", "discord", "webchat", "terminal"}
+// knownPlatforms are the names recognised as a "platform:" prefix of st2 channels: the chat
+// platforms the platform packages registered with the kit.
+func knownPlatforms() []string { return kit.Names(kit.IsChat) }
 
 // stackStorm is the wired integration.
 type stackStorm struct {
@@ -176,10 +178,10 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 				return m.DB.Audit(ctx, tx, "post", "chatops_message", strconv.FormatInt(id, 10), nil, doc)
 			})
 		},
-		Rate: cfg.WebhookRate, Burst: cfg.WebhookBurst, Logger: m.Logger, Platforms: knownPlatforms, Guard: m.Guard,
+		Rate: cfg.WebhookRate, Burst: cfg.WebhookBurst, Logger: m.Logger, Platforms: knownPlatforms(), Guard: m.Guard,
 	})
 
-	s.stream = &stackstorm.Stream{Client: s.client, Route: cfg.route(), Deliver: s.deliver, Platforms: knownPlatforms,
+	s.stream = &stackstorm.Stream{Client: s.client, Route: cfg.route(), Deliver: s.deliver, Platforms: knownPlatforms(),
 		Logger: m.Logger.With("component", "st2-stream"), HeartbeatTimeout: cfg.HeartbeatTimeout.D()}
 	claims := store.NewSt2Service(m.DB)
 	// Only a replica serving the announcement's platform claims it (an `opsgate chat` beside a

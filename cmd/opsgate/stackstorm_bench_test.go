@@ -32,7 +32,7 @@ func BenchmarkStreamToDeliver(b *testing.B) {
 			sent := map[string]time.Time{}
 			lat := make([]time.Duration, 0, b.N)
 			done := make(chan struct{})
-			st := &stackstorm.Stream{Client: c, Route: "opsgate", Platforms: knownPlatforms,
+			st := &stackstorm.Stream{Client: c, Route: "opsgate", Platforms: knownPlatforms(),
 				Claim: func(ctx context.Context, key string, at time.Time) (bool, error) {
 					return claims.ClaimAnnouncement(ctx, key, at, 10*time.Minute)
 				},
