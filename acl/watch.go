@@ -17,7 +17,8 @@ type Watcher struct {
 	// OnReload is called after each attempted reload: err nil means c is now in force.
 	OnReload func(c *Config, err error)
 
-	last []byte
+	last    []byte
+	pending []byte // changed content waiting to read the same once more
 }
 
 // Load reads the file now and puts it in force.
@@ -46,21 +47,34 @@ func (w *Watcher) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		data, err := os.ReadFile(w.Path)
-		if err == nil && bytes.Equal(data, w.last) {
-			continue
-		}
-		var c *Config
-		if err == nil {
-			c, err = Parse(w.Path, data)
-		}
-		if err == nil {
-			w.Policy.SetConfig(c)
-		}
-		// Remember a bad version too, so it is reported once rather than on every poll.
-		w.last = data
-		if w.OnReload != nil {
-			w.OnReload(c, err)
-		}
+		w.poll()
+	}
+}
+
+// poll reloads the file once its new content has read the same on two polls in a row: a file
+// being written in place (truncated, then filled) is otherwise caught half written, and an empty
+// or cut ACL put in force, allowing what the whole file forbids.
+func (w *Watcher) poll() {
+	data, err := os.ReadFile(w.Path)
+	if err == nil && bytes.Equal(data, w.last) {
+		w.pending = nil
+		return
+	}
+	if err == nil && (w.pending == nil || !bytes.Equal(data, w.pending)) {
+		w.pending = data
+		return
+	}
+	w.pending = nil
+	var c *Config
+	if err == nil {
+		c, err = Parse(w.Path, data)
+	}
+	if err == nil {
+		w.Policy.SetConfig(c)
+	}
+	// Remember a bad version too, so it is reported once rather than on every poll.
+	w.last = data
+	if w.OnReload != nil {
+		w.OnReload(c, err)
 	}
 }

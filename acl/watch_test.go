@@ -66,3 +66,39 @@ func TestWatcherReloadsAndKeepsLastGoodFile(t *testing.T) {
 		t.Fatalf("bad file replaced the ACL in force: %q", d)
 	}
 }
+
+// A file caught half written (an editor truncates, then writes) is not put in force: only content
+// that reads the same on two polls in a row is.
+func TestWatcherIgnoresHalfWrittenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acl.yaml")
+	full := "ACCESS_CONTROLS: {deploy: {allowusers: ['@bob']}}\n"
+	if err := os.WriteFile(path, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var reloads int
+	w := &Watcher{Policy: NewPolicy(&Config{}), Path: path, OnReload: func(*Config, error) { reloads++ }}
+	if err := w.Load(); err != nil {
+		t.Fatal(err)
+	}
+	deploy := func() string {
+		d, _ := w.Policy.Allow(aliceDM, route("opsgate", "deploy"), "deploy")
+		return d
+	}
+	edited := "ACCESS_CONTROLS: {deploy: {allowusers: ['@bob', '@carol']}}\n"
+	for _, partial := range []string{"", "ACCESS_CONTROLS: {}\n"} {
+		os.WriteFile(path, []byte(partial), 0o600)
+		w.poll()
+		if d := deploy(); d != MsgUser {
+			t.Fatalf("half-written file %q put in force: alice now gets %q", partial, d)
+		}
+		os.WriteFile(path, []byte(edited), 0o600)
+		w.poll()
+		w.poll()
+		if reloads == 0 || deploy() != MsgUser {
+			t.Fatalf("finished file not put in force (reloads %d, alice %q)", reloads, deploy())
+		}
+		os.WriteFile(path, []byte(full), 0o600)
+		w.poll()
+		w.poll()
+	}
+}
