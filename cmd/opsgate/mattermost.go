@@ -29,6 +29,7 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		DeleteInput: m.Config.DeleteInputOnSubmission,
 		Logger:      m.Logger.With("platform", "mattermost"),
 		Guard:       m.Guard,
+		Redactor:    m.Announce.Redactor(),
 		// A prompt is answered once, on whichever replica the answer reaches.
 		Claim: func(ctx context.Context, key string) (bool, error) {
 			return m.DB.Claim(ctx, "mattermost-callback", key, time.Now(), callback.DefaultTTL)
@@ -40,6 +41,6 @@ func setupMattermost(ctx context.Context, m *Main) error {
 	}
 	h.Register(m.HTTP)
 	// StackStorm announcements and webhook posts for this platform.
-	m.Announce.register("mattermost", h.Conversation)
+	m.Announce.Register("mattermost", h.Conversation)
 	return nil
 }
