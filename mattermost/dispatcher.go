@@ -120,9 +120,9 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 			}
 			para(strings.TrimRight(s.String(), "\n"))
 		case opsgate.Table:
-			para(codeBlock(b.Title, b.Text()))
+			para(kit.CodeBlock(b.Title, b.Text()))
 		case opsgate.Snippet:
-			para(codeBlock(b.Title, b.Content))
+			para(kit.CodeBlock(b.Title, b.Content))
 		case opsgate.Image:
 			switch {
 			case b.URL != "":
@@ -164,7 +164,7 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 		}
 		fileIDs = append(fileIDs, id)
 	}
-	chunks := splitPost(text.String())
+	chunks := splitPostText(text.String())
 	for i, chunk := range chunks {
 		p := post{ChannelID: c.req.ChannelID, Message: chunk}
 		if i == len(chunks)-1 {
@@ -230,34 +230,6 @@ func (c *conversation) menu(mn opsgate.Menu, ephemeral bool) attachment {
 		{ID: "ogmenu", Name: "Choose...", Type: "select", Options: opts, Integration: c.integration(c.sign(callback.KindMenu, mn.Prefix, off), ephemeral)},
 		c.cancel(ephemeral),
 	}}
-}
-
-func codeBlock(title, content string) string {
-	s := "```\n" + strings.TrimRight(content, "\n") + "\n```"
-	if title != "" {
-		s = "**" + title + "**\n" + s
-	}
-	return s
-}
-
-// splitPost splits text into posts within Mattermost's limit, closing and reopening a code fence
-// cut in two so every post renders.
-func splitPost(s string) []string {
-	parts := opsgate.SplitText(strings.TrimRight(s, "\n"), postLimit-8)
-	inCode := false
-	for i, p := range parts {
-		if inCode {
-			p = "```\n" + p
-		}
-		if strings.Count(parts[i], "```")%2 == 1 {
-			inCode = !inCode
-		}
-		if inCode {
-			p += "\n```"
-		}
-		parts[i] = p
-	}
-	return parts
 }
 
 // post creates p in the channel, or for the user only when m is ephemeral. Ephemeral posts need a
@@ -403,4 +375,9 @@ func (c *conversation) Delete(ctx context.Context, ref opsgate.MessageRef) error
 // Busy shows "opsgate is typing..." in the channel.
 func (c *conversation) Busy(ctx context.Context) error {
 	return c.h.call(ctx, "POST", c.h.api("/users/me/typing"), map[string]string{"channel_id": c.req.ChannelID, "parent_id": c.req.ThreadID}, nil, true)
+}
+
+// splitPostText splits text into posts within Mattermost's limit, every code block closed.
+func splitPostText(s string) []string {
+	return kit.SplitMarkdown(strings.TrimRight(s, "\n"), postLimit)
 }
