@@ -100,3 +100,16 @@ func TestRetryStopsWhenContextEnds(t *testing.T) {
 		t.Fatalf("%d calls, err %v: a cancelled context must stop the retries", calls, err)
 	}
 }
+
+func TestPlumbingDefaults(t *testing.T) {
+	var p Plumbing
+	p.Defaults(1024)
+	if p.Now == nil || p.Logger == nil || p.MaxBody != 1024 || p.HTTPClient == nil || p.Sleep == nil || p.Attempts != DefaultAttempts {
+		t.Fatalf("defaults not filled: %+v", p)
+	}
+	p = Plumbing{MaxBody: 5, Attempts: 2}
+	p.Defaults(1024)
+	if p.MaxBody != 5 || p.Attempts != 2 {
+		t.Fatalf("set values overwritten: %+v", p)
+	}
+}

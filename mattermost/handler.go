@@ -5,7 +5,6 @@ package mattermost
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -57,13 +56,9 @@ type Options struct {
 	Guard *kit.Guard
 	// Redactor scrubs what the adapter echoes outside a dispatcher (the chosen value in the note
 	// closing a prompt); nil: nothing scrubbed.
-	Redactor   opsgate.Redactor
-	Now        func() time.Time
-	Logger     *slog.Logger
-	MaxBody    int64
-	HTTPClient *http.Client
-	Sleep      func(ctx context.Context, d time.Duration) error
-	Attempts   int
+	Redactor opsgate.Redactor
+	// Plumbing: the clock, logger, body limit, API client and its retries.
+	kit.Plumbing
 }
 
 // Handler serves Mattermost's requests. Create it with New.
@@ -80,24 +75,7 @@ type Handler struct {
 func New(o Options) *Handler {
 	o.URL = strings.TrimRight(o.URL, "/")
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.MaxBody <= 0 {
-		o.MaxBody = DefaultMaxBody
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if o.Sleep == nil {
-		o.Sleep = kit.Sleep
-	}
-	if o.Attempts <= 0 {
-		o.Attempts = 4
-	}
+	o.Defaults(DefaultMaxBody)
 	if o.Guard == nil {
 		o.Guard = kit.NewGuard(kit.GuardOptions{Now: o.Now})
 	}
@@ -126,13 +104,8 @@ func New(o Options) *Handler {
 	return h
 }
 
-// Mux is where handlers are registered.
-type Mux interface {
-	Handle(pattern string, h http.Handler)
-}
-
 // Register adds the endpoints to mux.
-func (h *Handler) Register(mux Mux) {
+func (h *Handler) Register(mux kit.Mux) {
 	mux.Handle("POST "+PathSlashCommand, http.HandlerFunc(h.ServeSlashCommand))
 	mux.Handle("POST "+PathInteraction, http.HandlerFunc(h.ServeInteraction))
 }

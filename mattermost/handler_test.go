@@ -19,6 +19,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 const cmdToken = "x0xb5hj5ga5tge"
@@ -45,7 +46,7 @@ func newEnv(t *testing.T, deleteInput bool) *env {
 	cb.Now = e.clock
 	e.h = New(Options{
 		URL: e.mm.srv.URL, APIToken: apiToken, Tokens: e.tokens, Handle: e.handle, Callbacks: cb,
-		DeleteInput: deleteInput, Now: e.clock, Sleep: func(context.Context, time.Duration) error { return nil },
+		DeleteInput: deleteInput, Plumbing: kit.Plumbing{Now: e.clock, Sleep: func(context.Context, time.Duration) error { return nil }},
 	})
 	mux := http.NewServeMux()
 	e.h.Register(mux)

@@ -4,7 +4,6 @@ package slack
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -54,15 +53,9 @@ type Options struct {
 	// Redactor scrubs what the adapter echoes outside a dispatcher (a typed answer in the note
 	// closing its prompt); nil: nothing scrubbed.
 	Redactor opsgate.Redactor
-	Now      func() time.Time
-	Logger   *slog.Logger
-	MaxBody  int64
-	// HTTPClient posts to response_url.
-	HTTPClient *http.Client
-	// Sleep waits between retries of the Web API; tests shorten it.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Attempts is how many times a failing Web API call is tried (default 4).
-	Attempts int
+	// Plumbing: the clock, logger, body limit, the client posting to response_url, and the Web
+	// API's retries (Sleep, Attempts: default 4).
+	kit.Plumbing
 }
 
 // Handler serves Slack's requests. Create it with New.
@@ -78,24 +71,7 @@ func New(o Options) *Handler {
 	if o.CommandPrefix == "" {
 		o.CommandPrefix = "/"
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.MaxBody <= 0 {
-		o.MaxBody = DefaultMaxBody
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if o.Sleep == nil {
-		o.Sleep = kit.Sleep
-	}
-	if o.Attempts <= 0 {
-		o.Attempts = 4
-	}
+	o.Defaults(DefaultMaxBody)
 	h := &Handler{Options: o, secret: []byte(o.SigningSecret)}
 	// Claims are read at each use: tests and wiring may set them after New.
 	h.seen = kit.NewOnce(kit.OnceOptions{Name: "slack: event", Size: 10_000, TTL: time.Hour, Now: o.Now, Logger: o.Logger,
@@ -112,13 +88,8 @@ func claimWith(ctx context.Context, claim func(context.Context, string) (bool, e
 	return claim(ctx, key)
 }
 
-// Mux is where handlers are registered (*http.ServeMux and opsgate's http.Server both fit).
-type Mux interface {
-	Handle(pattern string, h http.Handler)
-}
-
 // Register adds the three endpoints to mux.
-func (h *Handler) Register(mux Mux) {
+func (h *Handler) Register(mux kit.Mux) {
 	mux.Handle("POST "+PathSlashCommand, http.HandlerFunc(h.ServeSlashCommand))
 	mux.Handle("POST "+PathInteraction, http.HandlerFunc(h.ServeInteraction))
 	mux.Handle("POST "+PathEvent, http.HandlerFunc(h.ServeEvent))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -47,8 +48,7 @@ func newEnv(t *testing.T, deleteInput bool) *env {
 		Callbacks:     cb,
 		BotUserID:     "UBOT",
 		DeleteInput:   deleteInput,
-		Now:           e.clock,
-		Sleep:         func(context.Context, time.Duration) error { return nil },
+		Plumbing:      kit.Plumbing{Now: e.clock, Sleep: func(context.Context, time.Duration) error { return nil }},
 	})
 	mux := http.NewServeMux()
 	e.h.Register(mux)

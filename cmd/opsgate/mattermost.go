@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/mattermost"
 )
 
@@ -27,7 +28,7 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		Callbacks:   callback.New([]byte(cmpStr(c.CallbackSecret, c.APIToken)), "mattermost"),
 		PublicURL:   c.PublicURL,
 		DeleteInput: m.Config.DeleteInputOnSubmission,
-		Logger:      m.Logger.With("platform", "mattermost"),
+		Plumbing:    kit.Plumbing{Logger: m.Logger.With("platform", "mattermost")},
 		Guard:       m.Guard,
 		Redactor:    m.Announce.Redactor(),
 		// A prompt is answered once, on whichever replica the answer reaches.

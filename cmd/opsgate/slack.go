@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 	oslack "github.com/opsgate/opsgate/slack"
 )
 
@@ -66,7 +67,7 @@ func setupSlack(ctx context.Context, m *Main) error {
 			return m.DB.Claim(ctx, "slack-request", sig, time.Now(), oslack.ReplayWindow)
 		},
 		Redactor: m.Announce.Redactor(),
-		Logger:   m.Logger.With("platform", "slack"),
+		Plumbing: kit.Plumbing{Logger: m.Logger.With("platform", "slack")},
 	})
 	if c.SigningSecret != "" {
 		h.Register(m.HTTP)
