@@ -20,6 +20,7 @@ import (
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/kit/kittest"
 )
 
 const cmdToken = "x0xb5hj5ga5tge"
@@ -33,19 +34,18 @@ type env struct {
 
 	imagePath string
 
-	mu   sync.Mutex
-	now  time.Time
-	reqs chan *opsgate.Request
+	clk  *kittest.Clock
+	pipe *kittest.Pipeline
 }
 
 func newEnv(t *testing.T, deleteInput bool) *env {
-	e := &env{t: t, mm: newFakeMattermost(t), now: time.Unix(1_800_000_000, 0), reqs: make(chan *opsgate.Request, 100),
-		tokens: &tokens{hashes: map[string]bool{}}}
+	e := &env{t: t, mm: newFakeMattermost(t), clk: kittest.NewClock(), tokens: &tokens{hashes: map[string]bool{}}}
+	e.pipe = kittest.NewPipeline(t, e.reply)
 	e.tokens.CreateToken(context.Background(), &opsgate.CommandToken{Platform: "mattermost"}, cmdToken)
 	cb := callback.New([]byte(apiToken), "mattermost")
 	cb.Now = e.clock
 	e.h = New(Options{
-		URL: e.mm.srv.URL, APIToken: apiToken, Tokens: e.tokens, Handle: e.handle, Callbacks: cb,
+		URL: e.mm.srv.URL, APIToken: apiToken, Tokens: e.tokens, Handle: e.pipe.Handle, Callbacks: cb,
 		DeleteInput: deleteInput, Plumbing: kit.Plumbing{Now: e.clock, Sleep: func(context.Context, time.Duration) error { return nil }},
 	})
 	mux := http.NewServeMux()
@@ -55,73 +55,29 @@ func newEnv(t *testing.T, deleteInput bool) *env {
 	return e
 }
 
-func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
-}
+func (e *env) clock() time.Time          { return e.clk.Now() }
+func (e *env) advance(d time.Duration)   { e.clk.Advance(d) }
+func (e *env) nextReq() *opsgate.Request { return e.pipe.Next() }
+func (e *env) noReq()                    { e.pipe.None() }
 
-var sites = func() []opsgate.Choice {
-	var c []opsgate.Choice
-	for i := 1; i <= 150; i++ {
-		c = append(c, opsgate.Choice{Label: fmt.Sprintf("Site %d", i), Value: fmt.Sprintf("site-%d", i)})
-	}
-	return c
-}()
+var sites = kittest.Sites
 
-// handle stands in for the pipeline (cmd/opsgate's tests use the real one).
-func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
-	e.reqs <- req
-	if req.UserID == "ubusy" || strings.HasSuffix(req.Text, " busy") {
-		return "opsgate is overloaded; please try again shortly."
+// reply stands in for the pipeline's answers (cmd/opsgate's tests use the real one);
+// kittest.Pipeline refuses "busy" and denies "udenied".
+func (e *env) reply(req *opsgate.Request, words []string) opsgate.Message {
+	switch {
+	case len(words) == 1 && words[0] == "site":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites}}, Ephemeral: true}
+	case len(words) == 1 && words[0] == "form":
+		return kittest.Form
+	case len(words) == 1 && words[0] == "ask":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket?", Prefix: "ask"}}, Ephemeral: true}
+	case len(words) == 1 && words[0] == "graph":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: "CPU last hour:"}, opsgate.Image{Path: e.imagePath, Alt: "cpu"}}}
+	case len(words) == 1 && words[0] == "long":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("0123456789abcdefghi\n", 2000)}}}
 	}
-	go func() {
-		words := opsgate.SplitWords(req.Text)
-		var m opsgate.Message
-		switch {
-		case req.UserID == "udenied":
-			m = opsgate.Textf("%s", opsgate.DenialMessage(opsgate.GrantUser, req.Subject()))
-			m.Ephemeral = true
-		case len(words) == 1 && words[0] == "site":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites}}, Ephemeral: true}
-		case len(words) == 1 && words[0] == "form":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New device", Prefix: "form", Fields: []opsgate.DialogField{
-				{Type: "text", Name: "name", Label: "Name"},
-				{Type: "select", Name: "role", Label: "Role", Choices: []opsgate.Choice{{Label: "Leaf", Value: "leaf"}, {Label: "Spine", Value: "spine"}}},
-			}}}}
-		case len(words) == 1 && words[0] == "ask":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket?", Prefix: "ask"}}, Ephemeral: true}
-		case len(words) == 1 && words[0] == "graph":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: "CPU last hour:"}, opsgate.Image{Path: e.imagePath, Alt: "cpu"}}}
-		case len(words) == 1 && words[0] == "long":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("0123456789abcdefghi\n", 2000)}}}
-		default:
-			m = opsgate.Textf("ran: %s", req.Text)
-		}
-		out.Send(ctx, m)
-	}()
-	return ""
-}
-
-func (e *env) nextReq() *opsgate.Request {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		return r
-	case <-time.After(5 * time.Second):
-		e.t.Fatal("no request reached the pipeline")
-		return nil
-	}
-}
-
-func (e *env) noReq() {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		e.t.Fatalf("request reached the pipeline: %+v", r)
-	case <-time.After(50 * time.Millisecond):
-	}
+	return opsgate.Textf("ran: %s", req.Text)
 }
 
 func (e *env) send(path, contentType, body string, header http.Header) (int, string) {

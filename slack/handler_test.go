@@ -20,6 +20,7 @@ import (
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/kit/kittest"
 )
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -32,19 +33,18 @@ type env struct {
 	srv   *httptest.Server
 	h     *Handler
 
-	mu   sync.Mutex
-	now  time.Time
-	reqs chan *opsgate.Request
+	clk  *kittest.Clock
+	pipe *kittest.Pipeline
 }
 
 func newEnv(t *testing.T, deleteInput bool) *env {
-	e := &env{t: t, slack: newFakeSlack(t), now: time.Unix(1_800_000_000, 0), reqs: make(chan *opsgate.Request, 100)}
+	e := &env{t: t, slack: newFakeSlack(t), clk: kittest.NewClock(), pipe: kittest.NewPipeline(t, reply)}
 	cb := callback.New([]byte(secret), "slack")
 	cb.Now = e.clock
 	e.h = New(Options{
 		SigningSecret: secret,
 		Client:        slack.New("xoxb-test", slack.OptionAPIURL(e.slack.GetAPIURL())),
-		Handle:        e.handle,
+		Handle:        e.pipe.Handle,
 		Callbacks:     cb,
 		BotUserID:     "UBOT",
 		DeleteInput:   deleteInput,
@@ -57,77 +57,33 @@ func newEnv(t *testing.T, deleteInput bool) *env {
 	return e
 }
 
-func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
-}
+func (e *env) clock() time.Time          { return e.clk.Now() }
+func (e *env) advance(d time.Duration)   { e.clk.Advance(d) }
+func (e *env) nextReq() *opsgate.Request { return e.pipe.Next() }
+func (e *env) noReq()                    { e.pipe.None() }
 
-var sites = func() []opsgate.Choice {
-	var c []opsgate.Choice
-	for i := 1; i <= 150; i++ {
-		c = append(c, opsgate.Choice{Label: fmt.Sprintf("Site %d", i), Value: fmt.Sprintf("site-%d", i)})
-	}
-	return c
-}()
+var sites = kittest.Sites
 
-// handle is the in-test pipeline: a denied user, a menu prompt, a dialog prompt and output of
-// every kind, run off the request path as the real pipeline does.
-func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
-	e.reqs <- req
-	if req.UserID == "UBUSY" || strings.HasSuffix(req.Text, " busy") {
-		return "opsgate is overloaded; please try again shortly."
+// reply is the in-test pipeline's answers: a menu prompt, a dialog prompt and output of every
+// kind (kittest.Pipeline refuses "busy" and denies "UDENIED").
+func reply(req *opsgate.Request, words []string) opsgate.Message {
+	switch strings.Join(words, " ") {
+	case "site":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites, Confirm: true}}, Ephemeral: true}
+	case "form":
+		return kittest.Form
+	case "ask":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket number?", Prefix: "ask"}}}
+	case "long":
+		return opsgate.Textf("%s", strings.Repeat("0123456789 abcdefghi\n", 1500))
+	case "snippet":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Filename: "log.txt", Content: strings.Repeat("x", 10000)}}}
+	case "esnippet":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("line\n", 2000)}}, Ephemeral: true}
 	}
-	go func() {
-		words := opsgate.SplitWords(req.Text)
-		var m opsgate.Message
-		switch {
-		case req.UserID == "UDENIED":
-			m = opsgate.Textf("%s", opsgate.DenialMessage(opsgate.GrantUser, req.Subject()))
-			m.Ephemeral = true
-		case len(words) == 1 && words[0] == "site":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites, Confirm: true}}, Ephemeral: true}
-		case len(words) == 1 && words[0] == "form":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New device", Prefix: "form", Fields: []opsgate.DialogField{
-				{Type: "text", Name: "name", Label: "Name"},
-				{Type: "select", Name: "role", Label: "Role", Choices: []opsgate.Choice{{Label: "Leaf", Value: "leaf"}, {Label: "Spine", Value: "spine"}}},
-			}}}}
-		case len(words) == 1 && words[0] == "ask":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket number?", Prefix: "ask"}}}
-		case len(words) == 1 && words[0] == "long":
-			m = opsgate.Textf("%s", strings.Repeat("0123456789 abcdefghi\n", 1500))
-		case len(words) == 1 && words[0] == "snippet":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Filename: "log.txt", Content: strings.Repeat("x", 10000)}}}
-		case len(words) == 1 && words[0] == "esnippet":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("line\n", 2000)}}, Ephemeral: true}
-		default:
-			m = opsgate.Textf("ran: %s", req.Text)
-			m.InThread = true
-		}
-		out.Send(ctx, m)
-	}()
-	return ""
-}
-
-func (e *env) nextReq() *opsgate.Request {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		return r
-	case <-time.After(5 * time.Second):
-		e.t.Fatal("no request reached the pipeline")
-		return nil
-	}
-}
-
-func (e *env) noReq() {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		e.t.Fatalf("request reached the pipeline: %+v", r)
-	case <-time.After(50 * time.Millisecond):
-	}
+	m := opsgate.Textf("ran: %s", req.Text)
+	m.InThread = true
+	return m
 }
 
 // send posts body to path as Slack does: form-encoded, signed with ts.
