@@ -4,16 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/opsgate/opsgate/kit/kittest"
 )
-
-type redactWord string
-
-func (w redactWord) Redact(s string) string { return strings.ReplaceAll(s, string(w), "********") }
 
 // The note closing a menu prompt echoes the chosen value: a secret value is not posted back.
 func TestAnswerEchoIsRedacted(t *testing.T) {
 	e := newEnv(t, false)
-	e.h.Redactor = redactWord("site-7")
+	e.h.Redactor = kittest.RedactWord("site-7")
 	e.slash("u1", "/site", "")
 	e.nextReq()
 	ctx1, _ := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0])

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -400,25 +399,17 @@ func TestLongOutputSplit(t *testing.T) {
 
 func TestRetryAndUndeliverable(t *testing.T) {
 	e := newEnv(t, false)
-	var slept []time.Duration
-	var mu sync.Mutex
-	e.h.Sleep = func(_ context.Context, d time.Duration) error {
-		mu.Lock()
-		slept = append(slept, d)
-		mu.Unlock()
-		return nil
-	}
+	sleeps := &kittest.Sleeps{}
+	e.h.Sleep = sleeps.Sleep
 	e.mm.mu.Lock()
 	e.mm.fail["/api/v4/posts"] = []int{429, 502}
 	e.mm.mu.Unlock()
 	e.slash("u1", "/network", "x")
 	e.nextReq()
 	e.mm.waitCalls(t, "POST", "/api/v4/posts", 3)
-	mu.Lock()
-	if len(slept) != 2 || slept[0] != 3*time.Second {
+	if slept := sleeps.All(); len(slept) != 2 || slept[0] != 3*time.Second {
 		t.Fatalf("slept %v, want Retry-After 3s then a backoff", slept)
 	}
-	mu.Unlock()
 
 	e.mm.mu.Lock()
 	e.mm.fail["/api/v4/posts"] = []int{500, 500, 500, 500}

@@ -4,16 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/opsgate/opsgate/kit/kittest"
 )
-
-type redactWord string
-
-func (w redactWord) Redact(s string) string { return strings.ReplaceAll(s, string(w), "********") }
 
 // A secret typed as a text prompt's answer is not posted back in the note that closes the prompt.
 func TestAnswerEchoIsRedacted(t *testing.T) {
 	e := newEnv(t, false)
-	e.h.Redactor = redactWord("hunter2")
+	e.h.Redactor = kittest.RedactWord("hunter2")
 	e.slash(slashForm("U1", "/ask", ""))
 	e.nextReq()
 	c := e.slack.waitCalls(t, "chat.postMessage", 1)[0]

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -587,14 +586,8 @@ func TestLongOutput(t *testing.T) {
 
 func TestRetryAndUndeliverable(t *testing.T) {
 	e := newEnv(t, false)
-	var slept []time.Duration
-	var mu sync.Mutex
-	e.h.Sleep = func(_ context.Context, d time.Duration) error {
-		mu.Lock()
-		slept = append(slept, d)
-		mu.Unlock()
-		return nil
-	}
+	sleeps := &kittest.Sleeps{}
+	e.h.Sleep = sleeps.Sleep
 	e.slack.mu.Lock()
 	e.slack.fail["chat.postMessage"] = []int{429, 503}
 	e.slack.mu.Unlock()
@@ -602,11 +595,9 @@ func TestRetryAndUndeliverable(t *testing.T) {
 	e.nextReq()
 	e.slack.waitCalls(t, "chat.postMessage", 3)
 	time.Sleep(50 * time.Millisecond)
-	mu.Lock()
-	if len(slept) != 2 || slept[0] != 2*time.Second {
+	if slept := sleeps.All(); len(slept) != 2 || slept[0] != 2*time.Second {
 		t.Fatalf("slept %v, want Retry-After 2s then a backoff", slept)
 	}
-	mu.Unlock()
 
 	// Slack down for good: the user hears about it through response_url.
 	e.slack.mu.Lock()

@@ -99,3 +99,30 @@ var Form = opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New de
 	{Type: "text", Name: "name", Label: "Name"},
 	{Type: "select", Name: "role", Label: "Role", Choices: []opsgate.Choice{{Label: "Leaf", Value: "leaf"}, {Label: "Spine", Value: "spine"}}},
 }}}}
+
+// Sleeps records the waits of a retry loop without waiting; use its Sleep as a Sleep func.
+type Sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Sleep records d and returns at once.
+func (s *Sleeps) Sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	s.mu.Unlock()
+	return nil
+}
+
+// All returns the waits recorded so far.
+func (s *Sleeps) All() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+// RedactWord is a Redactor scrubbing one secret value.
+type RedactWord string
+
+// Redact replaces every occurrence of the word.
+func (w RedactWord) Redact(s string) string { return strings.ReplaceAll(s, string(w), "********") }
