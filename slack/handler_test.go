@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -88,18 +87,7 @@ func reply(req *opsgate.Request, words []string) opsgate.Message {
 // send posts body to path as Slack does: form-encoded, signed with ts.
 func (e *env) send(path, contentType, body string, header http.Header) (int, string) {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return kittest.Post(e.t, e.srv.URL+path, contentType, body, header)
 }
 
 func (e *env) signedHeader(body string, at time.Time) http.Header {

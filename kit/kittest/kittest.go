@@ -5,6 +5,8 @@ package kittest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -126,3 +128,21 @@ type RedactWord string
 
 // Redact replaces every occurrence of the word.
 func (w RedactWord) Redact(s string) string { return strings.ReplaceAll(s, string(w), "********") }
+
+// Post sends body to url with contentType and the extra headers, returning the status and the
+// answer's body.
+func Post(t *testing.T, url, contentType, body string, header http.Header) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
