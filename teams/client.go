@@ -196,11 +196,11 @@ func (e *statusError) Error() string {
 }
 
 // readError reads the connector's answers for the kit's retries: only a 429 is retried, since a
-// 5xx may come after the activity was posted.
+// 5xx or a timeout may come after the activity was posted.
 func readError(err error) (kit.Failure, bool) {
 	var se *statusError
 	if !errors.As(err, &se) {
-		return kit.Failure{}, false
+		return kit.Failure{Final: true}, true // a timed-out POST may have been delivered
 	}
 	if se.status != http.StatusTooManyRequests {
 		return kit.Failure{Status: se.status, Final: true}, true

@@ -64,7 +64,7 @@ func (c *Client) base() string {
 
 // call sends body (JSON, when not nil) to path (relative to APIURL, or an absolute URL on the
 // same API from a Link header) and decodes a 2xx answer into out. It returns the response header.
-// 429 (and 5xx, except for POST) and timeouts are retried up to Attempts with the kit, waiting
+// 429 (and 5xx and timeouts, except for POST) are retried up to Attempts with the kit, waiting
 // what Retry-After says (backoff from 1 s when absent); a wait longer than MaxWait fails the call
 // at once.
 func (c *Client) call(ctx context.Context, method, path string, body, out any) (http.Header, error) {
@@ -83,7 +83,8 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) (
 		Read: func(err error) (kit.Failure, bool) {
 			var ae *APIError
 			if !errors.As(err, &ae) {
-				return kit.Failure{}, false
+				// A POST that timed out may have been delivered: not sent twice.
+				return kit.Failure{Final: method == "POST"}, method == "POST"
 			}
 			// A 5xx may come after the work was done: only idempotent calls are retried on one.
 			return kit.Failure{Status: ae.Status, RetryAfter: ae.RetryAfter, Final: ae.Status >= 500 && method == "POST"}, true
