@@ -13,10 +13,10 @@ func TestAnswerEchoIsRedacted(t *testing.T) {
 	e := newEnv(t, false)
 	e.h.Redactor = kittest.RedactWord("site-7")
 	e.slash("u1", "/site", "")
-	e.nextReq()
+	e.Next()
 	ctx1, _ := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0])
 	code, out := e.act("u1", with(ctx1, "selected_option", "site-7"))
-	e.nextReq()
+	e.Next()
 	upd, ok := out["update"].(map[string]any)
 	if code != 200 || !ok {
 		t.Fatalf("prompt not closed: %d %v", code, out)

@@ -13,7 +13,7 @@ func TestAnswerEchoIsRedacted(t *testing.T) {
 	e := newEnv(t, false)
 	e.h.Redactor = kittest.RedactWord("hunter2")
 	e.slash(slashForm("U1", "/ask", ""))
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "chat.postMessage", 1)[0]
 	var input map[string]any
 	for _, b := range c.blocks(t) {
@@ -27,7 +27,7 @@ func TestAnswerEchoIsRedacted(t *testing.T) {
 	el := input["element"].(map[string]any)
 	e.interact(blockActions("U1", e.slack.responseURL(), el["action_id"].(string), input["block_id"].(string),
 		map[string]any{"type": "plain_text_input", "value": "hunter2"}))
-	e.nextReq()
+	e.Next()
 	note := e.slack.waitCalls(t, "response/1", 1)[0]
 	text := fmt.Sprint(note.JSON["text"])
 	if !strings.Contains(text, "answered") || strings.Contains(text, "hunter2") {

@@ -31,34 +31,26 @@ type env struct {
 	srv   *httptest.Server
 	h     *Handler
 
-	clk  *kittest.Clock
-	pipe *kittest.Pipeline
+	*kittest.Clock
+	*kittest.Pipeline
 }
 
 func newEnv(t *testing.T, deleteInput bool) *env {
-	e := &env{t: t, slack: newFakeSlack(t), clk: kittest.NewClock(), pipe: kittest.NewPipeline(t, reply)}
+	e := &env{t: t, slack: newFakeSlack(t), Clock: kittest.NewClock(), Pipeline: kittest.NewPipeline(t, reply)}
 	cb := callback.New([]byte(secret), "slack")
-	cb.Now = e.clock
+	cb.Now = e.Now
 	e.h = New(Options{
 		SigningSecret: secret,
 		Client:        slack.New("xoxb-test", slack.OptionAPIURL(e.slack.GetAPIURL())),
-		Handle:        e.pipe.Handle,
+		Handle:        e.Handle,
 		Callbacks:     cb,
 		BotUserID:     "UBOT",
 		DeleteInput:   deleteInput,
-		Plumbing:      kit.Plumbing{Now: e.clock, Sleep: func(context.Context, time.Duration) error { return nil }},
+		Plumbing:      kit.Plumbing{Now: e.Now, Sleep: func(context.Context, time.Duration) error { return nil }},
 	})
-	mux := http.NewServeMux()
-	e.h.Register(mux)
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+	e.srv = kittest.Serve(t, e.h.Register)
 	return e
 }
-
-func (e *env) clock() time.Time          { return e.clk.Now() }
-func (e *env) advance(d time.Duration)   { e.clk.Advance(d) }
-func (e *env) nextReq() *opsgate.Request { return e.pipe.Next() }
-func (e *env) noReq()                    { e.pipe.None() }
 
 var sites = kittest.Sites
 
@@ -97,17 +89,17 @@ func (e *env) signedHeader(body string, at time.Time) http.Header {
 
 func (e *env) slash(form url.Values) (int, string) {
 	body := form.Encode()
-	return e.send(PathSlashCommand, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.clock()))
+	return e.send(PathSlashCommand, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.Now()))
 }
 
 func (e *env) interact(payload any) (int, string) {
 	b, _ := json.Marshal(payload)
 	body := url.Values{"payload": {string(b)}}.Encode()
-	return e.send(PathInteraction, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.clock()))
+	return e.send(PathInteraction, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.Now()))
 }
 
 func (e *env) event(payload string, extra http.Header) (int, string) {
-	h := e.signedHeader(payload, e.clock())
+	h := e.signedHeader(payload, e.Now())
 	for k, v := range extra {
 		h[k] = v
 	}
@@ -130,7 +122,7 @@ func TestSlashCommand(t *testing.T) {
 	if code != 200 || body != "" {
 		t.Fatalf("ack = %d %q", code, body)
 	}
-	r := e.nextReq()
+	r := e.Next()
 	want := opsgate.Request{Platform: "slack", OrgID: "T1", OrgName: "acme", ChannelID: "C1", ChannelName: "ops",
 		UserID: "U1", UserName: "alice", Text: "network status  “new york”"}
 	if *r != want {
@@ -149,7 +141,7 @@ func TestRefusalInAck(t *testing.T) {
 	if code != 200 || body != `{"response_type":"ephemeral","text":"opsgate is overloaded; please try again shortly."}`+"\n" {
 		t.Fatalf("ack = %d %q", code, body)
 	}
-	e.nextReq()
+	e.Next()
 	if n := e.slack.n(); n != 0 {
 		t.Fatalf("%d Slack API calls for a refused request", n)
 	}
@@ -158,7 +150,7 @@ func TestRefusalInAck(t *testing.T) {
 func TestRejectedRequests(t *testing.T) {
 	e := newEnv(t, false)
 	good := slashForm("U1", "/network", "status").Encode()
-	now := e.clock()
+	now := e.Now()
 	ts := strconv.FormatInt(now.Unix(), 10)
 	hdr := func(ts, sig string) http.Header {
 		h := http.Header{}
@@ -204,7 +196,7 @@ func TestRejectedRequests(t *testing.T) {
 			if got := testutil.ToFloat64(rejected.WithLabelValues(c.reason)); got != before+1 {
 				t.Fatalf("rejected{reason=%q} = %v, want %v", c.reason, got, before+1)
 			}
-			e.noReq()
+			e.None()
 		})
 	}
 	// The window's edges are inside: exactly 5 minutes old passes.
@@ -212,7 +204,7 @@ func TestRejectedRequests(t *testing.T) {
 	if code, _ := e.send(PathSlashCommand, "application/x-www-form-urlencoded", good, hdr(edge, Sign(secret, edge, []byte(good)))); code != 200 {
 		t.Fatalf("5-minute-old request: %d", code)
 	}
-	e.nextReq()
+	e.Next()
 }
 
 func TestDeniedUserSeesIDs(t *testing.T) {
@@ -220,7 +212,7 @@ func TestDeniedUserSeesIDs(t *testing.T) {
 	if code, _ := e.slash(slashForm("UDENIED", "/network", "status")); code != 200 {
 		t.Fatal(code)
 	}
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	if c.Form.Get("user") != "UDENIED" || !strings.Contains(c.text(t), "by user UDENIED (alice)") {
 		t.Fatalf("denial = %v %q", c.Form, c.text(t))
@@ -254,7 +246,7 @@ func TestEvents(t *testing.T) {
 	if code, _ := e.event(mention, nil); code != 200 {
 		t.Fatal(code)
 	}
-	r := e.nextReq()
+	r := e.Next()
 	if r.Text != "network status <nyc>" || r.ThreadID != "1700000000.000100" || r.UserID != "U1" || r.OrgID != "T1" {
 		t.Fatalf("mention request = %+v", r)
 	}
@@ -262,7 +254,7 @@ func TestEvents(t *testing.T) {
 	if code, _ := e.event(mention, http.Header{"X-Slack-Retry-Num": {"1"}, "X-Slack-Retry-Reason": {"http_timeout"}}); code != 200 {
 		t.Fatal(code)
 	}
-	e.noReq()
+	e.None()
 	// The reply goes in the mention's thread.
 	c := e.slack.waitCalls(t, "chat.postMessage", 1)[0]
 	if c.Form.Get("thread_ts") != "1700000000.000100" {
@@ -271,12 +263,12 @@ func TestEvents(t *testing.T) {
 
 	// Direct messages run; the bot's own and other bots' messages do not.
 	e.event(eventBody("Ev2", "message", "U1", "", "whoami"), nil)
-	if r := e.nextReq(); !r.Direct || r.Text != "whoami" || r.ChannelID != "D1" {
+	if r := e.Next(); !r.Direct || r.Text != "whoami" || r.ChannelID != "D1" {
 		t.Fatalf("DM request = %+v", r)
 	}
 	e.event(eventBody("Ev3", "message", "UBOT", "", "ran: whoami"), nil)
 	e.event(eventBody("Ev4", "message", "U2", "B9", "hello"), nil)
-	e.noReq()
+	e.None()
 }
 
 // menuOf returns the action_id, block_id and options of the static_select in a posted message.
@@ -320,7 +312,7 @@ func selected(v string) map[string]any {
 func TestMenuPromptRoundTrip(t *testing.T) {
 	e := newEnv(t, true)
 	e.slash(slashForm("U1", "/site", ""))
-	e.nextReq()
+	e.Next()
 	first := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	aid, bid, opts := menuOf(t, first)
 	if len(opts) != 100 || opts[0] != "site-1" || opts[98] != "site-99" || opts[99] != nextValue {
@@ -334,7 +326,7 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 	if code, body := e.interact(blockActions("U1", e.slack.responseURL(), aid, bid, selected(nextValue))); code != 200 {
 		t.Fatalf("next: %d %q", code, body)
 	}
-	if r := e.nextReq(); r.Text != "site" || r.UserID != "U1" {
+	if r := e.Next(); r.Text != "site" || r.UserID != "U1" {
 		t.Fatalf("next re-ran %q", r.Text)
 	}
 	second := e.slack.waitCalls(t, "chat.postEphemeral", 2)[1]
@@ -345,7 +337,7 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 
 	// Someone else cannot answer the prompt.
 	e.interact(blockActions("U2", e.slack.responseURL(), aid2, bid2, selected("site-120")))
-	e.noReq()
+	e.None()
 	refusal := e.slack.waitCalls(t, "response/1", 2)
 	if txt, _ := refusalText(refusal); !strings.Contains(txt, "This prompt is for <@U1>") {
 		t.Fatalf("wrong-user refusal = %q", txt)
@@ -353,7 +345,7 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 
 	// The answer re-runs prefix + quoted value as the answering user; the prompt is deleted.
 	e.interact(blockActions("U1", e.slack.responseURL(), aid2, bid2, selected("site-120")))
-	if r := e.nextReq(); r.Text != "site site-120" || r.UserID != "U1" || r.ChannelID != "C1" || r.OrgID != "T1" {
+	if r := e.Next(); r.Text != "site site-120" || r.UserID != "U1" || r.ChannelID != "C1" || r.OrgID != "T1" {
 		t.Fatalf("answer re-ran %+v", r)
 	}
 	deleted := false
@@ -372,13 +364,13 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 	if code, body := e.interact(blockActions("U1", e.slack.responseURL(), string(forged), bid2, selected("site-1"))); code != 400 || !strings.Contains(body, "callback token is not valid") {
 		t.Fatalf("forged: %d %q", code, body)
 	}
-	e.noReq()
-	e.advance(callback.DefaultTTL + time.Second)
+	e.None()
+	e.Advance(callback.DefaultTTL + time.Second)
 	before := testutil.ToFloat64(rejected.WithLabelValues("expired_callback"))
 	if code, _ := e.interact(blockActions("U1", e.slack.responseURL(), aid2, bid2, selected("site-1"))); code != 200 {
 		t.Fatal(code)
 	}
-	e.noReq()
+	e.None()
 	if testutil.ToFloat64(rejected.WithLabelValues("expired_callback")) != before+1 {
 		t.Fatal("expired callback not counted")
 	}
@@ -401,7 +393,7 @@ func refusalText(calls []call) (string, bool) {
 func TestRefusedAnswerIsShown(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash(slashForm("U1", "/ask", ""))
-	e.nextReq()
+	e.Next()
 	var input map[string]any
 	for _, b := range e.slack.waitCalls(t, "chat.postMessage", 1)[0].blocks(t) {
 		if b["type"] == "input" {
@@ -411,7 +403,7 @@ func TestRefusedAnswerIsShown(t *testing.T) {
 	el := input["element"].(map[string]any)
 	e.interact(blockActions("U1", e.slack.responseURL(), el["action_id"].(string), input["block_id"].(string),
 		map[string]any{"type": "plain_text_input", "value": "busy"}))
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	if c.Form.Get("user") != "U1" || !strings.Contains(c.text(t), "opsgate is overloaded") {
 		t.Fatalf("refusal not shown: %v", c.Form)
@@ -421,7 +413,7 @@ func TestRefusedAnswerIsShown(t *testing.T) {
 func TestCancelAndTextPrompt(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash(slashForm("U1", "/ask", ""))
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "chat.postMessage", 1)[0]
 	var input, cancel map[string]any
 	for _, b := range c.blocks(t) {
@@ -438,12 +430,12 @@ func TestCancelAndTextPrompt(t *testing.T) {
 	el := input["element"].(map[string]any)
 	e.interact(blockActions("U1", e.slack.responseURL(), el["action_id"].(string), input["block_id"].(string),
 		map[string]any{"type": "plain_text_input", "value": "INC 42"}))
-	if r := e.nextReq(); r.Text != "ask 'INC 42'" {
+	if r := e.Next(); r.Text != "ask 'INC 42'" {
 		t.Fatalf("text answer re-ran %q", r.Text)
 	}
 	// Cancel closes the prompt and runs nothing.
 	e.interact(blockActions("U1", e.slack.responseURL(), "ogc", cancel["action_id"].(string), map[string]any{"type": "button", "value": cancel["value"]}))
-	e.noReq()
+	e.None()
 	found := false
 	for _, c := range e.slack.waitCalls(t, "response/1", 2) {
 		if c.JSON["replace_original"] == true && strings.Contains(fmt.Sprint(c.JSON["text"]), "Cancelled") {
@@ -469,7 +461,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	e := newEnv(t, false)
 	form := slashForm("U1", "/form", "")
 	e.slash(form)
-	e.nextReq()
+	e.Next()
 	v := e.slack.waitCalls(t, "views.open", 1)[0]
 	if v.JSON["trigger_id"] != form.Get("trigger_id") {
 		t.Fatalf("views.open = %v", v.JSON)
@@ -486,7 +478,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	if code != 200 || body != "" {
 		t.Fatalf("submission ack = %d %q", code, body)
 	}
-	r := e.nextReq()
+	r := e.Next()
 	if r.Text != "form 'leaf 01' spine" || r.ChannelID != "C1" || r.UserID != "U1" {
 		t.Fatalf("dialog re-ran %+v", r)
 	}
@@ -500,15 +492,15 @@ func TestDialogRoundTrip(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"response_action":"errors"`) || !strings.Contains(body, "This form is for") {
 		t.Fatalf("wrong user: %d %q", code, body)
 	}
-	e.noReq()
+	e.None()
 
 	// Past the trigger_id's 3 s the dialog becomes a button; clicking it opens the modal.
-	e.advance(time.Second) // a new request from Slack carries a new timestamp
+	e.Advance(time.Second) // a new request from Slack carries a new timestamp
 	e.slash(form)
-	e.nextReq()
+	e.Next()
 	e.slack.waitCalls(t, "views.open", 2)
 	// (the in-test pipeline answers at once; simulate a slow run by a stale conversation)
-	conv := &conversation{h: e.h, channel: "C1", user: "U1", triggerID: "old", triggerAt: e.clock().Add(-4 * time.Second)}
+	conv := &conversation{h: e.h, channel: "C1", user: "U1", triggerID: "old", triggerAt: e.Now().Add(-4 * time.Second)}
 	conv.Send(context.Background(), opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New device", Prefix: "form"}}})
 	btn := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	if !strings.Contains(btn.Form.Get("blocks"), `"action_id":"ogo"`) {
@@ -522,7 +514,7 @@ func TestDialogRoundTrip(t *testing.T) {
 func TestLongOutput(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash(slashForm("U1", "/long", ""))
-	e.nextReq()
+	e.Next()
 	// 31,500 characters: split across sections and posts, nothing lost.
 	deadline := time.Now().Add(5 * time.Second)
 	var total int
@@ -553,7 +545,7 @@ func TestLongOutput(t *testing.T) {
 	}
 
 	e.slash(slashForm("U1", "/snippet", ""))
-	e.nextReq()
+	e.Next()
 	e.slack.waitCalls(t, "files.completeUploadExternal", 1)
 	if up := e.slack.waitCalls(t, "files.getUploadURLExternal", 1)[0]; up.Form.Get("length") != "10000" || up.Form.Get("filename") != "log.txt" {
 		t.Fatalf("upload = %v", up.Form)
@@ -561,7 +553,7 @@ func TestLongOutput(t *testing.T) {
 
 	// Ephemeral output cannot be a file: split into code blocks, all of it delivered.
 	e.slash(slashForm("U1", "/esnippet", ""))
-	e.nextReq()
+	e.Next()
 	time.Sleep(100 * time.Millisecond)
 	got := 0
 	for _, c := range e.slack.waitCalls(t, "chat.postEphemeral", 1) {
@@ -580,7 +572,7 @@ func TestRetryAndUndeliverable(t *testing.T) {
 	e.slack.fail["chat.postMessage"] = []int{429, 503}
 	e.slack.mu.Unlock()
 	e.slash(slashForm("U1", "/network", "status"))
-	e.nextReq()
+	e.Next()
 	e.slack.waitCalls(t, "chat.postMessage", 3)
 	time.Sleep(50 * time.Millisecond)
 	if slept := sleeps.All(); len(slept) != 2 || slept[0] != 2*time.Second {
@@ -594,7 +586,7 @@ func TestRetryAndUndeliverable(t *testing.T) {
 	form := slashForm("U1", "/network", "status")
 	form.Set("response_url", e.slack.responseURL())
 	e.slash(form)
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "response/1", 1)[0]
 	if c.JSON["response_type"] != "ephemeral" || !strings.Contains(c.JSON["text"].(string), "could not deliver") {
 		t.Fatalf("undeliverable notice = %v", c.JSON)

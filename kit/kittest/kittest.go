@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Clock is a clock tests move by hand; it starts at a fixed instant.
@@ -145,4 +147,14 @@ func Post(t *testing.T, url, contentType, body string, header http.Header) (int,
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// Serve starts a test server with the endpoints register adds (a platform handler's Register),
+// closed when the test ends.
+func Serve(t *testing.T, register func(kit.Mux)) *httptest.Server {
+	mux := http.NewServeMux()
+	register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
 }
