@@ -10,6 +10,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // BenchmarkMattermostSlashCommandAck measures the ack path: token check (cached), form parse,
@@ -20,8 +21,8 @@ func BenchmarkMattermostSlashCommandAck(b *testing.B) {
 	now := time.Unix(1_800_000_000, 0)
 	n := 0
 	h := New(Options{URL: "http://mm", APIToken: apiToken, Tokens: tokens, Callbacks: callback.New([]byte("k"), "mattermost"),
-		Now:    func() time.Time { return now },
-		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string { n++; return "" }})
+		Plumbing: kit.Plumbing{Now: func() time.Time { return now }},
+		Handle:   func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string { n++; return "" }})
 	body := []byte(slashForm("u1", "/network", "status nyc", "http://mm/hooks/commands/abc").Encode())
 	rd := bytes.NewReader(body)
 	req := httptest.NewRequest("POST", PathSlashCommand, rd)

@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/opsgate/opsgate/kit"
 )
 
 // apiError is a failed REST v4 call; Mattermost answers errors as {"id","message","status_code"}.
@@ -40,18 +41,14 @@ func (h *Handler) call(ctx context.Context, method, url string, body, out any, b
 	})
 }
 
-// retry runs f until it succeeds, fails for good, or Attempts are used.
+// retry runs f with the kit's retries, reading Mattermost's errors. Built per call: tests
+// change Sleep after New.
 func (h *Handler) retry(ctx context.Context, f func(context.Context) error) error {
-	for attempt := 1; ; attempt++ {
-		err := f(ctx)
-		if err == nil || attempt >= h.Attempts {
-			return err
-		}
-		wait, ok := retryAfter(err, attempt)
-		if !ok || h.Sleep(ctx, wait) != nil {
-			return err
-		}
-	}
+	return h.retrier().Do(ctx, f)
+}
+
+func (h *Handler) retrier() kit.Retry {
+	return kit.Retry{Attempts: h.Attempts, Sleep: h.Sleep, Read: readError}
 }
 
 func (h *Handler) send(ctx context.Context, method, url, contentType string, raw []byte, out any, bearer bool) error {
@@ -84,23 +81,13 @@ func (h *Handler) send(ctx context.Context, method, url, contentType string, raw
 	return nil
 }
 
-// maxRetryAfter caps the wait a platform's Retry-After can impose on one delivery.
-const maxRetryAfter = time.Minute
-
-func retryAfter(err error, attempt int) (time.Duration, bool) {
-	backoff := time.Duration(250<<attempt) * time.Millisecond
+// readError reads a failed REST v4 call for the kit's retries.
+func readError(err error) (kit.Failure, bool) {
 	var ae *apiError
-	var ne net.Error
-	switch {
-	case errors.As(err, &ae):
-		if ae.Status == http.StatusTooManyRequests {
-			return min(max(ae.retryAfter, backoff), maxRetryAfter), true
-		}
-		return backoff, ae.Status >= 500
-	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return backoff, true
+	if errors.As(err, &ae) {
+		return kit.Failure{Status: ae.Status, RetryAfter: ae.retryAfter}, true
 	}
-	return 0, false
+	return kit.Failure{}, false
 }
 
 func (h *Handler) api(path string) string { return h.URL + "/api/v4" + path }

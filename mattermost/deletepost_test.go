@@ -16,7 +16,7 @@ import (
 func TestAnswerDeletesOnlyItsPrompt(t *testing.T) {
 	e := newEnv(t, true)
 	send := func(channel string, m opsgate.Message) (id string, body map[string]any) {
-		e.advance(time.Second) // prompts signed in the same second for the same user are one token
+		e.Advance(time.Second) // prompts signed in the same second for the same user are one token
 		conv, err := e.h.Conversation(context.Background(), channel, "u1", false)
 		if err != nil {
 			t.Fatal(err)
@@ -36,7 +36,7 @@ func TestAnswerDeletesOnlyItsPrompt(t *testing.T) {
 		if code, _ := e.send(PathInteraction, "application/json", string(b), nil); code != 200 {
 			t.Fatal(code)
 		}
-		e.nextReq()
+		e.Next()
 	}
 
 	// A post by a user, and the bot's own post in another channel, are not the prompt answered.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 const (
@@ -119,9 +120,9 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 			}
 			para(strings.TrimRight(s.String(), "\n"))
 		case opsgate.Table:
-			para(codeBlock(b.Title, b.Text()))
+			para(kit.CodeBlock(b.Title, b.Text()))
 		case opsgate.Snippet:
-			para(codeBlock(b.Title, b.Content))
+			para(kit.CodeBlock(b.Title, b.Content))
 		case opsgate.Image:
 			switch {
 			case b.URL != "":
@@ -129,7 +130,7 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 			case b.Path != "" && !m.Ephemeral:
 				files = append(files, b.Path)
 			default:
-				para("Image: " + cmp(b.Alt, b.Path))
+				para("Image: " + kit.FirstNonEmpty(b.Alt, b.Path))
 			}
 		case opsgate.Actions:
 			a := attachment{}
@@ -141,7 +142,7 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 		case opsgate.Menu:
 			atts = append(atts, c.menu(b, m.Ephemeral))
 		case opsgate.TextPrompt:
-			prompt := cmp(b.Prompt, "Enter a value:")
+			prompt := kit.FirstNonEmpty(b.Prompt, "Enter a value:")
 			atts = append(atts, attachment{Text: prompt, Actions: []*action{
 				{ID: "ogtext", Name: "Answer", Type: "button", Style: "primary",
 					Integration: c.integration(c.sign(callback.KindText, b.Prefix, 0), m.Ephemeral, "p", prompt)},
@@ -163,7 +164,7 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 		}
 		fileIDs = append(fileIDs, id)
 	}
-	chunks := splitPost(text.String())
+	chunks := splitPostText(text.String())
 	for i, chunk := range chunks {
 		p := post{ChannelID: c.req.ChannelID, Message: chunk}
 		if i == len(chunks)-1 {
@@ -206,14 +207,14 @@ func (c *conversation) menu(mn opsgate.Menu, ephemeral bool) attachment {
 	if off < 0 || off >= len(mn.Choices) {
 		off = 0
 	}
-	prompt := cmp(mn.Prompt, "Choose one:")
+	prompt := kit.FirstNonEmpty(mn.Prompt, "Choose one:")
 	if len(mn.Choices) == 0 {
 		return attachment{Text: prompt + "\nThere is nothing to choose from."}
 	}
 	end := min(off+menuPage, len(mn.Choices))
 	var opts []option
 	for _, ch := range mn.Choices[off:end] {
-		opts = append(opts, option{Text: cmp(ch.Label, ch.Value), Value: ch.Value})
+		opts = append(opts, option{Text: kit.FirstNonEmpty(ch.Label, ch.Value), Value: ch.Value})
 	}
 	if end < len(mn.Choices) {
 		opts = append(opts, option{Text: fmt.Sprintf("Next... (%d more)", len(mn.Choices)-end), Value: nextValue})
@@ -229,34 +230,6 @@ func (c *conversation) menu(mn opsgate.Menu, ephemeral bool) attachment {
 		{ID: "ogmenu", Name: "Choose...", Type: "select", Options: opts, Integration: c.integration(c.sign(callback.KindMenu, mn.Prefix, off), ephemeral)},
 		c.cancel(ephemeral),
 	}}
-}
-
-func codeBlock(title, content string) string {
-	s := "```\n" + strings.TrimRight(content, "\n") + "\n```"
-	if title != "" {
-		s = "**" + title + "**\n" + s
-	}
-	return s
-}
-
-// splitPost splits text into posts within Mattermost's limit, closing and reopening a code fence
-// cut in two so every post renders.
-func splitPost(s string) []string {
-	parts := opsgate.SplitText(strings.TrimRight(s, "\n"), postLimit-8)
-	inCode := false
-	for i, p := range parts {
-		if inCode {
-			p = "```\n" + p
-		}
-		if strings.Count(parts[i], "```")%2 == 1 {
-			inCode = !inCode
-		}
-		if inCode {
-			p += "\n```"
-		}
-		parts[i] = p
-	}
-	return parts
 }
 
 // post creates p in the channel, or for the user only when m is ephemeral. Ephemeral posts need a
@@ -302,7 +275,7 @@ func (c *conversation) undeliverable(ctx context.Context, cause error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	c.h.Logger.Error("mattermost: delivery failed", "channel", c.req.ChannelID, "user", c.req.UserID, "err", cause)
-	p := post{ChannelID: c.req.ChannelID, Message: "Sorry, opsgate could not deliver the result of your command to this channel."}
+	p := post{ChannelID: c.req.ChannelID, Message: kit.Undeliverable("")}
 	if err := c.respond(ctx, "ephemeral", p); err == nil {
 		return
 	}
@@ -328,7 +301,7 @@ func (c *conversation) openDialog(ctx context.Context, m opsgate.Message, d *ops
 	}
 	m.Ephemeral = true
 	_, err := c.post(ctx, m, post{ChannelID: c.req.ChannelID, Props: map[string]any{"attachments": []attachment{{
-		Text: cmp(d.Title, "More input needed"),
+		Text: kit.FirstNonEmpty(d.Title, "More input needed"),
 		Actions: []*action{
 			{ID: "ogopen", Name: "Open form", Type: "button", Style: "primary", Integration: c.integration(c.sign(callback.KindOpenDialog, d.Prefix, 0), true)},
 			c.cancel(true),
@@ -341,12 +314,12 @@ func (c *conversation) openDialog(ctx context.Context, m opsgate.Message, d *ops
 func (c *conversation) dialog(trigger string, d *opsgate.Dialog) map[string]any {
 	var els []map[string]any
 	for i, f := range d.Fields {
-		el := map[string]any{"display_name": truncate(cmp(f.Label, f.Name), 24), "name": fmt.Sprintf("f%d", i),
+		el := map[string]any{"display_name": kit.Truncate(kit.FirstNonEmpty(f.Label, f.Name), 24), "name": fmt.Sprintf("f%d", i),
 			"type": "text", "optional": f.Optional, "default": f.Default}
 		if f.Type == "select" && len(f.Choices) > 0 {
 			var opts []option
 			for _, ch := range f.Choices {
-				opts = append(opts, option{Text: cmp(ch.Label, ch.Value), Value: ch.Value})
+				opts = append(opts, option{Text: kit.FirstNonEmpty(ch.Label, ch.Value), Value: ch.Value})
 			}
 			el["type"], el["options"] = "select", opts
 		}
@@ -356,7 +329,7 @@ func (c *conversation) dialog(trigger string, d *opsgate.Dialog) map[string]any 
 		"trigger_id": trigger,
 		"url":        c.h.interactionURL(),
 		"dialog": map[string]any{
-			"callback_id": "opsgate", "title": truncate(cmp(d.Title, "opsgate"), 24), "submit_label": "Submit",
+			"callback_id": "opsgate", "title": kit.Truncate(kit.FirstNonEmpty(d.Title, "opsgate"), 24), "submit_label": "Submit",
 			"elements": els, "state": c.sign(callback.KindDialog, d.Prefix, 0),
 		},
 	}
@@ -404,16 +377,7 @@ func (c *conversation) Busy(ctx context.Context) error {
 	return c.h.call(ctx, "POST", c.h.api("/users/me/typing"), map[string]string{"channel_id": c.req.ChannelID, "parent_id": c.req.ThreadID}, nil, true)
 }
 
-func cmp(a, b string) string {
-	if strings.TrimSpace(a) != "" {
-		return a
-	}
-	return b
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
+// splitPostText splits text into posts within Mattermost's limit, every code block closed.
+func splitPostText(s string) []string {
+	return kit.SplitMarkdown(strings.TrimRight(s, "\n"), postLimit)
 }

@@ -34,7 +34,7 @@ func (e *env) slashWith(token, client string) (int, http.Header) {
 // must not lock out the real slash command; its guesses are limited and counted.
 func TestSlashGuessingLimitedWithoutLockOut(t *testing.T) {
 	e := newEnv(t, false)
-	e.h.Guard = kit.NewGuard(kit.GuardOptions{Rate: 0.001, Burst: 3, Now: e.clock})
+	e.h.Guard = kit.NewGuard(kit.GuardOptions{Rate: 0.001, Burst: 3, Now: e.Now})
 	count := func(reason string) float64 {
 		return testutil.ToFloat64(metrics.RequestsRejected.WithLabelValues("mattermost", reason))
 	}
@@ -63,7 +63,7 @@ func TestSlashGuessingLimitedWithoutLockOut(t *testing.T) {
 func TestSlashClientFromTrustedProxy(t *testing.T) {
 	e := newEnv(t, false)
 	proxies, _ := kit.ParseTrustedProxies([]string{"127.0.0.1", "::1"})
-	e.h.Guard = kit.NewGuard(kit.GuardOptions{Rate: 0.001, Burst: 1, Now: e.clock, Proxies: proxies})
+	e.h.Guard = kit.NewGuard(kit.GuardOptions{Rate: 0.001, Burst: 1, Now: e.Now, Proxies: proxies})
 	e.slashWith("wrong-token-1", "198.51.100.1")
 	if code, _ := e.slashWith("wrong-token-2", "198.51.100.1"); code != 429 {
 		t.Fatalf("forwarded client past its limit: %d, want 429", code)
@@ -72,7 +72,7 @@ func TestSlashClientFromTrustedProxy(t *testing.T) {
 		t.Fatalf("another client behind the trusted proxy: %d, want 401", code)
 	}
 	e = newEnv(t, false)
-	e.h.Guard = kit.NewGuard(kit.GuardOptions{Rate: 0.001, Burst: 1, Now: e.clock})
+	e.h.Guard = kit.NewGuard(kit.GuardOptions{Rate: 0.001, Burst: 1, Now: e.Now})
 	e.slashWith("wrong-token-1", "198.51.100.1")
 	if code, _ := e.slashWith("wrong-token-2", "198.51.100.2"); code != 429 {
 		t.Fatalf("X-Forwarded-For from an untrusted peer was believed: %d, want 429", code)

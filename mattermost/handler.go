@@ -5,22 +5,14 @@ package mattermost
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
 	"github.com/opsgate/opsgate/kit"
-	"github.com/opsgate/opsgate/metrics"
 )
 
 // Paths are Nautobot ChatOps'.
@@ -32,8 +24,8 @@ const (
 // DefaultMaxBody bounds a request body; Mattermost's requests are a few KB.
 const DefaultMaxBody = 256 << 10
 
-// rejected counts requests refused before reaching the pipeline, by reason.
-var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "mattermost"})
+// refusals answers and counts requests refused before reaching the pipeline, by reason.
+var refusals = kit.NewRefusals("mattermost")
 
 // Options configure a Handler.
 type Options struct {
@@ -61,13 +53,12 @@ type Options struct {
 	// Unclaim releases a key Claim took, for an answer the pipeline refused without running it.
 	Unclaim func(ctx context.Context, key string) error
 	// Guard limits refused slash command tokens per client address; nil: kit's defaults.
-	Guard      *kit.Guard
-	Now        func() time.Time
-	Logger     *slog.Logger
-	MaxBody    int64
-	HTTPClient *http.Client
-	Sleep      func(ctx context.Context, d time.Duration) error
-	Attempts   int
+	Guard *kit.Guard
+	// Redactor scrubs what the adapter echoes outside a dispatcher (the chosen value in the note
+	// closing a prompt); nil: nothing scrubbed.
+	Redactor opsgate.Redactor
+	// Plumbing: the clock, logger, body limit, API client and its retries.
+	kit.Plumbing
 }
 
 // Handler serves Mattermost's requests. Create it with New.
@@ -76,111 +67,66 @@ type Handler struct {
 	learnedURL atomic.Pointer[string]
 	botUserID  atomic.Pointer[string] // learned from /users/me on the first private announcement
 
-	mu     sync.Mutex
-	tokens map[[32]byte]time.Time // verified token hash -> trusted until
-
-	spent spent // answered prompt tokens
+	tokens *kit.Memory // hashes of verified command tokens; nil when the cache is off
+	spent  *kit.Once   // answered prompt tokens, by hash
 }
 
 // New returns a Handler with defaults filled in.
 func New(o Options) *Handler {
 	o.URL = strings.TrimRight(o.URL, "/")
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.MaxBody <= 0 {
-		o.MaxBody = DefaultMaxBody
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if o.Sleep == nil {
-		o.Sleep = sleep
-	}
-	if o.Attempts <= 0 {
-		o.Attempts = 4
-	}
+	o.Defaults(DefaultMaxBody)
 	if o.Guard == nil {
 		o.Guard = kit.NewGuard(kit.GuardOptions{Now: o.Now})
 	}
 	if o.TokenCacheTTL == 0 {
 		o.TokenCacheTTL = 5 * time.Second
 	}
-	return &Handler{Options: o, tokens: map[[32]byte]time.Time{}}
-}
-
-// Mux is where handlers are registered.
-type Mux interface {
-	Handle(pattern string, h http.Handler)
+	h := &Handler{Options: o}
+	if o.TokenCacheTTL > 0 {
+		// A handful of slash commands in practice; the bound keeps a flood of tokens from growing it.
+		h.tokens = kit.NewMemory(1024, o.TokenCacheTTL, o.Now)
+	}
+	// Claims are read at each use, so wiring or tests may set them after New.
+	h.spent = kit.NewOnce(kit.OnceOptions{Name: "mattermost: answer", Size: spentMax, TTL: callback.DefaultTTL, Now: o.Now, Logger: o.Logger,
+		Claim: func(ctx context.Context, key string) (bool, error) {
+			if h.Claim == nil {
+				return true, nil
+			}
+			return h.Claim(ctx, key)
+		},
+		Unclaim: func(ctx context.Context, key string) error {
+			if h.Unclaim == nil {
+				return nil
+			}
+			return h.Unclaim(ctx, key)
+		}})
+	return h
 }
 
 // Register adds the endpoints to mux.
-func (h *Handler) Register(mux Mux) {
+func (h *Handler) Register(mux kit.Mux) {
 	mux.Handle("POST "+PathSlashCommand, http.HandlerFunc(h.ServeSlashCommand))
 	mux.Handle("POST "+PathInteraction, http.HandlerFunc(h.ServeInteraction))
 }
 
-func reject(w http.ResponseWriter, status int, reason, msg string) {
-	rejected.WithLabelValues(reason).Inc()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	io.WriteString(w, msg+"\n")
-}
-
 // readBody reads the body within limit; on failure it has answered the request.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reject(w, http.StatusBadRequest, "body_too_large", "request body too large")
-		} else {
-			reject(w, http.StatusBadRequest, "malformed", "cannot read request body")
-		}
-		return nil, false
-	}
-	return b, true
+	return refusals.ReadBody(w, r, h.MaxBody)
 }
 
 // verifyToken checks a slash command token, trusting a recent positive answer for TokenCacheTTL
 // so the database is not asked on every command. Only hashes are kept in memory.
 func (h *Handler) verifyToken(ctx context.Context, token string) error {
-	key := sha256.Sum256([]byte(token))
-	now := h.Now()
-	if h.TokenCacheTTL > 0 {
-		h.mu.Lock()
-		until, ok := h.tokens[key]
-		h.mu.Unlock()
-		if ok && now.Before(until) {
-			return nil
-		}
+	key := tokenKey(token)
+	if h.tokens != nil && h.tokens.Has(key) {
+		return nil
 	}
 	if _, err := h.Tokens.VerifyToken(ctx, "mattermost", token); err != nil {
 		return err
 	}
-	if h.TokenCacheTTL > 0 {
-		h.mu.Lock()
-		if len(h.tokens) >= 1024 {
-			clear(h.tokens) // a handful of slash commands in practice; never grow without bound
-		}
-		h.tokens[key] = now.Add(h.TokenCacheTTL)
-		h.mu.Unlock()
+	if h.tokens != nil {
+		h.tokens.Add(key)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

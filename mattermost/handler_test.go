@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,8 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/kit/kittest"
 )
 
 const cmdToken = "x0xb5hj5ga5tge"
@@ -32,111 +32,47 @@ type env struct {
 
 	imagePath string
 
-	mu   sync.Mutex
-	now  time.Time
-	reqs chan *opsgate.Request
+	*kittest.Clock
+	*kittest.Pipeline
 }
 
 func newEnv(t *testing.T, deleteInput bool) *env {
-	e := &env{t: t, mm: newFakeMattermost(t), now: time.Unix(1_800_000_000, 0), reqs: make(chan *opsgate.Request, 100),
-		tokens: &tokens{hashes: map[string]bool{}}}
+	e := &env{t: t, mm: newFakeMattermost(t), Clock: kittest.NewClock(), tokens: &tokens{hashes: map[string]bool{}}}
+	e.Pipeline = kittest.NewPipeline(t, e.reply)
 	e.tokens.CreateToken(context.Background(), &opsgate.CommandToken{Platform: "mattermost"}, cmdToken)
 	cb := callback.New([]byte(apiToken), "mattermost")
-	cb.Now = e.clock
+	cb.Now = e.Now
 	e.h = New(Options{
-		URL: e.mm.srv.URL, APIToken: apiToken, Tokens: e.tokens, Handle: e.handle, Callbacks: cb,
-		DeleteInput: deleteInput, Now: e.clock, Sleep: func(context.Context, time.Duration) error { return nil },
+		URL: e.mm.srv.URL, APIToken: apiToken, Tokens: e.tokens, Handle: e.Handle, Callbacks: cb,
+		DeleteInput: deleteInput, Plumbing: kit.Plumbing{Now: e.Now, Sleep: func(context.Context, time.Duration) error { return nil }},
 	})
-	mux := http.NewServeMux()
-	e.h.Register(mux)
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+	e.srv = kittest.Serve(t, e.h.Register)
 	return e
 }
 
-func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
-}
+var sites = kittest.Sites
 
-var sites = func() []opsgate.Choice {
-	var c []opsgate.Choice
-	for i := 1; i <= 150; i++ {
-		c = append(c, opsgate.Choice{Label: fmt.Sprintf("Site %d", i), Value: fmt.Sprintf("site-%d", i)})
+// reply stands in for the pipeline's answers (cmd/opsgate's tests use the real one);
+// kittest.Pipeline refuses "busy" and denies "udenied".
+func (e *env) reply(req *opsgate.Request, words []string) opsgate.Message {
+	switch {
+	case len(words) == 1 && words[0] == "site":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites}}, Ephemeral: true}
+	case len(words) == 1 && words[0] == "form":
+		return kittest.Form
+	case len(words) == 1 && words[0] == "ask":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket?", Prefix: "ask"}}, Ephemeral: true}
+	case len(words) == 1 && words[0] == "graph":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: "CPU last hour:"}, opsgate.Image{Path: e.imagePath, Alt: "cpu"}}}
+	case len(words) == 1 && words[0] == "long":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("0123456789abcdefghi\n", 2000)}}}
 	}
-	return c
-}()
-
-// handle stands in for the pipeline (cmd/opsgate's tests use the real one).
-func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
-	e.reqs <- req
-	if req.UserID == "ubusy" || strings.HasSuffix(req.Text, " busy") {
-		return "opsgate is overloaded; please try again shortly."
-	}
-	go func() {
-		words := opsgate.SplitWords(req.Text)
-		var m opsgate.Message
-		switch {
-		case req.UserID == "udenied":
-			m = opsgate.Textf("%s", opsgate.DenialMessage(opsgate.GrantUser, req.Subject()))
-			m.Ephemeral = true
-		case len(words) == 1 && words[0] == "site":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites}}, Ephemeral: true}
-		case len(words) == 1 && words[0] == "form":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New device", Prefix: "form", Fields: []opsgate.DialogField{
-				{Type: "text", Name: "name", Label: "Name"},
-				{Type: "select", Name: "role", Label: "Role", Choices: []opsgate.Choice{{Label: "Leaf", Value: "leaf"}, {Label: "Spine", Value: "spine"}}},
-			}}}}
-		case len(words) == 1 && words[0] == "ask":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket?", Prefix: "ask"}}, Ephemeral: true}
-		case len(words) == 1 && words[0] == "graph":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: "CPU last hour:"}, opsgate.Image{Path: e.imagePath, Alt: "cpu"}}}
-		case len(words) == 1 && words[0] == "long":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("0123456789abcdefghi\n", 2000)}}}
-		default:
-			m = opsgate.Textf("ran: %s", req.Text)
-		}
-		out.Send(ctx, m)
-	}()
-	return ""
-}
-
-func (e *env) nextReq() *opsgate.Request {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		return r
-	case <-time.After(5 * time.Second):
-		e.t.Fatal("no request reached the pipeline")
-		return nil
-	}
-}
-
-func (e *env) noReq() {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		e.t.Fatalf("request reached the pipeline: %+v", r)
-	case <-time.After(50 * time.Millisecond):
-	}
+	return opsgate.Textf("ran: %s", req.Text)
 }
 
 func (e *env) send(path, contentType, body string, header http.Header) (int, string) {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return kittest.Post(e.t, e.srv.URL+path, contentType, body, header)
 }
 
 // slash posts a slash command as Mattermost does: form-encoded with Authorization: Token.
@@ -171,7 +107,7 @@ func TestRefusalInAck(t *testing.T) {
 	if code != 200 || body != `{"response_type":"ephemeral","text":"opsgate is overloaded; please try again shortly."}`+"\n" {
 		t.Fatalf("ack = %d %q", code, body)
 	}
-	e.nextReq()
+	e.Next()
 	if calls := e.mm.find("POST", "/api/v4/posts"); len(calls) != 0 {
 		t.Fatalf("%d posts for a refused request", len(calls))
 	}
@@ -183,7 +119,7 @@ func TestSlashCommand(t *testing.T) {
 	if code != 200 || body != "{}" {
 		t.Fatalf("ack = %d %q", code, body)
 	}
-	r := e.nextReq()
+	r := e.Next()
 	want := opsgate.Request{Platform: "mattermost", OrgID: "team1", OrgName: "acme", ChannelID: "ch1", ChannelName: "town-square",
 		UserID: "u1", UserName: "alice", Text: "network status nyc"}
 	if *r != want {
@@ -199,7 +135,7 @@ func TestSlashCommand(t *testing.T) {
 	if code, _ := e.send(PathSlashCommand, "application/json", string(b), http.Header{"Authorization": {"Token " + cmdToken}}); code != 200 {
 		t.Fatal(code)
 	}
-	if r := e.nextReq(); r.Text != "network x" {
+	if r := e.Next(); r.Text != "network x" {
 		t.Fatal(r.Text)
 	}
 }
@@ -241,7 +177,7 @@ func TestRejectedRequests(t *testing.T) {
 			if got := testutil.ToFloat64(rejected.WithLabelValues(c.reason)); got != before+1 {
 				t.Fatalf("rejected{reason=%q} = %v, want %v", c.reason, got, before+1)
 			}
-			e.noReq()
+			e.None()
 		})
 	}
 }
@@ -249,24 +185,24 @@ func TestRejectedRequests(t *testing.T) {
 func TestTokenCacheForgetsDeletedTokens(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("u1", "/network", "a")
-	e.nextReq()
+	e.Next()
 	e.slash("u1", "/network", "b")
-	e.nextReq()
+	e.Next()
 	if e.tokens.verifies != 1 {
 		t.Fatalf("token verified %d times for 2 commands, want 1 (cached)", e.tokens.verifies)
 	}
 	e.tokens.DeleteToken(context.Background(), 1)
-	e.advance(5 * time.Second)
+	e.Advance(5 * time.Second)
 	if code, body := e.slash("u1", "/network", "c"); code != 401 || !strings.Contains(body, "unknown command token") {
 		t.Fatalf("deleted token after 5s: %d %q", code, body)
 	}
-	e.noReq()
+	e.None()
 }
 
 func TestDeniedUserSeesIDs(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("udenied", "/network", "status")
-	e.nextReq()
+	e.Next()
 	p := e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0]
 	msg := p.Body["post"].(map[string]any)["message"].(string)
 	if p.Body["user_id"] != "udenied" || !strings.Contains(msg, "by user udenied (alice)") {
@@ -308,7 +244,7 @@ func with(ctx map[string]any, k, v string) map[string]any {
 func TestMenuPromptRoundTrip(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("u1", "/site", "")
-	e.nextReq()
+	e.Next()
 	ctx1, opts := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0])
 	if len(opts) != 100 || opts[99] != nextValue || opts[0] != "site-1" {
 		t.Fatalf("first page %d options", len(opts))
@@ -319,7 +255,7 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 	if code, _ := e.act("u1", with(ctx1, "selected_option", nextValue)); code != 200 {
 		t.Fatal(code)
 	}
-	if r := e.nextReq(); r.Text != "site" {
+	if r := e.Next(); r.Text != "site" {
 		t.Fatalf("next re-ran %q", r.Text)
 	}
 	ctx2, opts2 := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 2)[1])
@@ -332,11 +268,11 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 	if code != 200 || !strings.Contains(fmt.Sprint(out["ephemeral_text"]), "This prompt is for @alice") {
 		t.Fatalf("wrong user: %d %v", code, out)
 	}
-	e.noReq()
+	e.None()
 
 	// The answer re-runs with the identity the prompt was shown to (not the unauthenticated body's).
 	code, out = e.act("u1", with(ctx2, "selected_option", "site 120"))
-	r := e.nextReq()
+	r := e.Next()
 	if r.Text != "site 'site 120'" || r.UserID != "u1" || r.ChannelID != "ch1" || r.OrgID != "team1" || r.UserName != "alice" {
 		t.Fatalf("answer re-ran %+v", r)
 	}
@@ -345,22 +281,22 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 	}
 
 	// Stale callback: a clear refusal, nothing runs.
-	e.advance(callback.DefaultTTL)
+	e.Advance(callback.DefaultTTL)
 	code, out = e.act("u1", with(ctx2, "selected_option", "site-1"))
 	if code != 200 || !strings.Contains(fmt.Sprint(out["ephemeral_text"]), "expired") {
 		t.Fatalf("expired: %d %v", code, out)
 	}
-	e.noReq()
+	e.None()
 }
 
 // An answer the pipeline refuses (overloaded) is told to the user who picked it.
 func TestRefusedAnswerIsShown(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("u1", "/site", "")
-	e.nextReq()
+	e.Next()
 	actx, _ := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0])
 	code, out := e.act("u1", with(actx, "selected_option", "busy"))
-	e.nextReq()
+	e.Next()
 	if code != 200 || out["ephemeral_text"] != "opsgate is overloaded; please try again shortly." {
 		t.Fatalf("refused answer: %d %v", code, out)
 	}
@@ -369,7 +305,7 @@ func TestRefusedAnswerIsShown(t *testing.T) {
 func TestDialogRoundTrip(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("u1", "/form", "")
-	e.nextReq()
+	e.Next()
 	d := e.mm.waitCalls(t, "POST", "/api/v4/actions/dialogs/open", 1)[0].Body
 	if d["trigger_id"] != "dHJpZ2dlcg==" || d["url"] != e.srv.URL+PathInteraction {
 		t.Fatalf("dialog open = %v", d)
@@ -388,7 +324,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	if code, body := submit("u1", state); code != 200 || strings.TrimSpace(body) != "{}" {
 		t.Fatalf("submission ack %d %q", code, body)
 	}
-	if r := e.nextReq(); r.Text != "form 'leaf 01' spine" || r.UserID != "u1" || r.ChannelID != "ch1" {
+	if r := e.Next(); r.Text != "form 'leaf 01' spine" || r.UserID != "u1" || r.ChannelID != "ch1" {
 		t.Fatalf("dialog re-ran %+v", r)
 	}
 	if code, body := submit("u2", state); code != 200 || !strings.Contains(body, `"error":"This prompt is for @alice`) {
@@ -399,11 +335,11 @@ func TestDialogRoundTrip(t *testing.T) {
 	if code, _ := submit("u1", menuTok); code != 401 {
 		t.Fatalf("menu token as dialog state: %d", code)
 	}
-	e.noReq()
+	e.None()
 
 	// A text prompt's button opens a one-field dialog; its answer re-runs prefix + value.
 	e.slash("u1", "/ask", "")
-	e.nextReq()
+	e.Next()
 	p := e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0]
 	props := p.Body["post"].(map[string]any)["props"].(map[string]any)
 	btn := props["attachments"].([]any)[0].(map[string]any)["actions"].([]any)[0].(map[string]any)
@@ -415,7 +351,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"type": "dialog_submission", "state": d2["dialog"].(map[string]any)["state"], "user_id": "u1",
 		"submission": map[string]any{"f0": "INC-42"}})
 	e.send(PathInteraction, "application/json", string(b), nil)
-	if r := e.nextReq(); r.Text != "ask INC-42" {
+	if r := e.Next(); r.Text != "ask INC-42" {
 		t.Fatalf("text prompt re-ran %q", r.Text)
 	}
 }
@@ -423,7 +359,7 @@ func TestDialogRoundTrip(t *testing.T) {
 func TestLongOutputSplit(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("u1", "/long", "")
-	e.nextReq()
+	e.Next()
 	posts := e.mm.waitCalls(t, "POST", "/api/v4/posts", 3)
 	lines := 0
 	for _, p := range posts {
@@ -443,31 +379,23 @@ func TestLongOutputSplit(t *testing.T) {
 
 func TestRetryAndUndeliverable(t *testing.T) {
 	e := newEnv(t, false)
-	var slept []time.Duration
-	var mu sync.Mutex
-	e.h.Sleep = func(_ context.Context, d time.Duration) error {
-		mu.Lock()
-		slept = append(slept, d)
-		mu.Unlock()
-		return nil
-	}
+	sleeps := &kittest.Sleeps{}
+	e.h.Sleep = sleeps.Sleep
 	e.mm.mu.Lock()
 	e.mm.fail["/api/v4/posts"] = []int{429, 502}
 	e.mm.mu.Unlock()
 	e.slash("u1", "/network", "x")
-	e.nextReq()
+	e.Next()
 	e.mm.waitCalls(t, "POST", "/api/v4/posts", 3)
-	mu.Lock()
-	if len(slept) != 2 || slept[0] != 3*time.Second {
+	if slept := sleeps.All(); len(slept) != 2 || slept[0] != 3*time.Second {
 		t.Fatalf("slept %v, want Retry-After 3s then a backoff", slept)
 	}
-	mu.Unlock()
 
 	e.mm.mu.Lock()
 	e.mm.fail["/api/v4/posts"] = []int{500, 500, 500, 500}
 	e.mm.mu.Unlock()
 	e.slash("u1", "/network", "y")
-	e.nextReq()
+	e.Next()
 	hook := e.mm.waitCalls(t, "POST", "/hooks/commands/abc", 1)[0]
 	if hook.Body["response_type"] != "ephemeral" || !strings.Contains(hook.Body["text"].(string), "could not deliver") {
 		t.Fatalf("undeliverable notice = %v", hook.Body)
@@ -478,7 +406,7 @@ func TestRetryAndUndeliverable(t *testing.T) {
 	e.mm.fail["/api/v4/posts/ephemeral"] = []int{403}
 	e.mm.mu.Unlock()
 	e.slash("udenied", "/network", "z")
-	e.nextReq()
+	e.Next()
 	hooks := e.mm.waitCalls(t, "POST", "/hooks/commands/abc", 2)
 	if !strings.Contains(hooks[1].Body["text"].(string), "udenied") {
 		t.Fatalf("ephemeral fallback = %v", hooks[1].Body)
@@ -490,7 +418,7 @@ func TestImageUpload(t *testing.T) {
 	e.imagePath = filepath.Join(t.TempDir(), "graph.png")
 	os.WriteFile(e.imagePath, []byte("\x89PNG fake"), 0o600)
 	e.slash("u1", "/graph", "")
-	e.nextReq()
+	e.Next()
 	up := e.mm.waitCalls(t, "POST", "/api/v4/files", 1)[0]
 	if up.Body["channel_id"] != "ch1" || up.Body["filename"] != "graph.png" || up.Body["content"] != "\x89PNG fake" {
 		t.Fatalf("upload = %v", up.Body)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // interaction is what Mattermost posts to an integration URL: a button or menu action (with the
@@ -40,7 +41,7 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	var in interaction
 	if err := json.Unmarshal(body, &in); err != nil || in.UserID == "" {
-		reject(w, http.StatusBadRequest, "malformed", "interaction body is not valid JSON from Mattermost")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "interaction body is not valid JSON from Mattermost")
 		return
 	}
 	ctx := context.WithoutCancel(r.Context())
@@ -50,7 +51,7 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	token, _ := in.Context["t"].(string)
 	if token == "" {
-		reject(w, http.StatusBadRequest, "malformed", "interaction has no opsgate context")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "interaction has no opsgate context")
 		return
 	}
 	tok, ok := h.checkToken(w, token, in.UserID, false)
@@ -62,13 +63,13 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	ephemeral, _ := in.Context["e"].(bool)
 	switch tok.Kind {
 	case callback.KindCancel:
-		if !h.answerOnce(ctx, token, tok.Expires) {
+		if !h.answerOnce(ctx, token) {
 			h.refuseReplay(w, false)
 			return
 		}
 		writeJSON(w, h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "Cancelled."))
 	case callback.KindButton, callback.KindOpenDialog:
-		if !h.answerOnce(ctx, token, tok.Expires) {
+		if !h.answerOnce(ctx, token) {
 			h.refuseReplay(w, false)
 			return
 		}
@@ -78,13 +79,13 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, refused(map[string]any{}, refusal))
 	case callback.KindText:
-		if !h.answerOnce(ctx, token, tok.Expires) {
+		if !h.answerOnce(ctx, token) {
 			h.refuseReplay(w, false)
 			return
 		}
 		// A text prompt has no inline input in Mattermost: the button opens a one-field dialog.
 		prompt, _ := in.Context["p"].(string)
-		d := &opsgate.Dialog{Title: "opsgate", Prefix: tok.Prefix, Fields: []opsgate.DialogField{{Type: "text", Name: "value", Label: truncate(cmp(prompt, "Value"), 24)}}}
+		d := &opsgate.Dialog{Title: "opsgate", Prefix: tok.Prefix, Fields: []opsgate.DialogField{{Type: "text", Name: "value", Label: kit.Truncate(kit.FirstNonEmpty(prompt, "Value"), 24)}}}
 		if err := h.call(ctx, "POST", h.api("/actions/dialogs/open"), conv.dialog(in.TriggerID, d), nil, true); err != nil {
 			h.Logger.Warn("mattermost: dialogs/open failed", "err", err)
 			h.unspend(ctx, token)
@@ -95,10 +96,10 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	case callback.KindMenu:
 		value, _ := in.Context["selected_option"].(string)
 		if value == "" {
-			reject(w, http.StatusBadRequest, "malformed", "menu action without selected_option")
+			refusals.Reject(w, http.StatusBadRequest, "malformed", "menu action without selected_option")
 			return
 		}
-		if !h.answerOnce(ctx, token, tok.Expires) {
+		if !h.answerOnce(ctx, token) {
 			h.refuseReplay(w, false)
 			return
 		}
@@ -115,9 +116,9 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		if refusal != "" {
 			h.unspend(ctx, token)
 		}
-		writeJSON(w, refused(h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "@"+tok.UserName+" chose `"+value+"`."), refusal))
+		writeJSON(w, refused(h.closePrompt(in.PostID, tok.ChannelID, ephemeral, "@"+tok.UserName+" chose `"+kit.Echo(h.Redactor, value)+"`."), refusal))
 	default:
-		reject(w, http.StatusBadRequest, "forged_callback", "callback token is not valid")
+		refusals.Reject(w, http.StatusBadRequest, "forged_callback", "callback token is not valid")
 	}
 }
 
@@ -130,15 +131,15 @@ func (h *Handler) checkToken(w http.ResponseWriter, token, userID string, dialog
 	case err == callback.ErrExpired:
 		reason = "expired_callback"
 	case err != nil || (dialog != (tok.Kind == callback.KindDialog)):
-		reject(w, http.StatusUnauthorized, "forged_callback", "callback token is not valid")
+		refusals.Reject(w, http.StatusUnauthorized, "forged_callback", "callback token is not valid")
 		return nil, false
 	case !tok.MayAnswer(userID):
 		reason = "wrong_user"
-		err = opsgate.Errorf(opsgate.EFORBIDDEN, "This prompt is for @%s; run the command yourself to answer it.", cmp(tok.UserName, tok.UserID))
+		err = opsgate.Errorf(opsgate.EFORBIDDEN, "This prompt is for @%s; run the command yourself to answer it.", kit.FirstNonEmpty(tok.UserName, tok.UserID))
 	default:
 		return tok, true
 	}
-	rejected.WithLabelValues(reason).Inc()
+	refusals.Count(reason)
 	if dialog {
 		writeJSON(w, map[string]any{"error": opsgate.ErrorMessage(err)})
 	} else {
@@ -149,7 +150,7 @@ func (h *Handler) checkToken(w http.ResponseWriter, token, userID string, dialog
 
 // refuseReplay answers a prompt token that was already used: the person sees why, nothing runs.
 func (h *Handler) refuseReplay(w http.ResponseWriter, dialog bool) {
-	rejected.WithLabelValues("replayed_callback").Inc()
+	refusals.Count("replayed_callback")
 	if dialog {
 		writeJSON(w, map[string]any{"error": opsgate.ErrorMessage(errAnswered)})
 	} else {
@@ -210,7 +211,7 @@ func (h *Handler) dialogSubmission(ctx context.Context, w http.ResponseWriter, i
 	if !ok {
 		return
 	}
-	if !h.answerOnce(ctx, in.State, tok.Expires) {
+	if !h.answerOnce(ctx, in.State) {
 		h.refuseReplay(w, true)
 		return
 	}

@@ -13,7 +13,7 @@ import (
 func TestIntegrationURLCannotBeRedirected(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("u1", "/site", "")
-	e.nextReq()
+	e.Next()
 	ctx1, _ := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0])
 
 	req, _ := http.NewRequest("POST", e.srv.URL+PathSlashCommand, strings.NewReader(slashForm("u2", "/network", "x", "").Encode()))
@@ -27,11 +27,11 @@ func TestIntegrationURLCannotBeRedirected(t *testing.T) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	e.nextReq()
+	e.Next()
 
 	// The next page of u1's menu, sent after the poisoning request, still points here.
 	e.act("u1", with(ctx1, "selected_option", nextValue))
-	e.nextReq()
+	e.Next()
 	p := e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 2)[1]
 	props := p.Body["post"].(map[string]any)["props"].(map[string]any)
 	for _, a := range props["attachments"].([]any) {

@@ -18,12 +18,12 @@ import (
 func TestAnsweredPromptCannotBeReplayed(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash("u1", "/site", "")
-	e.nextReq()
+	e.Next()
 	ctx, _ := menuOf(t, e.mm.waitCalls(t, "POST", "/api/v4/posts/ephemeral", 1)[0])
 	if code, _ := e.act("u1", with(ctx, "selected_option", "site-3")); code != 200 {
 		t.Fatal(code)
 	}
-	if r := e.nextReq(); r.Text != "site site-3" || r.UserID != "u1" {
+	if r := e.Next(); r.Text != "site site-3" || r.UserID != "u1" {
 		t.Fatalf("answer re-ran %+v", r)
 	}
 
@@ -33,7 +33,7 @@ func TestAnsweredPromptCannotBeReplayed(t *testing.T) {
 		if code != 200 || !strings.Contains(fmt.Sprint(out["ephemeral_text"]), "already answered") {
 			t.Fatalf("replay of %q: %d %v", v, code, out)
 		}
-		e.noReq()
+		e.None()
 	}
 	if got := testutil.ToFloat64(rejected.WithLabelValues("replayed_callback")); got != before+2 {
 		t.Fatalf("replayed_callback = %v, want %v", got, before+2)
@@ -41,7 +41,7 @@ func TestAnsweredPromptCannotBeReplayed(t *testing.T) {
 
 	// A dialog's state is answered once too.
 	e.slash("u1", "/form", "")
-	e.nextReq()
+	e.Next()
 	state := e.mm.waitCalls(t, "POST", "/api/v4/actions/dialogs/open", 1)[0].Body["dialog"].(map[string]any)["state"].(string)
 	submit := func(f0 string) (int, string) {
 		b, _ := json.Marshal(map[string]any{"type": "dialog_submission", "callback_id": "opsgate", "state": state,
@@ -51,11 +51,11 @@ func TestAnsweredPromptCannotBeReplayed(t *testing.T) {
 	if code, _ := submit("leaf1"); code != 200 {
 		t.Fatal(code)
 	}
-	e.nextReq()
+	e.Next()
 	if code, body := submit("leaf2"); code != 200 || !strings.Contains(body, `"error":"This prompt was already answered`) {
 		t.Fatalf("dialog replay: %d %q", code, body)
 	}
-	e.noReq()
+	e.None()
 }
 
 // A button, an "open form" button and a text prompt's "Answer" button run once each: a copy of
@@ -80,7 +80,7 @@ func TestButtonsRunOnce(t *testing.T) {
 			t.Fatalf("kind %c: %d %v", c.kind, code, out)
 		}
 		if c.ran != "" {
-			if r := e.nextReq(); r.Text != c.ran {
+			if r := e.Next(); r.Text != c.ran {
 				t.Fatalf("kind %c ran %q", c.kind, r.Text)
 			}
 		}
@@ -88,7 +88,7 @@ func TestButtonsRunOnce(t *testing.T) {
 		if code != 200 || !strings.Contains(fmt.Sprint(out["ephemeral_text"]), "already answered") {
 			t.Fatalf("kind %c replayed: %d %v", c.kind, code, out)
 		}
-		e.noReq()
+		e.None()
 	}
 	if got := testutil.ToFloat64(rejected.WithLabelValues("replayed_callback")); got != before+3 {
 		t.Fatalf("replayed_callback = %v, want %v", got, before+3)
@@ -99,6 +99,6 @@ func TestButtonsRunOnce(t *testing.T) {
 		if _, out := e.act("u1", busy); out["ephemeral_text"] != "opsgate is overloaded; please try again shortly." {
 			t.Fatalf("refused click: %v", out)
 		}
-		e.nextReq()
+		e.Next()
 	}
 }

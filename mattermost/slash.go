@@ -49,20 +49,20 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 			h.refuseToken(w, r, "unknown_token", "unknown command token")
 		} else {
 			h.Logger.Error("mattermost: token check failed", "err", err)
-			reject(w, http.StatusServiceUnavailable, "token_check_failed", "cannot check the command token now")
+			refusals.Reject(w, http.StatusServiceUnavailable, "token_check_failed", "cannot check the command token now")
 		}
 		return
 	}
 	var sc slashCommand
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
 		if err := json.Unmarshal(body, &sc); err != nil {
-			reject(w, http.StatusBadRequest, "malformed", "slash command body is not valid JSON")
+			refusals.Reject(w, http.StatusBadRequest, "malformed", "slash command body is not valid JSON")
 			return
 		}
 	} else {
 		f, err := url.ParseQuery(string(body))
 		if err != nil {
-			reject(w, http.StatusBadRequest, "malformed", "slash command body is not a valid form")
+			refusals.Reject(w, http.StatusBadRequest, "malformed", "slash command body is not a valid form")
 			return
 		}
 		sc = slashCommand{TeamID: f.Get("team_id"), TeamDomain: f.Get("team_domain"), ChannelID: f.Get("channel_id"),
@@ -71,7 +71,7 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 			TriggerID: f.Get("trigger_id"), RootID: f.Get("root_id")}
 	}
 	if sc.UserID == "" || sc.ChannelID == "" || sc.Command == "" {
-		reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
 		return
 	}
 	if h.PublicURL == "" && h.learnedURL.Load() == nil {
@@ -103,11 +103,11 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) refuseToken(w http.ResponseWriter, r *http.Request, reason, msg string) {
 	if ok, wait := h.Guard.Refuse(r); !ok {
 		kit.SetRetryAfter(w, wait)
-		reject(w, http.StatusTooManyRequests, "guess_limited", "too many refused tokens from your address; retry later")
+		refusals.Reject(w, http.StatusTooManyRequests, "guess_limited", "too many refused tokens from your address; retry later")
 		return
 	}
 	h.Logger.Warn("mattermost: slash command refused", "reason", reason, "client", h.Guard.ClientIP(r))
-	reject(w, http.StatusUnauthorized, reason, msg)
+	refusals.Reject(w, http.StatusUnauthorized, reason, msg)
 }
 
 // commandText turns the trigger word and its text into the command ("/nautobot" + "get-devices"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // BenchmarkSlackSlashCommandAck measures the ack path of a slash command: read the body, verify
@@ -23,7 +24,7 @@ func BenchmarkSlackSlashCommandAck(b *testing.B) {
 		SigningSecret: secret,
 		Handle:        func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string { n++; return "" },
 		Callbacks:     callback.New([]byte(secret), "slack"),
-		Now:           func() time.Time { return now },
+		Plumbing:      kit.Plumbing{Now: func() time.Time { return now }},
 	})
 	// Every request Slack sends is signed anew (a replay is refused), so each iteration carries its
 	// own signature; signing, the sender's cost, is inside the measurement.

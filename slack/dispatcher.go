@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Slack's documented lifetimes, with margin.
@@ -74,7 +74,7 @@ func (c *conversation) sendPart(ctx context.Context, m opsgate.Message, p part) 
 		err := c.h.retry(ctx, func(ctx context.Context) error {
 			_, err := c.h.Client.UploadFileContext(ctx, slack.UploadFileParameters{
 				Channel: c.channel, ThreadTimestamp: c.threadFor(m), Content: p.upload.Content,
-				FileSize: len(p.upload.Content), Filename: nonEmpty(p.upload.Filename, "output.txt"),
+				FileSize: len(p.upload.Content), Filename: kit.FirstNonEmpty(p.upload.Filename, "output.txt"),
 				Title: p.upload.Title,
 			})
 			return err
@@ -110,7 +110,7 @@ func (c *conversation) sendPart(ctx context.Context, m opsgate.Message, p part) 
 		})
 		if err != nil {
 			c.h.Logger.Warn("slack: image upload failed", "err", err)
-			return c.post(ctx, m, []slack.Block{section("Image: " + escape(nonEmpty(p.text, filepath.Base(p.imagePath))))}, "image")
+			return c.post(ctx, m, []slack.Block{section("Image: " + escape(kit.FirstNonEmpty(p.text, filepath.Base(p.imagePath))))}, "image")
 		}
 		return "", nil
 	default:
@@ -204,7 +204,7 @@ func (c *conversation) undeliverable(ctx context.Context, cause error) {
 	// The run's context may be what ran out; the notice gets its own time.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	text := "Sorry, opsgate could not deliver the result of your command to this channel (" + describe(cause) + ")."
+	text := kit.Undeliverable(describe(cause))
 	err := c.respond(ctx, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text})
 	if err != nil {
 		_, err = c.h.Client.PostEphemeralContext(ctx, c.channel, c.user, slack.MsgOptionText(text, false))
@@ -246,7 +246,7 @@ func (c *conversation) openDialog(ctx context.Context, m opsgate.Message, d *ops
 		c.h.Logger.Warn("slack: views.open failed, offering a button", "err", err)
 	}
 	tok := c.sign(callback.KindOpenDialog, d.Prefix, 0)
-	title := nonEmpty(d.Title, "More input needed")
+	title := kit.FirstNonEmpty(d.Title, "More input needed")
 	blocks := []slack.Block{
 		section(escape(title)),
 		slack.NewActionBlock("ogo", slack.NewButtonBlockElement("ogo", tok, plain("Open form", 75)).WithStyle(slack.StylePrimary), c.cancelButton()),
@@ -264,14 +264,14 @@ func (c *conversation) cancelButton() *slack.ButtonBlockElement {
 func (c *conversation) modal(d *opsgate.Dialog) slack.ModalViewRequest {
 	var blocks []slack.Block
 	for i, f := range d.Fields {
-		label := plain(nonEmpty(f.Label, f.Name), 2000)
+		label := plain(kit.FirstNonEmpty(f.Label, f.Name), 2000)
 		bid := fmt.Sprintf("f%d", i)
 		var el slack.BlockElement
 		if f.Type == "select" && len(f.Choices) > 0 {
 			var opts []*slack.OptionBlockObject
 			var initial *slack.OptionBlockObject
 			for _, ch := range f.Choices[:min(len(f.Choices), 100)] {
-				o := slack.NewOptionBlockObject(ch.Value, plain(nonEmpty(ch.Label, ch.Value), 75), nil)
+				o := slack.NewOptionBlockObject(ch.Value, plain(kit.FirstNonEmpty(ch.Label, ch.Value), 75), nil)
 				if ch.Value == f.Default {
 					initial = o
 				}
@@ -292,7 +292,7 @@ func (c *conversation) modal(d *opsgate.Dialog) slack.ModalViewRequest {
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      "opsgate_dialog",
-		Title:           plain(nonEmpty(d.Title, "opsgate"), 24),
+		Title:           plain(kit.FirstNonEmpty(d.Title, "opsgate"), 24),
 		Submit:          plain("Submit", 24),
 		Close:           plain("Cancel", 24),
 		PrivateMetadata: c.sign(callback.KindDialog, d.Prefix, 0),
@@ -315,39 +315,25 @@ func (c *conversation) Delete(ctx context.Context, ref opsgate.MessageRef) error
 // Busy does nothing: Slack has no typing indicator for bots outside the legacy RTM API.
 func (c *conversation) Busy(ctx context.Context) error { return nil }
 
-// retry runs f until it succeeds, fails for good, or Attempts are used. 429 waits Retry-After;
-// 5xx and timeouts back off exponentially (0.5 s, 1 s, 2 s ...).
+// retry runs f with the kit's retries: 429 waits Retry-After; 5xx and timeouts back off
+// exponentially (0.5 s, 1 s, 2 s ...). Built per call: tests change Sleep after New.
 func (h *Handler) retry(ctx context.Context, f func(context.Context) error) error {
-	for attempt := 1; ; attempt++ {
-		err := f(ctx)
-		if err == nil || attempt >= h.Attempts {
-			return err
-		}
-		wait, ok := retryAfter(err, attempt)
-		if !ok {
-			return err
-		}
-		if serr := h.Sleep(ctx, wait); serr != nil {
-			return err
-		}
-	}
+	return h.retrier().Do(ctx, f)
 }
 
-// maxRetryAfter caps the wait a platform's Retry-After can impose on one delivery.
-const maxRetryAfter = time.Minute
+func (h *Handler) retrier() kit.Retry {
+	return kit.Retry{Attempts: h.Attempts, Sleep: h.Sleep, Read: readError}
+}
 
-func retryAfter(err error, attempt int) (time.Duration, bool) {
-	backoff := time.Duration(250<<attempt) * time.Millisecond
+// readError reads slack-go's errors for the kit's retries.
+func readError(err error) (kit.Failure, bool) {
 	var rl *slack.RateLimitedError
 	var sc slack.StatusCodeError
-	var ne net.Error
 	switch {
 	case errors.As(err, &rl):
-		return min(max(rl.RetryAfter, time.Second), maxRetryAfter), true
+		return kit.Failure{Status: 429, RetryAfter: rl.RetryAfter}, true
 	case errors.As(err, &sc):
-		return backoff, sc.Code == 429 || sc.Code >= 500
-	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return backoff, true
+		return kit.Failure{Status: sc.Code}, true
 	}
-	return 0, false
+	return kit.Failure{}, false
 }

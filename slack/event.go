@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // ServeEvent handles the Events API: url_verification, and app_mention and direct messages
@@ -22,14 +23,14 @@ func (h *Handler) ServeEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
-		reject(w, http.StatusBadRequest, "malformed", "event body is not a valid Events API payload")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "event body is not a valid Events API payload")
 		return
 	}
 	switch ev.Type {
 	case slackevents.URLVerification:
 		cr, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent)
 		if !ok {
-			reject(w, http.StatusBadRequest, "malformed", "url_verification without a challenge")
+			refusals.Reject(w, http.StatusBadRequest, "malformed", "url_verification without a challenge")
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain")
@@ -37,7 +38,7 @@ func (h *Handler) ServeEvent(w http.ResponseWriter, r *http.Request) {
 	case slackevents.CallbackEvent:
 		outer, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
 		if !ok || outer.EventID == "" {
-			reject(w, http.StatusBadRequest, "malformed", "event_callback without an event_id")
+			refusals.Reject(w, http.StatusBadRequest, "malformed", "event_callback without an event_id")
 			return
 		}
 		h.event(context.WithoutCancel(r.Context()), outer.EventID, ev)
@@ -50,19 +51,11 @@ func (h *Handler) ServeEvent(w http.ResponseWriter, r *http.Request) {
 // event runs a verified event once per event_id (HTTP or Socket Mode). Slack retries deliveries
 // it thinks failed; the retry carries the same event_id and must not run the command again.
 func (h *Handler) event(ctx context.Context, eventID string, ev slackevents.EventsAPIEvent) {
-	if !h.seen.first(eventID, h.Now()) {
-		rejected.WithLabelValues("duplicate_event").Inc()
+	// A retry may reach another replica: the shared claim decides. If the database cannot answer,
+	// the command runs rather than being lost (a rare double run beats a silent drop).
+	if !h.seen.First(ctx, eventID) {
+		refusals.Count("duplicate_event")
 		return
-	}
-	if h.Claim != nil {
-		// A retry may reach another replica: the shared claim decides. If the database cannot
-		// answer, run the command rather than lose it (a rare double run beats a silent drop).
-		if first, err := h.Claim(ctx, eventID); err != nil {
-			h.Logger.Warn("slack: event claim failed; handling the event here", "event_id", eventID, "err", err)
-		} else if !first {
-			rejected.WithLabelValues("duplicate_event").Inc()
-			return
-		}
 	}
 	req := &opsgate.Request{Platform: "slack", OrgID: ev.TeamID}
 	conv := &conversation{h: h}
@@ -72,7 +65,7 @@ func (h *Handler) event(ctx context.Context, eventID string, ev slackevents.Even
 			return
 		}
 		req.ChannelID, req.UserID = e.Channel, e.User
-		req.ThreadID = cmp(e.ThreadTimeStamp, e.TimeStamp)
+		req.ThreadID = kit.FirstNonEmpty(e.ThreadTimeStamp, e.TimeStamp)
 		req.Text = h.eventText(e.Text)
 	case *slackevents.MessageEvent:
 		if e.ChannelType != "im" || e.BotID != "" || e.SubType != "" || e.User == "" || e.User == h.BotUserID {

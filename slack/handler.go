@@ -4,18 +4,14 @@ package slack
 
 import (
 	"context"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
-	"github.com/opsgate/opsgate/metrics"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Paths are Nautobot ChatOps' so that a Slack app configured for Nautobot only needs a new host.
@@ -29,8 +25,8 @@ const (
 // are far below it.
 const DefaultMaxBody = 1 << 20
 
-// rejected counts requests refused before reaching the pipeline, by reason.
-var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "slack"})
+// refusals answers and counts requests refused before reaching the pipeline, by reason.
+var refusals = kit.NewRefusals("slack")
 
 // Options configure a Handler.
 type Options struct {
@@ -54,23 +50,20 @@ type Options struct {
 	// replicas: it returns false when signature (a verified request's, in lower-case hex) was
 	// claimed within ReplayWindow. Without it each replica remembers what it saw.
 	ClaimRequest func(ctx context.Context, signature string) (bool, error)
-	Now          func() time.Time
-	Logger       *slog.Logger
-	MaxBody      int64
-	// HTTPClient posts to response_url.
-	HTTPClient *http.Client
-	// Sleep waits between retries of the Web API; tests shorten it.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Attempts is how many times a failing Web API call is tried (default 4).
-	Attempts int
+	// Redactor scrubs what the adapter echoes outside a dispatcher (a typed answer in the note
+	// closing its prompt); nil: nothing scrubbed.
+	Redactor opsgate.Redactor
+	// Plumbing: the clock, logger, body limit, the client posting to response_url, and the Web
+	// API's retries (Sleep, Attempts: default 4).
+	kit.Plumbing
 }
 
 // Handler serves Slack's requests. Create it with New.
 type Handler struct {
 	Options
 	secret []byte
-	seen   *dedupe
-	signed *dedupe // signatures of slash commands and interactions run
+	seen   *kit.Once // Events API event ids handled
+	signed *kit.Once // signatures of slash commands and interactions run
 }
 
 // New returns a Handler with defaults filled in.
@@ -78,98 +71,42 @@ func New(o Options) *Handler {
 	if o.CommandPrefix == "" {
 		o.CommandPrefix = "/"
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.MaxBody <= 0 {
-		o.MaxBody = DefaultMaxBody
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if o.Sleep == nil {
-		o.Sleep = sleep
-	}
-	if o.Attempts <= 0 {
-		o.Attempts = 4
-	}
-	return &Handler{Options: o, secret: []byte(o.SigningSecret), seen: newDedupe(10000, time.Hour),
-		signed: newDedupe(50000, ReplayWindow)}
+	o.Defaults(DefaultMaxBody)
+	h := &Handler{Options: o, secret: []byte(o.SigningSecret)}
+	// Claims are read at each use: tests and wiring may set them after New.
+	h.seen = kit.NewOnce(kit.OnceOptions{Name: "slack: event", Size: 10_000, TTL: time.Hour, Now: o.Now, Logger: o.Logger,
+		Claim: func(ctx context.Context, id string) (bool, error) { return claimWith(ctx, h.Claim, id) }})
+	h.signed = kit.NewOnce(kit.OnceOptions{Name: "slack: request", Size: 50_000, TTL: ReplayWindow, Now: o.Now, Logger: o.Logger,
+		Claim: func(ctx context.Context, sig string) (bool, error) { return claimWith(ctx, h.ClaimRequest, sig) }})
+	return h
 }
 
-// Mux is where handlers are registered (*http.ServeMux and opsgate's http.Server both fit).
-type Mux interface {
-	Handle(pattern string, h http.Handler)
+func claimWith(ctx context.Context, claim func(context.Context, string) (bool, error), key string) (bool, error) {
+	if claim == nil {
+		return true, nil
+	}
+	return claim(ctx, key)
 }
 
 // Register adds the three endpoints to mux.
-func (h *Handler) Register(mux Mux) {
+func (h *Handler) Register(mux kit.Mux) {
 	mux.Handle("POST "+PathSlashCommand, http.HandlerFunc(h.ServeSlashCommand))
 	mux.Handle("POST "+PathInteraction, http.HandlerFunc(h.ServeInteraction))
 	mux.Handle("POST "+PathEvent, http.HandlerFunc(h.ServeEvent))
-}
-
-// reject answers a refused request with a one-line reason and counts it.
-func reject(w http.ResponseWriter, status int, reason, msg string) {
-	rejected.WithLabelValues(reason).Inc()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	io.WriteString(w, msg+"\n")
 }
 
 // readVerified reads the body within the size limit and checks Slack's signature over it,
 // returning the body and the signature's key for replay checks. On failure it has already
 // answered the request.
 func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, string, bool) {
-	body, err := readBody(w, r, h.MaxBody)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reject(w, http.StatusBadRequest, "body_too_large", "request body too large")
-		} else {
-			reject(w, http.StatusBadRequest, "malformed", "cannot read request body")
-		}
+	body, ok := refusals.ReadBody(w, r, h.MaxBody)
+	if !ok {
 		return nil, "", false
 	}
 	sig, reason, msg := verify(h.secret, r.Header, body, h.Now())
 	if reason != "" {
-		reject(w, http.StatusUnauthorized, reason, msg)
+		refusals.Reject(w, http.StatusUnauthorized, reason, msg)
 		return nil, "", false
 	}
 	return body, sig, true
-}
-
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, &http.MaxBytesError{Limit: limit}
-	}
-	rd := http.MaxBytesReader(w, r.Body, limit)
-	if r.ContentLength > 0 {
-		b := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(rd, b); err != nil {
-			return nil, err
-		}
-		// Anything past the declared length is a broken request.
-		var one [1]byte
-		if n, _ := rd.Read(one[:]); n > 0 {
-			return nil, errors.New("body longer than Content-Length")
-		}
-		return b, nil
-	}
-	return io.ReadAll(rd)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,8 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/kit/kittest"
 )
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -31,120 +31,55 @@ type env struct {
 	srv   *httptest.Server
 	h     *Handler
 
-	mu   sync.Mutex
-	now  time.Time
-	reqs chan *opsgate.Request
+	*kittest.Clock
+	*kittest.Pipeline
 }
 
 func newEnv(t *testing.T, deleteInput bool) *env {
-	e := &env{t: t, slack: newFakeSlack(t), now: time.Unix(1_800_000_000, 0), reqs: make(chan *opsgate.Request, 100)}
+	e := &env{t: t, slack: newFakeSlack(t), Clock: kittest.NewClock(), Pipeline: kittest.NewPipeline(t, reply)}
 	cb := callback.New([]byte(secret), "slack")
-	cb.Now = e.clock
+	cb.Now = e.Now
 	e.h = New(Options{
 		SigningSecret: secret,
 		Client:        slack.New("xoxb-test", slack.OptionAPIURL(e.slack.GetAPIURL())),
-		Handle:        e.handle,
+		Handle:        e.Handle,
 		Callbacks:     cb,
 		BotUserID:     "UBOT",
 		DeleteInput:   deleteInput,
-		Now:           e.clock,
-		Sleep:         func(context.Context, time.Duration) error { return nil },
+		Plumbing:      kit.Plumbing{Now: e.Now, Sleep: func(context.Context, time.Duration) error { return nil }},
 	})
-	mux := http.NewServeMux()
-	e.h.Register(mux)
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+	e.srv = kittest.Serve(t, e.h.Register)
 	return e
 }
 
-func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
-}
+var sites = kittest.Sites
 
-var sites = func() []opsgate.Choice {
-	var c []opsgate.Choice
-	for i := 1; i <= 150; i++ {
-		c = append(c, opsgate.Choice{Label: fmt.Sprintf("Site %d", i), Value: fmt.Sprintf("site-%d", i)})
+// reply is the in-test pipeline's answers: a menu prompt, a dialog prompt and output of every
+// kind (kittest.Pipeline refuses "busy" and denies "UDENIED").
+func reply(req *opsgate.Request, words []string) opsgate.Message {
+	switch strings.Join(words, " ") {
+	case "site":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites, Confirm: true}}, Ephemeral: true}
+	case "form":
+		return kittest.Form
+	case "ask":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket number?", Prefix: "ask"}}}
+	case "long":
+		return opsgate.Textf("%s", strings.Repeat("0123456789 abcdefghi\n", 1500))
+	case "snippet":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Filename: "log.txt", Content: strings.Repeat("x", 10000)}}}
+	case "esnippet":
+		return opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("line\n", 2000)}}, Ephemeral: true}
 	}
-	return c
-}()
-
-// handle is the in-test pipeline: a denied user, a menu prompt, a dialog prompt and output of
-// every kind, run off the request path as the real pipeline does.
-func (e *env) handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
-	e.reqs <- req
-	if req.UserID == "UBUSY" || strings.HasSuffix(req.Text, " busy") {
-		return "opsgate is overloaded; please try again shortly."
-	}
-	go func() {
-		words := opsgate.SplitWords(req.Text)
-		var m opsgate.Message
-		switch {
-		case req.UserID == "UDENIED":
-			m = opsgate.Textf("%s", opsgate.DenialMessage(opsgate.GrantUser, req.Subject()))
-			m.Ephemeral = true
-		case len(words) == 1 && words[0] == "site":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: sites, Confirm: true}}, Ephemeral: true}
-		case len(words) == 1 && words[0] == "form":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New device", Prefix: "form", Fields: []opsgate.DialogField{
-				{Type: "text", Name: "name", Label: "Name"},
-				{Type: "select", Name: "role", Label: "Role", Choices: []opsgate.Choice{{Label: "Leaf", Value: "leaf"}, {Label: "Spine", Value: "spine"}}},
-			}}}}
-		case len(words) == 1 && words[0] == "ask":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Ticket number?", Prefix: "ask"}}}
-		case len(words) == 1 && words[0] == "long":
-			m = opsgate.Textf("%s", strings.Repeat("0123456789 abcdefghi\n", 1500))
-		case len(words) == 1 && words[0] == "snippet":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Filename: "log.txt", Content: strings.Repeat("x", 10000)}}}
-		case len(words) == 1 && words[0] == "esnippet":
-			m = opsgate.Message{Blocks: []opsgate.Block{opsgate.Snippet{Title: "log", Content: strings.Repeat("line\n", 2000)}}, Ephemeral: true}
-		default:
-			m = opsgate.Textf("ran: %s", req.Text)
-			m.InThread = true
-		}
-		out.Send(ctx, m)
-	}()
-	return ""
-}
-
-func (e *env) nextReq() *opsgate.Request {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		return r
-	case <-time.After(5 * time.Second):
-		e.t.Fatal("no request reached the pipeline")
-		return nil
-	}
-}
-
-func (e *env) noReq() {
-	e.t.Helper()
-	select {
-	case r := <-e.reqs:
-		e.t.Fatalf("request reached the pipeline: %+v", r)
-	case <-time.After(50 * time.Millisecond):
-	}
+	m := opsgate.Textf("ran: %s", req.Text)
+	m.InThread = true
+	return m
 }
 
 // send posts body to path as Slack does: form-encoded, signed with ts.
 func (e *env) send(path, contentType, body string, header http.Header) (int, string) {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return kittest.Post(e.t, e.srv.URL+path, contentType, body, header)
 }
 
 func (e *env) signedHeader(body string, at time.Time) http.Header {
@@ -154,17 +89,17 @@ func (e *env) signedHeader(body string, at time.Time) http.Header {
 
 func (e *env) slash(form url.Values) (int, string) {
 	body := form.Encode()
-	return e.send(PathSlashCommand, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.clock()))
+	return e.send(PathSlashCommand, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.Now()))
 }
 
 func (e *env) interact(payload any) (int, string) {
 	b, _ := json.Marshal(payload)
 	body := url.Values{"payload": {string(b)}}.Encode()
-	return e.send(PathInteraction, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.clock()))
+	return e.send(PathInteraction, "application/x-www-form-urlencoded", body, e.signedHeader(body, e.Now()))
 }
 
 func (e *env) event(payload string, extra http.Header) (int, string) {
-	h := e.signedHeader(payload, e.clock())
+	h := e.signedHeader(payload, e.Now())
 	for k, v := range extra {
 		h[k] = v
 	}
@@ -187,7 +122,7 @@ func TestSlashCommand(t *testing.T) {
 	if code != 200 || body != "" {
 		t.Fatalf("ack = %d %q", code, body)
 	}
-	r := e.nextReq()
+	r := e.Next()
 	want := opsgate.Request{Platform: "slack", OrgID: "T1", OrgName: "acme", ChannelID: "C1", ChannelName: "ops",
 		UserID: "U1", UserName: "alice", Text: "network status  “new york”"}
 	if *r != want {
@@ -206,7 +141,7 @@ func TestRefusalInAck(t *testing.T) {
 	if code != 200 || body != `{"response_type":"ephemeral","text":"opsgate is overloaded; please try again shortly."}`+"\n" {
 		t.Fatalf("ack = %d %q", code, body)
 	}
-	e.nextReq()
+	e.Next()
 	if n := e.slack.n(); n != 0 {
 		t.Fatalf("%d Slack API calls for a refused request", n)
 	}
@@ -215,7 +150,7 @@ func TestRefusalInAck(t *testing.T) {
 func TestRejectedRequests(t *testing.T) {
 	e := newEnv(t, false)
 	good := slashForm("U1", "/network", "status").Encode()
-	now := e.clock()
+	now := e.Now()
 	ts := strconv.FormatInt(now.Unix(), 10)
 	hdr := func(ts, sig string) http.Header {
 		h := http.Header{}
@@ -261,7 +196,7 @@ func TestRejectedRequests(t *testing.T) {
 			if got := testutil.ToFloat64(rejected.WithLabelValues(c.reason)); got != before+1 {
 				t.Fatalf("rejected{reason=%q} = %v, want %v", c.reason, got, before+1)
 			}
-			e.noReq()
+			e.None()
 		})
 	}
 	// The window's edges are inside: exactly 5 minutes old passes.
@@ -269,7 +204,7 @@ func TestRejectedRequests(t *testing.T) {
 	if code, _ := e.send(PathSlashCommand, "application/x-www-form-urlencoded", good, hdr(edge, Sign(secret, edge, []byte(good)))); code != 200 {
 		t.Fatalf("5-minute-old request: %d", code)
 	}
-	e.nextReq()
+	e.Next()
 }
 
 func TestDeniedUserSeesIDs(t *testing.T) {
@@ -277,7 +212,7 @@ func TestDeniedUserSeesIDs(t *testing.T) {
 	if code, _ := e.slash(slashForm("UDENIED", "/network", "status")); code != 200 {
 		t.Fatal(code)
 	}
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	if c.Form.Get("user") != "UDENIED" || !strings.Contains(c.text(t), "by user UDENIED (alice)") {
 		t.Fatalf("denial = %v %q", c.Form, c.text(t))
@@ -311,7 +246,7 @@ func TestEvents(t *testing.T) {
 	if code, _ := e.event(mention, nil); code != 200 {
 		t.Fatal(code)
 	}
-	r := e.nextReq()
+	r := e.Next()
 	if r.Text != "network status <nyc>" || r.ThreadID != "1700000000.000100" || r.UserID != "U1" || r.OrgID != "T1" {
 		t.Fatalf("mention request = %+v", r)
 	}
@@ -319,7 +254,7 @@ func TestEvents(t *testing.T) {
 	if code, _ := e.event(mention, http.Header{"X-Slack-Retry-Num": {"1"}, "X-Slack-Retry-Reason": {"http_timeout"}}); code != 200 {
 		t.Fatal(code)
 	}
-	e.noReq()
+	e.None()
 	// The reply goes in the mention's thread.
 	c := e.slack.waitCalls(t, "chat.postMessage", 1)[0]
 	if c.Form.Get("thread_ts") != "1700000000.000100" {
@@ -328,12 +263,12 @@ func TestEvents(t *testing.T) {
 
 	// Direct messages run; the bot's own and other bots' messages do not.
 	e.event(eventBody("Ev2", "message", "U1", "", "whoami"), nil)
-	if r := e.nextReq(); !r.Direct || r.Text != "whoami" || r.ChannelID != "D1" {
+	if r := e.Next(); !r.Direct || r.Text != "whoami" || r.ChannelID != "D1" {
 		t.Fatalf("DM request = %+v", r)
 	}
 	e.event(eventBody("Ev3", "message", "UBOT", "", "ran: whoami"), nil)
 	e.event(eventBody("Ev4", "message", "U2", "B9", "hello"), nil)
-	e.noReq()
+	e.None()
 }
 
 // menuOf returns the action_id, block_id and options of the static_select in a posted message.
@@ -377,7 +312,7 @@ func selected(v string) map[string]any {
 func TestMenuPromptRoundTrip(t *testing.T) {
 	e := newEnv(t, true)
 	e.slash(slashForm("U1", "/site", ""))
-	e.nextReq()
+	e.Next()
 	first := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	aid, bid, opts := menuOf(t, first)
 	if len(opts) != 100 || opts[0] != "site-1" || opts[98] != "site-99" || opts[99] != nextValue {
@@ -391,7 +326,7 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 	if code, body := e.interact(blockActions("U1", e.slack.responseURL(), aid, bid, selected(nextValue))); code != 200 {
 		t.Fatalf("next: %d %q", code, body)
 	}
-	if r := e.nextReq(); r.Text != "site" || r.UserID != "U1" {
+	if r := e.Next(); r.Text != "site" || r.UserID != "U1" {
 		t.Fatalf("next re-ran %q", r.Text)
 	}
 	second := e.slack.waitCalls(t, "chat.postEphemeral", 2)[1]
@@ -402,7 +337,7 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 
 	// Someone else cannot answer the prompt.
 	e.interact(blockActions("U2", e.slack.responseURL(), aid2, bid2, selected("site-120")))
-	e.noReq()
+	e.None()
 	refusal := e.slack.waitCalls(t, "response/1", 2)
 	if txt, _ := refusalText(refusal); !strings.Contains(txt, "This prompt is for <@U1>") {
 		t.Fatalf("wrong-user refusal = %q", txt)
@@ -410,7 +345,7 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 
 	// The answer re-runs prefix + quoted value as the answering user; the prompt is deleted.
 	e.interact(blockActions("U1", e.slack.responseURL(), aid2, bid2, selected("site-120")))
-	if r := e.nextReq(); r.Text != "site site-120" || r.UserID != "U1" || r.ChannelID != "C1" || r.OrgID != "T1" {
+	if r := e.Next(); r.Text != "site site-120" || r.UserID != "U1" || r.ChannelID != "C1" || r.OrgID != "T1" {
 		t.Fatalf("answer re-ran %+v", r)
 	}
 	deleted := false
@@ -429,13 +364,13 @@ func TestMenuPromptRoundTrip(t *testing.T) {
 	if code, body := e.interact(blockActions("U1", e.slack.responseURL(), string(forged), bid2, selected("site-1"))); code != 400 || !strings.Contains(body, "callback token is not valid") {
 		t.Fatalf("forged: %d %q", code, body)
 	}
-	e.noReq()
-	e.advance(callback.DefaultTTL + time.Second)
+	e.None()
+	e.Advance(callback.DefaultTTL + time.Second)
 	before := testutil.ToFloat64(rejected.WithLabelValues("expired_callback"))
 	if code, _ := e.interact(blockActions("U1", e.slack.responseURL(), aid2, bid2, selected("site-1"))); code != 200 {
 		t.Fatal(code)
 	}
-	e.noReq()
+	e.None()
 	if testutil.ToFloat64(rejected.WithLabelValues("expired_callback")) != before+1 {
 		t.Fatal("expired callback not counted")
 	}
@@ -458,7 +393,7 @@ func refusalText(calls []call) (string, bool) {
 func TestRefusedAnswerIsShown(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash(slashForm("U1", "/ask", ""))
-	e.nextReq()
+	e.Next()
 	var input map[string]any
 	for _, b := range e.slack.waitCalls(t, "chat.postMessage", 1)[0].blocks(t) {
 		if b["type"] == "input" {
@@ -468,7 +403,7 @@ func TestRefusedAnswerIsShown(t *testing.T) {
 	el := input["element"].(map[string]any)
 	e.interact(blockActions("U1", e.slack.responseURL(), el["action_id"].(string), input["block_id"].(string),
 		map[string]any{"type": "plain_text_input", "value": "busy"}))
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	if c.Form.Get("user") != "U1" || !strings.Contains(c.text(t), "opsgate is overloaded") {
 		t.Fatalf("refusal not shown: %v", c.Form)
@@ -478,7 +413,7 @@ func TestRefusedAnswerIsShown(t *testing.T) {
 func TestCancelAndTextPrompt(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash(slashForm("U1", "/ask", ""))
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "chat.postMessage", 1)[0]
 	var input, cancel map[string]any
 	for _, b := range c.blocks(t) {
@@ -495,12 +430,12 @@ func TestCancelAndTextPrompt(t *testing.T) {
 	el := input["element"].(map[string]any)
 	e.interact(blockActions("U1", e.slack.responseURL(), el["action_id"].(string), input["block_id"].(string),
 		map[string]any{"type": "plain_text_input", "value": "INC 42"}))
-	if r := e.nextReq(); r.Text != "ask 'INC 42'" {
+	if r := e.Next(); r.Text != "ask 'INC 42'" {
 		t.Fatalf("text answer re-ran %q", r.Text)
 	}
 	// Cancel closes the prompt and runs nothing.
 	e.interact(blockActions("U1", e.slack.responseURL(), "ogc", cancel["action_id"].(string), map[string]any{"type": "button", "value": cancel["value"]}))
-	e.noReq()
+	e.None()
 	found := false
 	for _, c := range e.slack.waitCalls(t, "response/1", 2) {
 		if c.JSON["replace_original"] == true && strings.Contains(fmt.Sprint(c.JSON["text"]), "Cancelled") {
@@ -526,7 +461,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	e := newEnv(t, false)
 	form := slashForm("U1", "/form", "")
 	e.slash(form)
-	e.nextReq()
+	e.Next()
 	v := e.slack.waitCalls(t, "views.open", 1)[0]
 	if v.JSON["trigger_id"] != form.Get("trigger_id") {
 		t.Fatalf("views.open = %v", v.JSON)
@@ -543,7 +478,7 @@ func TestDialogRoundTrip(t *testing.T) {
 	if code != 200 || body != "" {
 		t.Fatalf("submission ack = %d %q", code, body)
 	}
-	r := e.nextReq()
+	r := e.Next()
 	if r.Text != "form 'leaf 01' spine" || r.ChannelID != "C1" || r.UserID != "U1" {
 		t.Fatalf("dialog re-ran %+v", r)
 	}
@@ -557,15 +492,15 @@ func TestDialogRoundTrip(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"response_action":"errors"`) || !strings.Contains(body, "This form is for") {
 		t.Fatalf("wrong user: %d %q", code, body)
 	}
-	e.noReq()
+	e.None()
 
 	// Past the trigger_id's 3 s the dialog becomes a button; clicking it opens the modal.
-	e.advance(time.Second) // a new request from Slack carries a new timestamp
+	e.Advance(time.Second) // a new request from Slack carries a new timestamp
 	e.slash(form)
-	e.nextReq()
+	e.Next()
 	e.slack.waitCalls(t, "views.open", 2)
 	// (the in-test pipeline answers at once; simulate a slow run by a stale conversation)
-	conv := &conversation{h: e.h, channel: "C1", user: "U1", triggerID: "old", triggerAt: e.clock().Add(-4 * time.Second)}
+	conv := &conversation{h: e.h, channel: "C1", user: "U1", triggerID: "old", triggerAt: e.Now().Add(-4 * time.Second)}
 	conv.Send(context.Background(), opsgate.Message{Blocks: []opsgate.Block{opsgate.Dialog{Title: "New device", Prefix: "form"}}})
 	btn := e.slack.waitCalls(t, "chat.postEphemeral", 1)[0]
 	if !strings.Contains(btn.Form.Get("blocks"), `"action_id":"ogo"`) {
@@ -579,7 +514,7 @@ func TestDialogRoundTrip(t *testing.T) {
 func TestLongOutput(t *testing.T) {
 	e := newEnv(t, false)
 	e.slash(slashForm("U1", "/long", ""))
-	e.nextReq()
+	e.Next()
 	// 31,500 characters: split across sections and posts, nothing lost.
 	deadline := time.Now().Add(5 * time.Second)
 	var total int
@@ -610,7 +545,7 @@ func TestLongOutput(t *testing.T) {
 	}
 
 	e.slash(slashForm("U1", "/snippet", ""))
-	e.nextReq()
+	e.Next()
 	e.slack.waitCalls(t, "files.completeUploadExternal", 1)
 	if up := e.slack.waitCalls(t, "files.getUploadURLExternal", 1)[0]; up.Form.Get("length") != "10000" || up.Form.Get("filename") != "log.txt" {
 		t.Fatalf("upload = %v", up.Form)
@@ -618,7 +553,7 @@ func TestLongOutput(t *testing.T) {
 
 	// Ephemeral output cannot be a file: split into code blocks, all of it delivered.
 	e.slash(slashForm("U1", "/esnippet", ""))
-	e.nextReq()
+	e.Next()
 	time.Sleep(100 * time.Millisecond)
 	got := 0
 	for _, c := range e.slack.waitCalls(t, "chat.postEphemeral", 1) {
@@ -631,26 +566,18 @@ func TestLongOutput(t *testing.T) {
 
 func TestRetryAndUndeliverable(t *testing.T) {
 	e := newEnv(t, false)
-	var slept []time.Duration
-	var mu sync.Mutex
-	e.h.Sleep = func(_ context.Context, d time.Duration) error {
-		mu.Lock()
-		slept = append(slept, d)
-		mu.Unlock()
-		return nil
-	}
+	sleeps := &kittest.Sleeps{}
+	e.h.Sleep = sleeps.Sleep
 	e.slack.mu.Lock()
 	e.slack.fail["chat.postMessage"] = []int{429, 503}
 	e.slack.mu.Unlock()
 	e.slash(slashForm("U1", "/network", "status"))
-	e.nextReq()
+	e.Next()
 	e.slack.waitCalls(t, "chat.postMessage", 3)
 	time.Sleep(50 * time.Millisecond)
-	mu.Lock()
-	if len(slept) != 2 || slept[0] != 2*time.Second {
+	if slept := sleeps.All(); len(slept) != 2 || slept[0] != 2*time.Second {
 		t.Fatalf("slept %v, want Retry-After 2s then a backoff", slept)
 	}
-	mu.Unlock()
 
 	// Slack down for good: the user hears about it through response_url.
 	e.slack.mu.Lock()
@@ -659,7 +586,7 @@ func TestRetryAndUndeliverable(t *testing.T) {
 	form := slashForm("U1", "/network", "status")
 	form.Set("response_url", e.slack.responseURL())
 	e.slash(form)
-	e.nextReq()
+	e.Next()
 	c := e.slack.waitCalls(t, "response/1", 1)[0]
 	if c.JSON["response_type"] != "ephemeral" || !strings.Contains(c.JSON["text"].(string), "could not deliver") {
 		t.Fatalf("undeliverable notice = %v", c.JSON)

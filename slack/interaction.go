@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // outcome is how an interaction is answered: a status, and either a one-line reason or a JSON body.
@@ -32,12 +33,12 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	form, err := url.ParseQuery(string(body))
 	payload := form.Get("payload")
 	if err != nil || payload == "" {
-		reject(w, http.StatusBadRequest, "malformed", "interaction body has no payload form field")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "interaction body has no payload form field")
 		return
 	}
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(payload), &cb); err != nil || cb.Type == "" || cb.User.ID == "" {
-		reject(w, http.StatusBadRequest, "malformed", "interaction payload is not valid JSON from Slack")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "interaction payload is not valid JSON from Slack")
 		return
 	}
 	if !h.firstDelivery(r.Context(), w, sig) {
@@ -45,11 +46,11 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	out := h.interaction(context.WithoutCancel(r.Context()), &cb)
 	if out.status >= 400 {
-		reject(w, out.status, out.reason, out.msg)
+		refusals.Reject(w, out.status, out.reason, out.msg)
 		return
 	}
 	if out.reason != "" {
-		rejected.WithLabelValues(out.reason).Inc()
+		refusals.Count(out.reason)
 	}
 	if out.body != nil {
 		w.Header().Set("Content-Type", "application/json")
@@ -92,7 +93,7 @@ func (h *Handler) blockAction(ctx context.Context, cb *slack.InteractionCallback
 		return outcome{}, false // not ours
 	}
 	now := h.Now()
-	conv := &conversation{h: h, channel: cmp(cb.Channel.ID, cb.Container.ChannelID), user: cb.User.ID,
+	conv := &conversation{h: h, channel: kit.FirstNonEmpty(cb.Channel.ID, cb.Container.ChannelID), user: cb.User.ID,
 		responseURL: cb.ResponseURL, responseAt: now, triggerID: cb.TriggerID, triggerAt: now}
 	tok, out, ok := h.checkToken(ctx, conv, cb.User.ID, token)
 	if !ok {
@@ -114,10 +115,10 @@ func (h *Handler) blockAction(ctx context.Context, cb *slack.InteractionCallback
 			h.answer(ctx, cb, conv, tok.Prefix)
 			break
 		}
-		h.closePrompt(conv, "<@"+cb.User.ID+"> chose `"+escape(cmp(a.SelectedOption.Text.Text, value))+"`.")
+		h.closePrompt(conv, "<@"+cb.User.ID+"> chose `"+escape(kit.Echo(h.Redactor, kit.FirstNonEmpty(a.SelectedOption.Text.Text, value)))+"`.")
 		h.answer(ctx, cb, conv, tok.Answer(value))
 	case callback.KindText:
-		h.closePrompt(conv, "<@"+cb.User.ID+"> answered `"+escape(value)+"`.")
+		h.closePrompt(conv, "<@"+cb.User.ID+"> answered `"+escape(kit.Echo(h.Redactor, value))+"`.")
 		h.answer(ctx, cb, conv, tok.Answer(value))
 	}
 	return outcome{status: http.StatusOK}, true
@@ -192,7 +193,7 @@ func (h *Handler) viewSubmission(ctx context.Context, cb *slack.InteractionCallb
 			break
 		}
 		a := fv["v"]
-		values = append(values, cmp(a.Value, a.SelectedOption.Value))
+		values = append(values, kit.FirstNonEmpty(a.Value, a.SelectedOption.Value))
 	}
 	h.answer(ctx, cb, conv, tok.Answer(values...))
 	return outcome{status: http.StatusOK}
@@ -210,17 +211,10 @@ func (h *Handler) answer(ctx context.Context, cb *slack.InteractionCallback, con
 // again for whoever clicked.
 func (h *Handler) answerRequest(cb *slack.InteractionCallback, conv *conversation, text string) *opsgate.Request {
 	return &opsgate.Request{
-		Platform: "slack", OrgID: cmp(cb.Team.ID, cb.User.TeamID), OrgName: cb.Team.Domain,
+		Platform: "slack", OrgID: kit.FirstNonEmpty(cb.Team.ID, cb.User.TeamID), OrgName: cb.Team.Domain,
 		ChannelID: conv.channel, ChannelName: cb.Channel.Name,
 		UserID: cb.User.ID, UserName: cb.User.Name,
 		Direct:   strings.HasPrefix(conv.channel, "D"),
 		ThreadID: conv.thread, Text: text,
 	}
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

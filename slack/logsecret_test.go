@@ -37,12 +37,12 @@ func TestResponseURLNotLogged(t *testing.T) {
 	ln.Close()
 
 	e.slash(slashForm("U1", "/site", ""))
-	e.nextReq()
+	e.Next()
 	aid, bid, _ := menuOf(t, e.slack.waitCalls(t, "chat.postEphemeral", 1)[0])
 	// A wrong user's refusal and the answered prompt's update both go to response_url.
 	e.interact(blockActions("U2", dead, aid, bid, selected("site-2")))
 	e.interact(blockActions("U1", dead, aid, bid, selected("site-1")))
-	e.nextReq()
+	e.Next()
 	deadline := time.Now().Add(5 * time.Second)
 	for strings.Count(logs.String(), "level=WARN") < 2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

@@ -23,7 +23,7 @@ func TestViewSubmissionWithoutState(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("state %v: %d %q", state, code, body)
 		}
-		if r := e.nextReq(); r.Text != "form" || r.UserID != "U1" {
+		if r := e.Next(); r.Text != "form" || r.UserID != "U1" {
 			t.Fatalf("submission re-ran %+v", r)
 		}
 	}

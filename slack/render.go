@@ -10,6 +10,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Slack's Block Kit limits, with room to spare.
@@ -65,7 +66,7 @@ func (c *conversation) render(m opsgate.Message) []part {
 				var fs []*slack.TextBlockObject
 				n := 0
 				for _, f := range b.Fields[i:min(i+10, len(b.Fields))] {
-					s := truncate("*"+escape(f.Name)+"*\n"+mrkdwn(f.Value), 2000)
+					s := kit.Truncate("*"+escape(f.Name)+"*\n"+mrkdwn(f.Value), 2000)
 					n += len(s)
 					fs = append(fs, slack.NewTextBlockObject(slack.MarkdownType, s, false, false))
 				}
@@ -78,12 +79,12 @@ func (c *conversation) render(m opsgate.Message) []part {
 		case opsgate.Image:
 			switch {
 			case b.URL != "":
-				r.add(len(b.URL), slack.NewImageBlock(b.URL, nonEmpty(b.Alt, "image"), "", nil))
+				r.add(len(b.URL), slack.NewImageBlock(b.URL, kit.FirstNonEmpty(b.Alt, "image"), "", nil))
 			case b.Path != "" && !m.Ephemeral:
 				r.flush()
 				r.parts = append(r.parts, part{imagePath: b.Path, text: b.Alt})
 			default:
-				s := "Image: " + escape(nonEmpty(b.Alt, b.Path))
+				s := "Image: " + escape(kit.FirstNonEmpty(b.Alt, b.Path))
 				r.add(len(s), section(s))
 			}
 		case opsgate.Actions:
@@ -112,7 +113,7 @@ func (r *renderer) add(size int, b slack.Block) {
 
 func (r *renderer) fallback(s string) {
 	if r.cur.text == "" {
-		r.cur.text = truncate(s, 300)
+		r.cur.text = kit.Truncate(s, 300)
 	}
 }
 
@@ -136,7 +137,7 @@ func (r *renderer) code(s opsgate.Snippet) {
 	if len(s.Content)+len(title)+8 <= codeLimit {
 		t := title + "```" + escape(s.Content) + "```"
 		r.add(len(t), section(t))
-		r.fallback(nonEmpty(s.Title, "snippet"))
+		r.fallback(kit.FirstNonEmpty(s.Title, "snippet"))
 		return
 	}
 	if !r.m.Ephemeral {
@@ -188,7 +189,7 @@ func (r *renderer) cancel() *slack.ButtonBlockElement {
 // menu renders a static_select of one page of choices, "Next..." when more follow, and Cancel.
 // The signed token is split across action_id and block_id (255 characters each).
 func (r *renderer) menu(mn opsgate.Menu) {
-	prompt := nonEmpty(mn.Prompt, "Choose one:")
+	prompt := kit.FirstNonEmpty(mn.Prompt, "Choose one:")
 	off := mn.Offset
 	if off == 0 {
 		off = r.c.menuOffset
@@ -209,7 +210,7 @@ func (r *renderer) menu(mn opsgate.Menu) {
 			skipped++
 			continue
 		}
-		opts = append(opts, slack.NewOptionBlockObject(ch.Value, plain(nonEmpty(ch.Label, ch.Value), 75), nil))
+		opts = append(opts, slack.NewOptionBlockObject(ch.Value, plain(kit.FirstNonEmpty(ch.Label, ch.Value), 75), nil))
 	}
 	if end < len(mn.Choices) {
 		opts = append(opts, slack.NewOptionBlockObject(nextValue, plain(fmt.Sprintf("Next... (%d more)", len(mn.Choices)-end), 75), nil))
@@ -241,7 +242,7 @@ func (r *renderer) menu(mn opsgate.Menu) {
 func (r *renderer) textPrompt(p opsgate.TextPrompt) {
 	tok := r.c.sign(callback.KindText, p.Prefix, 0)
 	actionID, blockID, ok := splitToken("ogt", tok, r.id())
-	prompt := nonEmpty(p.Prompt, "Enter a value:")
+	prompt := kit.FirstNonEmpty(p.Prompt, "Enter a value:")
 	if !ok {
 		r.typeIt(prompt, p.Prefix, nil)
 		return
@@ -290,21 +291,7 @@ func section(mrk string) *slack.SectionBlock {
 }
 
 func plain(s string, limit int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, truncate(nonEmpty(s, " "), limit), false, false)
-}
-
-func truncate(s string, limit int) string {
-	if len([]rune(s)) <= limit {
-		return s
-	}
-	return string([]rune(s)[:limit-1]) + "…"
-}
-
-func nonEmpty(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
+	return slack.NewTextBlockObject(slack.PlainTextType, kit.Truncate(kit.FirstNonEmpty(s, " "), limit), false, false)
 }
 
 var (

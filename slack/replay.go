@@ -17,17 +17,9 @@ const ReplayWindow = 2*Window + time.Minute
 // deduplicated by event id instead), and a genuine new request always carries a new timestamp and
 // so a new signature: only a copy of a request already handled is refused here.
 func (h *Handler) firstDelivery(ctx context.Context, w http.ResponseWriter, sig string) bool {
-	first := h.signed.first(sig, h.Now())
-	if first && h.ClaimRequest != nil {
-		var err error
-		if first, err = h.ClaimRequest(ctx, sig); err != nil {
-			// This replica's memory still holds; a database outage must not drop every command.
-			h.Logger.Warn("slack: request claim failed; relying on this replica's record", "err", err)
-			first = true
-		}
+	if !h.signed.First(ctx, sig) {
+		refusals.Reject(w, http.StatusConflict, "replay", "this signed request was already handled; a replayed request does not run again")
+		return false
 	}
-	if !first {
-		reject(w, http.StatusConflict, "replay", "this signed request was already handled; a replayed request does not run again")
-	}
-	return first
+	return true
 }

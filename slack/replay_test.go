@@ -18,22 +18,22 @@ import (
 func TestSignedRequestRunsOnce(t *testing.T) {
 	e := newEnv(t, false)
 	body := slashForm("U1", "/network", "reboot core1").Encode()
-	hdr := e.signedHeader(body, e.clock())
+	hdr := e.signedHeader(body, e.Now())
 	if code, _ := e.send(PathSlashCommand, "application/x-www-form-urlencoded", body, hdr); code != 200 {
 		t.Fatal(code)
 	}
-	e.nextReq()
+	e.Next()
 
 	before := testutil.ToFloat64(rejected.WithLabelValues("replay"))
 	upper := http.Header{"X-Slack-Request-Timestamp": hdr["X-Slack-Request-Timestamp"],
 		"X-Slack-Signature": {"v0=" + strings.ToUpper(strings.TrimPrefix(hdr.Get("X-Slack-Signature"), "v0="))}}
-	e.advance(4 * time.Minute) // still inside the window
+	e.Advance(4 * time.Minute) // still inside the window
 	for _, h := range []http.Header{hdr, upper} {
 		code, msg := e.send(PathSlashCommand, "application/x-www-form-urlencoded", body, h)
 		if code != http.StatusConflict || !strings.Contains(msg, "already handled") || strings.Count(msg, "\n") != 1 {
 			t.Fatalf("replayed slash command: %d %q", code, msg)
 		}
-		e.noReq()
+		e.None()
 	}
 	if got := testutil.ToFloat64(rejected.WithLabelValues("replay")); got != before+2 {
 		t.Fatalf("rejected{reason=replay} = %v, want %v", got, before+2)
@@ -43,24 +43,24 @@ func TestSignedRequestRunsOnce(t *testing.T) {
 	if code, _ := e.slash(slashForm("U1", "/network", "reboot core1")); code != 200 {
 		t.Fatal(code)
 	}
-	e.nextReq()
+	e.Next()
 
 	// An interaction (a menu pick) is run once too.
 	e.slash(slashForm("U1", "/site", ""))
-	e.nextReq()
+	e.Next()
 	actionID, blockID, _ := menuOf(t, e.slack.waitCalls(t, "chat.postEphemeral", 1)[0])
 	pick := url.Values{"payload": {mustJSON(t, blockActions("U1", e.slack.responseURL(), actionID, blockID, selected("site-2")))}}.Encode()
-	ih := e.signedHeader(pick, e.clock())
+	ih := e.signedHeader(pick, e.Now())
 	if code, _ := e.send(PathInteraction, "application/x-www-form-urlencoded", pick, ih); code != 200 {
 		t.Fatal(code)
 	}
-	if r := e.nextReq(); r.Text != "site site-2" {
+	if r := e.Next(); r.Text != "site site-2" {
 		t.Fatalf("pick ran %q", r.Text)
 	}
 	if code, msg := e.send(PathInteraction, "application/x-www-form-urlencoded", pick, ih); code != http.StatusConflict {
 		t.Fatalf("replayed interaction: %d %q", code, msg)
 	}
-	e.noReq()
+	e.None()
 }
 
 // With several replicas the shared claim decides; if the database cannot answer, the command
@@ -76,17 +76,17 @@ func TestSignedRequestClaim(t *testing.T) {
 	if code, _ := e.slash(slashForm("U1", "/network", "status")); code != http.StatusConflict {
 		t.Fatalf("claimed elsewhere: %d", code)
 	}
-	e.noReq()
+	e.None()
 	if len(claimed) != 1 || len(claimed[0]) != 64 {
 		t.Fatalf("claimed %q, want one hex signature", claimed)
 	}
 
 	answer = func(context.Context, string) (bool, error) { return false, errors.New("database is down") }
-	e.advance(time.Second)
+	e.Advance(time.Second)
 	if code, _ := e.slash(slashForm("U1", "/network", "status")); code != 200 {
 		t.Fatalf("claim error: %d", code)
 	}
-	e.nextReq()
+	e.Next()
 }
 
 func mustJSON(t *testing.T, v any) string {

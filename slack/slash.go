@@ -21,7 +21,7 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		reject(w, http.StatusBadRequest, "malformed", "slash command body is not a valid form")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "slash command body is not a valid form")
 		return
 	}
 	sc := slack.SlashCommand{
@@ -33,7 +33,7 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 		ResponseURL: form.Get("response_url"), TriggerID: form.Get("trigger_id"), APIAppID: form.Get("api_app_id"),
 	}
 	if sc.UserID == "" || sc.ChannelID == "" || sc.Command == "" {
-		reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
+		refusals.Reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
 		return
 	}
 	if !h.firstDelivery(r.Context(), w, sig) {

@@ -51,7 +51,7 @@ func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, ev
 		}
 		out := h.interaction(ctx, &cb)
 		if out.reason != "" {
-			rejected.WithLabelValues(out.reason).Inc()
+			refusals.Count(out.reason)
 		}
 		if out.body != nil {
 			client.Ack(*evt.Request, out.body)

@@ -81,7 +81,7 @@ func TestSocketModeRefusalInAck(t *testing.T) {
 	e := newEnv(t, false)
 	acks := socketAcks(t, e,
 		`{"envelope_id":"env-busy","type":"slash_commands","accepts_response_payload":true,"payload":{"token":"x","team_id":"T1","team_domain":"acme","channel_id":"C1","channel_name":"ops","user_id":"UBUSY","user_name":"bob","command":"/network","text":"status","api_app_id":"A1","response_url":"","trigger_id":"1.2.3"}}`)
-	e.nextReq()
+	e.Next()
 	p, _ := acks[0]["payload"].(map[string]any)
 	if acks[0]["envelope_id"] != "env-busy" || p["response_type"] != "ephemeral" || p["text"] != "opsgate is overloaded; please try again shortly." {
 		t.Fatalf("ack = %v, want the refusal as an ephemeral payload", acks[0])
@@ -103,11 +103,11 @@ func TestSocketMode(t *testing.T) {
 			t.Fatalf("ack %d = %v, want %s", i, acks[i], want)
 		}
 	}
-	if r := e.nextReq(); r.Text != "network status" || r.UserID != "U1" || r.OrgID != "T1" {
+	if r := e.Next(); r.Text != "network status" || r.UserID != "U1" || r.OrgID != "T1" {
 		t.Fatalf("slash over socket = %+v", r)
 	}
-	if r := e.nextReq(); r.Text != "whoami" || r.ThreadID == "" {
+	if r := e.Next(); r.Text != "whoami" || r.ThreadID == "" {
 		t.Fatalf("mention over socket = %+v", r)
 	}
-	e.noReq()
+	e.None()
 }

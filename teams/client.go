@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,11 +16,12 @@ import (
 	"time"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
-// Retry limits for 429 answers (the platform kit will take this over).
+// Retry limits for 429 answers: three tries in all, Retry-After honoured up to 30 s.
 const (
-	maxRetries    = 2
+	attempts      = 3
 	maxRetryAfter = 30 * time.Second
 )
 
@@ -41,18 +43,7 @@ func NewClient(tokens *TokenSource, client *http.Client) *Client {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Client{Tokens: tokens, HTTP: client, Sleep: sleep, trusted: map[string]bool{}}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return &Client{Tokens: tokens, HTTP: client, Sleep: kit.Sleep, trusted: map[string]bool{}}
 }
 
 // Trust records serviceURL as one the token may be sent to. Call it only with the serviceUrl of a
@@ -175,46 +166,80 @@ func (c *Client) post(ctx context.Context, serviceURL, path string, body, out an
 		return err
 	}
 	refreshed := false
-	for attempt := 0; ; attempt++ {
-		tok, err := c.Tokens.Token(ctx)
-		if err != nil {
+	retry := kit.Retry{Attempts: attempts, Sleep: c.Sleep, Backoff: time.Second, MaxWait: maxRetryAfter, Read: readError}
+	return retry.Do(ctx, func(ctx context.Context) error {
+		for {
+			err := c.once(ctx, base, path, b, out)
+			var se *statusError
+			if errors.As(err, &se) && se.status == http.StatusUnauthorized && !refreshed {
+				// The connector refused a token it may have revoked early: once with a fresh one.
+				refreshed = true
+				c.Tokens.Invalidate()
+				continue
+			}
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := c.HTTP.Do(req)
-		if err != nil {
-			return fmt.Errorf("teams: POST %s: %w", path, err)
-		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode >= 200 && resp.StatusCode < 300:
-			if out != nil && len(bytes.TrimSpace(data)) > 0 {
-				_ = json.Unmarshal(data, out) // an id is a nicety; the post succeeded
-			}
-			return nil
-		case resp.StatusCode == http.StatusUnauthorized && !refreshed:
-			refreshed = true
-			c.Tokens.Invalidate()
-			continue
-		case resp.StatusCode == http.StatusTooManyRequests && attempt < maxRetries:
-			if err := c.Sleep(ctx, retryAfter(resp.Header.Get("Retry-After"))); err != nil {
-				return err
-			}
-			continue
-		case resp.StatusCode == http.StatusRequestEntityTooLarge:
-			return opsgate.Errorf(opsgate.EINVALID, "Teams refused the message as too large")
-		}
-		return fmt.Errorf("teams: POST %s: %s: %s", path, resp.Status, errorCode(data))
-	}
+	})
 }
 
-// retryAfter reads Retry-After (seconds or an HTTP date), bounded; 1s when absent.
+// statusError is the connector's answer to a failed call.
+type statusError struct {
+	path       string
+	status     int
+	statusText string
+	code       string
+	retryAfter time.Duration
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("teams: POST %s: %s: %s", e.path, e.statusText, e.code)
+}
+
+// readError reads the connector's answers for the kit's retries: only a 429 is retried, since a
+// 5xx or a timeout may come after the activity was posted.
+func readError(err error) (kit.Failure, bool) {
+	var se *statusError
+	if !errors.As(err, &se) {
+		return kit.Failure{Final: true}, true // a timed-out POST may have been delivered
+	}
+	if se.status != http.StatusTooManyRequests {
+		return kit.Failure{Status: se.status, Final: true}, true
+	}
+	return kit.Failure{Status: se.status, RetryAfter: se.retryAfter}, true
+}
+
+// once posts body with the current bearer token.
+func (c *Client) once(ctx context.Context, base, path string, body []byte, out any) error {
+	tok, err := c.Tokens.Token(ctx)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("teams: POST %s: %w", path, err)
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		if out != nil && len(bytes.TrimSpace(data)) > 0 {
+			_ = json.Unmarshal(data, out) // an id is a nicety; the post succeeded
+		}
+		return nil
+	case resp.StatusCode == http.StatusRequestEntityTooLarge:
+		return opsgate.Errorf(opsgate.EINVALID, "Teams refused the message as too large")
+	}
+	return &statusError{path: path, status: resp.StatusCode, statusText: resp.Status, code: errorCode(data),
+		retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+}
+
+// retryAfter reads Retry-After (seconds or an HTTP date); 1 s when absent or past.
 func retryAfter(v string) time.Duration {
 	d := time.Second
 	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
@@ -222,7 +247,7 @@ func retryAfter(v string) time.Duration {
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = time.Until(t)
 	}
-	return min(max(d, 0), maxRetryAfter)
+	return max(d, time.Nanosecond)
 }
 
 // errorCode returns the connector's error code ({"error":{"code":...}}) for the log line.

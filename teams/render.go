@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Limits, with room to spare under Teams' documented ~100 KB per message (413 MessageSizeTooBig).
@@ -97,7 +97,7 @@ func (r *renderer) block(b opsgate.Block) {
 	case opsgate.Fields:
 		facts := make([]Element, 0, len(b.Fields))
 		for _, f := range b.Fields {
-			facts = append(facts, Element{"title": truncate(f.Name, cellMax), "value": truncate(f.Value, cellMax)})
+			facts = append(facts, Element{"title": kit.TruncateBytes(f.Name, cellMax), "value": kit.TruncateBytes(f.Value, cellMax)})
 		}
 		r.factSets(facts)
 	case opsgate.Table:
@@ -106,15 +106,15 @@ func (r *renderer) block(b opsgate.Block) {
 		r.snippet(b)
 	case opsgate.Image:
 		if b.URL != "" {
-			r.add(Element{"type": "Image", "url": b.URL, "altText": nonEmpty(b.Alt, "image")})
+			r.add(Element{"type": "Image", "url": b.URL, "altText": kit.FirstNonEmpty(b.Alt, "image")})
 		} else {
 			// A local file would need an upload the Bot Connector does not offer for cards.
-			r.text("Image: "+nonEmpty(b.Alt, b.Path), nil)
+			r.text("Image: "+kit.FirstNonEmpty(b.Alt, b.Path), nil)
 		}
 	case opsgate.Actions:
 		var acts []Element
 		for _, btn := range b.Buttons {
-			a := submit(truncate(btn.Label, labelMax), r.sign(callback.KindButton, btn.Command, 0))
+			a := submit(kit.TruncateBytes(btn.Label, labelMax), r.sign(callback.KindButton, btn.Command, 0))
 			switch btn.Style {
 			case "primary":
 				a["style"] = "positive"
@@ -129,7 +129,7 @@ func (r *renderer) block(b opsgate.Block) {
 	case opsgate.Menu:
 		r.menu(b)
 	case opsgate.TextPrompt:
-		r.add(r.form(nonEmpty(b.Prompt, "Your answer:"),
+		r.add(r.form(kit.FirstNonEmpty(b.Prompt, "Your answer:"),
 			[]Element{{"type": "Input.Text", "id": inputText, "isRequired": true, "errorMessage": "Type an answer."}},
 			submit("Send", r.sign(callback.KindText, b.Prefix, 0)))...)
 	case opsgate.Dialog:
@@ -155,7 +155,7 @@ func (r *renderer) add(els ...any) {
 
 func (r *renderer) note(s string) {
 	if r.summary == "" {
-		r.summary = truncate(s, 200)
+		r.summary = kit.TruncateBytes(s, 200)
 	}
 }
 
@@ -224,7 +224,7 @@ func (r *renderer) table(t opsgate.Table) {
 			if i < len(cells) {
 				c = cells[i]
 			}
-			tb := Element{"type": "TextBlock", "text": truncate(c, cellMax), "wrap": true}
+			tb := Element{"type": "TextBlock", "text": kit.TruncateBytes(c, cellMax), "wrap": true}
 			if header {
 				tb["weight"] = "Bolder"
 			}
@@ -272,12 +272,12 @@ func (r *renderer) snippet(s opsgate.Snippet) {
 		r.add(Element{"type": "CodeBlock", "codeSnippet": c, "language": "PlainText",
 			"fallback": Element{"type": "TextBlock", "text": c, "fontType": "Monospace", "wrap": true}})
 	}
-	r.note(nonEmpty(s.Title, "snippet"))
+	r.note(kit.FirstNonEmpty(s.Title, "snippet"))
 }
 
 // menu renders one page of choices as a ChoiceSet with Send and Cancel; "Next..." pages on.
 func (r *renderer) menu(mn opsgate.Menu) {
-	prompt := nonEmpty(mn.Prompt, "Choose one:")
+	prompt := kit.FirstNonEmpty(mn.Prompt, "Choose one:")
 	if len(mn.Choices) == 0 {
 		r.text(prompt+"\n\nThere is nothing to choose from.", nil)
 		return
@@ -289,7 +289,7 @@ func (r *renderer) menu(mn opsgate.Menu) {
 	end := min(off+menuPage, len(mn.Choices))
 	var choices []Element
 	for _, c := range mn.Choices[off:end] {
-		choices = append(choices, Element{"title": truncate(nonEmpty(c.Label, c.Value), labelMax), "value": c.Value})
+		choices = append(choices, Element{"title": kit.TruncateBytes(kit.FirstNonEmpty(c.Label, c.Value), labelMax), "value": c.Value})
 	}
 	if end < len(mn.Choices) {
 		choices = append(choices, Element{"title": fmt.Sprintf("Next... (%d more)", len(mn.Choices)-end), "value": NextValue})
@@ -312,9 +312,9 @@ func (r *renderer) menu(mn opsgate.Menu) {
 func (r *renderer) dialog(d opsgate.Dialog) {
 	var inputs []Element
 	for i, f := range d.Fields {
-		in := Element{"id": inputField + strconv.Itoa(i), "label": nonEmpty(f.Label, f.Name), "isRequired": !f.Optional}
+		in := Element{"id": inputField + strconv.Itoa(i), "label": kit.FirstNonEmpty(f.Label, f.Name), "isRequired": !f.Optional}
 		if !f.Optional {
-			in["errorMessage"] = nonEmpty(f.Label, f.Name) + " is required."
+			in["errorMessage"] = kit.FirstNonEmpty(f.Label, f.Name) + " is required."
 		}
 		if f.Default != "" {
 			in["value"] = f.Default
@@ -323,7 +323,7 @@ func (r *renderer) dialog(d opsgate.Dialog) {
 			in["type"], in["style"] = "Input.ChoiceSet", "compact"
 			var cs []Element
 			for _, c := range f.Choices {
-				cs = append(cs, Element{"title": nonEmpty(c.Label, c.Value), "value": c.Value})
+				cs = append(cs, Element{"title": kit.FirstNonEmpty(c.Label, c.Value), "value": c.Value})
 			}
 			in["choices"] = cs
 		} else {
@@ -333,7 +333,7 @@ func (r *renderer) dialog(d opsgate.Dialog) {
 	}
 	send := submit("Submit", r.sign(callback.KindDialog, d.Prefix, 0))
 	send["data"].(Element)[dataFields] = len(d.Fields)
-	r.add(r.form(nonEmpty(d.Title, "Please fill in:"), inputs, send)...)
+	r.add(r.form(kit.FirstNonEmpty(d.Title, "Please fill in:"), inputs, send)...)
 }
 
 // form is a prompt, its inputs and a Send and a Cancel action, kept on one card.
@@ -350,21 +350,4 @@ func (r *renderer) form(prompt string, inputs []Element, send Element) []any {
 
 func submit(title, token string) Element {
 	return Element{"type": "Action.Submit", "title": title, "data": Element{dataToken: token}}
-}
-
-func nonEmpty(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -23,7 +23,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
-	"github.com/opsgate/opsgate/metrics"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Bot Framework constants (MicrosoftDocs bot-docs, bot-framework-rest-connector-authentication).
@@ -80,7 +80,8 @@ func refuse(reason, msg string) *VerifyError {
 	return &VerifyError{Reason: reason, Status: status, Message: msg}
 }
 
-var rejected = metrics.RequestsRejected.MustCurryWith(map[string]string{"platform": "teams"})
+// refusals counts refused activities with every other platform's refusals.
+var refusals = kit.NewRefusals("teams")
 
 // allowedAlgs are the algorithms accepted at most: RS256 is what the metadata lists, the .NET SDK
 // also accepts RS384 and RS512. Anything else (none, HS*, ES*) is refused before a key is looked up.
@@ -144,7 +145,7 @@ func (v *Verifier) Verify(ctx context.Context, authorization string, a *Activity
 			slog.Warn("teams: cannot fetch the Bot Framework signing keys", "err", err)
 			ve = refuse(ReasonKeysUnavailable, "cannot fetch the Bot Framework signing keys")
 		}
-		rejected.WithLabelValues(ve.Reason).Inc()
+		refusals.Count(ve.Reason)
 		return ve
 	}
 	return nil
@@ -192,7 +193,7 @@ func (v *Verifier) verify(ctx context.Context, authorization string, a *Activity
 		return refuse(ReasonServiceURLMismatch, "token's serviceurl claim does not match the activity's serviceUrl")
 	}
 	if used.endorsements != nil && a.ChannelID != "" && !slices.Contains(used.endorsements, a.ChannelID) {
-		return refuse(ReasonMissingEndorsement, fmt.Sprintf("signing key is not endorsed for channel %q", truncate(a.ChannelID, 40)))
+		return refuse(ReasonMissingEndorsement, fmt.Sprintf("signing key is not endorsed for channel %q", kit.TruncateBytes(a.ChannelID, 40)))
 	}
 	return nil
 }

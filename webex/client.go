@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // DefaultAPIURL is Webex's REST API base (webex.api_url).
@@ -63,8 +64,9 @@ func (c *Client) base() string {
 
 // call sends body (JSON, when not nil) to path (relative to APIURL, or an absolute URL on the
 // same API from a Link header) and decodes a 2xx answer into out. It returns the response header.
-// 429 (and 5xx, except for POST) are retried up to Attempts, waiting what Retry-After says (1 s
-// when absent); a wait longer than MaxWait fails the call at once.
+// 429 (and 5xx and timeouts, except for POST) are retried up to Attempts with the kit, waiting
+// what Retry-After says (backoff from 1 s when absent); a wait longer than MaxWait fails the call
+// at once.
 func (c *Client) call(ctx context.Context, method, path string, body, out any) (http.Header, error) {
 	var raw []byte
 	if body != nil {
@@ -73,37 +75,30 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) (
 			return nil, err
 		}
 	}
-	attempts := c.Attempts
-	if attempts <= 0 {
-		attempts = 3
-	}
 	maxWait := c.MaxWait
 	if maxWait <= 0 {
 		maxWait = 30 * time.Second
 	}
-	sleep := c.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
+	retry := kit.Retry{Attempts: c.Attempts, Sleep: c.Sleep, Backoff: time.Second, MaxWait: maxWait, GiveUpPastMax: true,
+		Read: func(err error) (kit.Failure, bool) {
+			var ae *APIError
+			if !errors.As(err, &ae) {
+				// A POST that timed out may have been delivered: not sent twice.
+				return kit.Failure{Final: method == "POST"}, method == "POST"
+			}
+			// A 5xx may come after the work was done: only idempotent calls are retried on one.
+			return kit.Failure{Status: ae.Status, RetryAfter: ae.RetryAfter, Final: ae.Status >= 500 && method == "POST"}, true
+		}}
+	if retry.Attempts <= 0 {
+		retry.Attempts = 3
 	}
-	for attempt := 1; ; attempt++ {
-		h, err := c.once(ctx, method, path, raw, out)
-		var ae *APIError
-		// A 5xx may come after the work was done: only idempotent calls are retried on one.
-		retry := errors.As(err, &ae) && (ae.Status == http.StatusTooManyRequests || (ae.Status >= 500 && method != "POST"))
-		if err == nil || attempt >= attempts || !retry {
-			return h, err
-		}
-		wait := ae.RetryAfter
-		if wait <= 0 {
-			wait = time.Second
-		}
-		if wait > maxWait {
-			return h, err
-		}
-		if serr := sleep(ctx, wait); serr != nil {
-			return h, err
-		}
-	}
+	var h http.Header
+	err := retry.Do(ctx, func(ctx context.Context) error {
+		var err error
+		h, err = c.once(ctx, method, path, raw, out)
+		return err
+	})
+	return h, err
 }
 
 func (c *Client) once(ctx context.Context, method, path string, raw []byte, out any) (http.Header, error) {
@@ -164,17 +159,6 @@ func pathOnly(u string) string {
 		return p.Path
 	}
 	return u
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Me returns the bot's own person, fetched once (GET /people/me) and then cached: it decides

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 )
 
 const (
@@ -57,15 +58,15 @@ func Render(m opsgate.Message, req opsgate.Request, sign Signer) []Post {
 		case opsgate.Table:
 			r.table(b)
 		case opsgate.Snippet:
-			r.text(codeBlock(b.Title, b.Content))
+			r.text(kit.CodeBlock(b.Title, b.Content))
 		case opsgate.Image:
 			switch {
 			case b.URL != "":
 				// files takes a public URL, one per message.
 				r.flush()
-				r.posts = append(r.posts, Post{Text: nonEmpty(b.Alt, "image"), Files: []string{b.URL}})
+				r.posts = append(r.posts, Post{Text: kit.FirstNonEmpty(b.Alt, "image"), Files: []string{b.URL}})
 			default:
-				r.text("Image: " + nonEmpty(b.Alt, b.Path))
+				r.text("Image: " + kit.FirstNonEmpty(b.Alt, b.Path))
 			}
 		case opsgate.Actions:
 			r.buttons(b)
@@ -105,7 +106,7 @@ func (r *renderer) text(s string) {
 		r.flush()
 	}
 	if len(s) > MaxMessageBytes {
-		parts := splitMarkdown(s)
+		parts := kit.SplitMarkdown(s, MaxMessageBytes)
 		for _, p := range parts[:len(parts)-1] {
 			r.posts = append(r.posts, Post{Markdown: p})
 		}
@@ -127,7 +128,7 @@ func (r *renderer) flush() {
 // card posts c as its own message with fallback markdown.
 func (r *renderer) card(c *Card, fallback string) {
 	r.flush()
-	r.posts = append(r.posts, Post{Markdown: truncate(fallback, MaxMessageBytes),
+	r.posts = append(r.posts, Post{Markdown: kit.TruncateBytes(fallback, MaxMessageBytes),
 		Attachments: []Attachment{{ContentType: CardContentType, Content: c}}})
 }
 
@@ -178,9 +179,9 @@ func (r *renderer) buttons(a opsgate.Actions) {
 		var fb strings.Builder
 		for _, b := range a.Buttons[i:min(i+MaxCardActions, len(a.Buttons))] {
 			style := map[string]string{"primary": "positive", "danger": "destructive"}[b.Style]
-			c.Actions = append(c.Actions, r.submit(nonEmpty(b.Label, b.Command), style,
+			c.Actions = append(c.Actions, r.submit(kit.FirstNonEmpty(b.Label, b.Command), style,
 				map[string]string{keyToken: r.sign(callback.KindButton, b.Command, 0)}))
-			fb.WriteString("- " + nonEmpty(b.Label, b.Command) + ": `" + b.Command + "`\n")
+			fb.WriteString("- " + kit.FirstNonEmpty(b.Label, b.Command) + ": `" + b.Command + "`\n")
 		}
 		r.card(c, strings.TrimRight(fb.String(), "\n"))
 	}
@@ -189,7 +190,7 @@ func (r *renderer) buttons(a opsgate.Actions) {
 // menu renders a short menu as one button per choice; a longer one as a page of an
 // Input.ChoiceSet with Previous and Next. Cancel always; at most five actions.
 func (r *renderer) menu(mn opsgate.Menu) {
-	prompt := nonEmpty(mn.Prompt, "Choose one:")
+	prompt := kit.FirstNonEmpty(mn.Prompt, "Choose one:")
 	if len(mn.Choices) == 0 {
 		r.text(prompt + "\nThere is nothing to choose from.")
 		return
@@ -208,7 +209,7 @@ func (r *renderer) menu(mn opsgate.Menu) {
 	if len(mn.Choices) <= menuButtons {
 		c.Body = append(c.Body, Element{Type: "TextBlock", Text: prompt + note, Wrap: true})
 		for _, ch := range mn.Choices {
-			c.Actions = append(c.Actions, r.submit(nonEmpty(ch.Label, ch.Value), "", map[string]string{keyToken: tok, keyValue: ch.Value}))
+			c.Actions = append(c.Actions, r.submit(kit.FirstNonEmpty(ch.Label, ch.Value), "", map[string]string{keyToken: tok, keyValue: ch.Value}))
 		}
 		c.Actions = append(c.Actions, r.cancel())
 		r.card(c, fallback)
@@ -221,7 +222,7 @@ func (r *renderer) menu(mn opsgate.Menu) {
 	}
 	in := Element{Type: "Input.ChoiceSet", ID: keyValue, Style: "compact", IsRequired: true, ErrorMessage: "Choose one."}
 	for _, ch := range mn.Choices[off:end] {
-		in.Choices = append(in.Choices, CardChoice{Title: nonEmpty(ch.Label, ch.Value), Value: ch.Value})
+		in.Choices = append(in.Choices, CardChoice{Title: kit.FirstNonEmpty(ch.Label, ch.Value), Value: ch.Value})
 	}
 	c.Body = append(c.Body, Element{Type: "TextBlock", Text: head + note, Wrap: true}, in)
 	c.Actions = append(c.Actions, r.submit("Choose", "positive", map[string]string{keyToken: tok}))
@@ -241,7 +242,7 @@ func (r *renderer) menu(mn opsgate.Menu) {
 }
 
 func (r *renderer) textPrompt(p opsgate.TextPrompt) {
-	prompt := nonEmpty(p.Prompt, "Enter a value:")
+	prompt := kit.FirstNonEmpty(p.Prompt, "Enter a value:")
 	c := newCard()
 	c.Body = append(c.Body, Element{Type: "Input.Text", ID: keyValue, Label: prompt, IsRequired: true, ErrorMessage: "Enter a value."})
 	c.Actions = []CardAction{r.submit("Submit", "positive", map[string]string{keyToken: r.sign(callback.KindText, p.Prefix, 0)}), r.cancel()}
@@ -251,17 +252,17 @@ func (r *renderer) textPrompt(p opsgate.TextPrompt) {
 // dialog renders the fields inline (Webex has no modal dialogs); inputs f0, f1... keep their order.
 func (r *renderer) dialog(d opsgate.Dialog) {
 	c := newCard()
-	title := nonEmpty(d.Title, "More input needed")
+	title := kit.FirstNonEmpty(d.Title, "More input needed")
 	c.Body = append(c.Body, Element{Type: "TextBlock", Text: title, Weight: "bolder", Wrap: true})
 	var fb strings.Builder
 	fb.WriteString("**" + title + "**\nReply with: `" + d.Prefix)
 	for i, f := range d.Fields {
-		label := nonEmpty(f.Label, f.Name)
+		label := kit.FirstNonEmpty(f.Label, f.Name)
 		el := Element{Type: "Input.Text", ID: fmt.Sprintf("%s%d", keyField, i), Label: label, Value: f.Default, IsRequired: !f.Optional}
 		if f.Type == "select" && len(f.Choices) > 0 {
 			el.Type, el.Style = "Input.ChoiceSet", "compact"
 			for _, ch := range f.Choices {
-				el.Choices = append(el.Choices, CardChoice{Title: nonEmpty(ch.Label, ch.Value), Value: ch.Value})
+				el.Choices = append(el.Choices, CardChoice{Title: kit.FirstNonEmpty(ch.Label, ch.Value), Value: ch.Value})
 			}
 		}
 		if el.IsRequired {
@@ -284,48 +285,4 @@ func typeIt(prompt, prefix string, choices []opsgate.Choice) string {
 	}
 	b.WriteString("\nReply with: `" + prefix + " <value>`")
 	return b.String()
-}
-
-func codeBlock(title, content string) string {
-	s := "```\n" + strings.TrimRight(content, "\n") + "\n```"
-	if title != "" {
-		s = "**" + title + "**\n" + s
-	}
-	return s
-}
-
-// splitMarkdown splits s into messages within MaxMessageBytes, closing and reopening a code fence
-// cut in two so that every message renders.
-func splitMarkdown(s string) []string {
-	parts := opsgate.SplitText(s, MaxMessageBytes-8)
-	inCode := false
-	for i, p := range parts {
-		opened := inCode
-		if strings.Count(p, "```")%2 == 1 {
-			inCode = !inCode
-		}
-		if opened {
-			p = "```\n" + p
-		}
-		if inCode {
-			p += "\n```"
-		}
-		parts[i] = p
-	}
-	return parts
-}
-
-func nonEmpty(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return opsgate.SplitText(s, n-len("…"))[0] + "…"
 }

@@ -49,7 +49,7 @@ type Main struct {
 	Secrets *secret.Service
 	// Announce is where messages nobody asked for in a request (StackStorm announcements, webhook
 	// posts) go on each platform; the platform modules register themselves.
-	Announce announcers
+	Announce kit.Targets
 	// AliasFallback runs aliases whose action opsgate cannot run itself (no `opsgate:` runner):
 	// set by the StackStorm module when StackStorm is configured.
 	AliasFallback alias.Executor

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/mattermost"
 )
 
@@ -27,8 +28,9 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		Callbacks:   callback.New([]byte(cmpStr(c.CallbackSecret, c.APIToken)), "mattermost"),
 		PublicURL:   c.PublicURL,
 		DeleteInput: m.Config.DeleteInputOnSubmission,
-		Logger:      m.Logger.With("platform", "mattermost"),
+		Plumbing:    kit.Plumbing{Logger: m.Logger.With("platform", "mattermost")},
 		Guard:       m.Guard,
+		Redactor:    m.Announce.Redactor(),
 		// A prompt is answered once, on whichever replica the answer reaches.
 		Claim: func(ctx context.Context, key string) (bool, error) {
 			return m.DB.Claim(ctx, "mattermost-callback", key, time.Now(), callback.DefaultTTL)
@@ -40,6 +42,6 @@ func setupMattermost(ctx context.Context, m *Main) error {
 	}
 	h.Register(m.HTTP)
 	// StackStorm announcements and webhook posts for this platform.
-	m.Announce.register("mattermost", h.Conversation)
+	m.Announce.Register("mattermost", h.Conversation)
 	return nil
 }

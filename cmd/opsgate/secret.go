@@ -37,7 +37,7 @@ func setupSecrets(ctx context.Context, m *Main) error {
 	}
 	red := svc.Redactor()
 	m.Pipeline.SetRedactor(red)
-	m.Announce.setRedactor(red)
+	m.Announce.SetRedactor(red)
 	if err := secret.ResolveRefs(ctx, &m.Config, svc.Resolve); err != nil {
 		return opsgate.Errorf(opsgate.EINVALID, "config: %s", err.Error())
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 	oslack "github.com/opsgate/opsgate/slack"
 )
 
@@ -65,13 +66,14 @@ func setupSlack(ctx context.Context, m *Main) error {
 		ClaimRequest: func(ctx context.Context, sig string) (bool, error) {
 			return m.DB.Claim(ctx, "slack-request", sig, time.Now(), oslack.ReplayWindow)
 		},
-		Logger: m.Logger.With("platform", "slack"),
+		Redactor: m.Announce.Redactor(),
+		Plumbing: kit.Plumbing{Logger: m.Logger.With("platform", "slack")},
 	})
 	if c.SigningSecret != "" {
 		h.Register(m.HTTP)
 	}
 	// StackStorm announcements and webhook posts for this platform.
-	m.Announce.register("slack", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
+	m.Announce.Register("slack", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
 		return h.Conversation(channel, user, private), nil
 	})
 	if c.AppToken != "" {

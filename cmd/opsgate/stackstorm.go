@@ -37,7 +37,7 @@ type stackStorm struct {
 	sessions *stackstorm.Sessions
 	router   *stackstorm.Router
 	stream   *stackstorm.Stream
-	announce *announcers // Main's, filled by the platform modules
+	announce *kit.Targets // Main's, filled by the platform modules
 }
 
 // newStackStorm builds the client and its credentials from the configuration.
@@ -71,15 +71,15 @@ func (s *stackStorm) limit(platform string) int {
 
 // targetFor finds where a goes: its platform, else the default platform, else the only platform
 // this opsgate serves.
-func (s *stackStorm) targetFor(a stackstorm.Announcement) (target announceTarget, platform string, names []string) {
+func (s *stackStorm) targetFor(a stackstorm.Announcement) (target kit.Opener, platform string, names []string) {
 	platform = a.Platform
 	if platform == "" {
 		platform = s.cfg.DefaultPlatform
 	}
-	target, names = s.announce.target(platform)
+	target, names = s.announce.Target(platform)
 	if target == nil && platform == "" && len(names) == 1 {
 		platform = names[0]
-		target, _ = s.announce.target(platform)
+		target, _ = s.announce.Target(platform)
 	}
 	return target, platform, names
 }
@@ -131,7 +131,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 		s.sessions.Store = store.NewSt2Service(m.DB)
 	}
 	s.sessions.OnLogin = func(ctx context.Context, platform, userID, st2User string) {
-		if target, _ := s.announce.target(platform); target != nil {
+		if target, _ := s.announce.Target(platform); target != nil {
 			if d, err := target(ctx, "", userID, true); err == nil {
 				_, _ = d.Send(ctx, opsgate.Textf("Your StackStorm commands now run as `%s`.", st2User))
 			}
@@ -144,7 +144,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 	if !m.Serving {
 		// opsgate chat: announcements for the terminal print in the conversation.
 		out := &terminal.Dispatcher{W: m.Stdout}
-		m.Announce.register("terminal", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
+		m.Announce.Register("terminal", func(_ context.Context, channel, user string, private bool) (opsgate.Dispatcher, error) {
 			where := "#" + channel
 			if private {
 				where = "private to " + user

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/st2fake"
 )
 
@@ -339,12 +340,12 @@ func TestStackStormWebhook(t *testing.T) {
 
 // testChatTarget, when set, is registered as platform "testchat" by the module below: a chat
 // platform tests can read what was posted to.
-var testChatTarget announceTarget
+var testChatTarget kit.Opener
 
 func init() {
 	registerModule(module{Name: "testchat", Order: 60, Setup: func(_ context.Context, m *Main) error {
 		if testChatTarget != nil {
-			m.Announce.register("testchat", testChatTarget)
+			m.Announce.Register("testchat", testChatTarget)
 		}
 		return nil
 	}})

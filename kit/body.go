@@ -1,0 +1,43 @@
+package kit
+
+import (
+	"errors"
+	"io"
+	"net/http"
+)
+
+// ReadBody reads r's body within limit bytes. A Content-Length over the limit is refused before
+// anything is read, and a body longer than its Content-Length is refused as malformed: what was
+// signed is exactly what was declared. On failure the request has been answered (400,
+// body_too_large or malformed) and ok is false.
+func (f *Refusals) ReadBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, ok bool) {
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			f.Reject(w, http.StatusBadRequest, "body_too_large", "request body too large")
+		} else {
+			f.Reject(w, http.StatusBadRequest, "malformed", "cannot read request body")
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength > 0 {
+		b := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(rd, b); err != nil {
+			return nil, err
+		}
+		var one [1]byte
+		if n, _ := rd.Read(one[:]); n > 0 {
+			return nil, errors.New("body longer than Content-Length")
+		}
+		return b, nil
+	}
+	return io.ReadAll(rd)
+}
