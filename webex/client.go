@@ -37,6 +37,10 @@ type Client struct {
 	MaxWait time.Duration
 	// Sleep waits between attempts; tests replace it to record the waits.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxAge, when set, refuses (ErrStale) a message or card submission created longer ago than
+	// this by Now (default time.Now): the handler sets it to how long it remembers deliveries.
+	MaxAge time.Duration
+	Now    func() time.Time
 
 	meMu sync.Mutex
 	me   *Person
@@ -200,7 +204,7 @@ func (c *Client) AttachmentAction(ctx context.Context, id string) (*AttachmentAc
 
 // Post creates a message (POST /messages) and returns it as Webex stored it.
 func (c *Client) Post(ctx context.Context, p Post) (*Message, error) {
-	if (p.RoomID == "") == (p.ToPersonID == "") {
+	if n := btoi(p.RoomID != "") + btoi(p.ToPersonID != "") + btoi(p.ToPersonEmail != ""); n != 1 {
 		return nil, opsgate.Errorf(opsgate.EINVALID, "A Webex message needs exactly one of a room or a person.")
 	}
 	var m Message
@@ -208,6 +212,13 @@ func (c *Client) Post(ctx context.Context, p Post) (*Message, error) {
 		return nil, err
 	}
 	return &m, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Delete removes a message the bot posted (DELETE /messages/{id}).

@@ -8,6 +8,7 @@ import (
 	"html"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/opsgate/opsgate"
 )
@@ -76,6 +77,7 @@ type Message struct {
 	PersonEmail     string       `json:"personEmail"`
 	MentionedPeople []string     `json:"mentionedPeople"`
 	Attachments     []Attachment `json:"attachments"`
+	Created         time.Time    `json:"created"`
 }
 
 // AttachmentAction is a card submission: Action.Submit's data merged with the card's inputs.
@@ -86,6 +88,7 @@ type AttachmentAction struct {
 	Inputs    map[string]any `json:"inputs"`
 	PersonID  string         `json:"personId"`
 	RoomID    string         `json:"roomId"`
+	Created   time.Time      `json:"created"`
 }
 
 // MessageRequest turns a messages/created webhook into a request: it fetches the message and
@@ -107,6 +110,9 @@ func (c *Client) MessageRequest(ctx context.Context, e *Envelope) (*opsgate.Requ
 	if m.PersonID == me.ID {
 		return nil, nil
 	}
+	if err := c.fresh(m.Created); err != nil {
+		return nil, err
+	}
 	thread := m.ParentID
 	if thread == "" {
 		thread = m.ID // a reply to a top-level message starts its thread
@@ -115,6 +121,25 @@ func (c *Client) MessageRequest(ctx context.Context, e *Envelope) (*opsgate.Requ
 		Platform: Platform, OrgID: e.OrgID, ChannelID: m.RoomID, UserID: m.PersonID, UserName: m.PersonEmail,
 		Direct: m.RoomType == "direct", ThreadID: thread, Text: stripMention(m, me),
 	}, nil
+}
+
+// ErrStale is returned for a delivery whose message or card submission is older than
+// Client.MaxAge: Webex signs no timestamp, so a captured delivery could otherwise be replayed
+// once its id has left the deduplication memory.
+var ErrStale = opsgate.Errorf(opsgate.EINVALID, "the delivery's message is older than opsgate remembers deliveries")
+
+func (c *Client) fresh(created time.Time) error {
+	if c.MaxAge <= 0 {
+		return nil
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	if created.IsZero() || created.Before(now().Add(-c.MaxAge)) {
+		return ErrStale
+	}
+	return nil
 }
 
 var mentionRE = regexp.MustCompile(`(?s)<spark-mention\b([^>]*)>(.*?)</spark-mention>`)
@@ -187,6 +212,9 @@ type Submission struct {
 func (c *Client) ActionSubmission(ctx context.Context, e *Envelope) (*Submission, error) {
 	a, err := c.AttachmentAction(ctx, e.Data.ID)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.fresh(a.Created); err != nil {
 		return nil, err
 	}
 	ans, err := DecodeInputs(a.Inputs)

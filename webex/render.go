@@ -18,15 +18,17 @@ const (
 	menuPage = 50
 )
 
-// Post is one POST /messages body. Webex takes exactly one of RoomID and ToPersonID.
+// Post is one POST /messages body. Webex takes exactly one of RoomID, ToPersonID and
+// ToPersonEmail.
 type Post struct {
-	RoomID      string       `json:"roomId,omitempty"`
-	ToPersonID  string       `json:"toPersonId,omitempty"`
-	ParentID    string       `json:"parentId,omitempty"`
-	Text        string       `json:"text,omitempty"`
-	Markdown    string       `json:"markdown,omitempty"`
-	Files       []string     `json:"files,omitempty"`
-	Attachments []Attachment `json:"attachments,omitempty"`
+	RoomID        string       `json:"roomId,omitempty"`
+	ToPersonID    string       `json:"toPersonId,omitempty"`
+	ToPersonEmail string       `json:"toPersonEmail,omitempty"`
+	ParentID      string       `json:"parentId,omitempty"`
+	Text          string       `json:"text,omitempty"`
+	Markdown      string       `json:"markdown,omitempty"`
+	Files         []string     `json:"files,omitempty"`
+	Attachments   []Attachment `json:"attachments,omitempty"`
 }
 
 // Signer returns the signed callback token an interactive element carries: what it answers
