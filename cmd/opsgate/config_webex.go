@@ -25,8 +25,6 @@ func (c WebexConfig) Validate() error {
 		return fmt.Errorf("webex.token is required when webex.enabled is true (the bot access token)")
 	case c.WebhookSecret == "":
 		return fmt.Errorf("webex.webhook_secret is required when webex.enabled is true: opsgate refuses unsigned webhooks")
-	case len(c.WebhookSecret) < 16:
-		return fmt.Errorf("webex.webhook_secret must be at least 16 characters (e.g. openssl rand -hex 32)")
 	}
 	for _, u := range [][2]string{{"webex.api_url", c.APIURL}, {"webex.public_url", c.PublicURL}} {
 		if u[1] == "" {
