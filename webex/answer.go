@@ -19,19 +19,7 @@ var errAnswered = opsgate.Errorf(opsgate.EFORBIDDEN, "This prompt was already an
 // token answers once, on any replica.
 func (h *Handler) answer(ctx context.Context, e *Envelope) {
 	sub, err := h.Client.ActionSubmission(ctx, e)
-	switch {
-	case errors.Is(err, ErrStale):
-		refusals.Count("stale")
-		h.Logger.Warn("webex: refused a delivery of an old card submission (a replay?)", "action", e.Data.ID)
-		return
-	case err != nil && opsgate.ErrorCode(err) == opsgate.EINVALID:
-		// Not one of opsgate's cards, or inputs it cannot read.
-		refusals.Count("malformed")
-		h.Logger.Warn("webex: refused a card submission", "action", e.Data.ID, "err", err)
-		return
-	case err != nil:
-		h.seen.Forget(ctx, e.Data.ID)
-		h.Logger.Error("webex: could not fetch a card submission", "action", e.Data.ID, "err", err)
+	if h.fetchFailed(ctx, e, err, "card submission") {
 		return
 	}
 	// Until the token is read, replies go to the presser in the room of the card.

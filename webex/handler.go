@@ -139,6 +139,25 @@ func (h *Handler) Close(ctx context.Context) error {
 	}
 }
 
+// fetchFailed handles a failed fetch of what e points at, and reports whether there was one.
+func (h *Handler) fetchFailed(ctx context.Context, e *Envelope, err error, what string) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrStale):
+		refusals.Count("stale")
+		h.Logger.Warn("webex: refused the delivery of an old "+what+" (a replay?)", "id", e.Data.ID)
+	case opsgate.ErrorCode(err) == opsgate.EINVALID:
+		// Not one of opsgate's cards, or inputs it cannot read.
+		refusals.Count("malformed")
+		h.Logger.Warn("webex: refused a "+what, "id", e.Data.ID, "err", err)
+	default:
+		h.seen.Forget(ctx, e.Data.ID) // nothing ran: a redelivery may try again
+		h.Logger.Error("webex: could not fetch a "+what, "id", e.Data.ID, "err", err)
+	}
+	return true
+}
+
 // deliver handles a verified delivery once per data.id, on whichever replica it reaches first.
 func (h *Handler) deliver(ctx context.Context, e *Envelope) {
 	me, err := h.Client.Me(ctx)
@@ -160,14 +179,7 @@ func (h *Handler) deliver(ctx context.Context, e *Envelope) {
 	}
 	req, err := h.Client.MessageRequest(ctx, e)
 	switch {
-	case errors.Is(err, ErrStale):
-		refusals.Count("stale")
-		h.Logger.Warn("webex: refused a delivery of an old message (a replay?)", "message", e.Data.ID)
-		return
-	case err != nil:
-		// Nothing ran: a redelivery may try again.
-		h.seen.Forget(ctx, e.Data.ID)
-		h.Logger.Error("webex: could not fetch a message", "message", e.Data.ID, "err", err)
+	case h.fetchFailed(ctx, e, err, "message"):
 		return
 	case req == nil || req.Text == "":
 		return

@@ -110,7 +110,9 @@ func TestOwnMessagesIgnoredWithoutFetch(t *testing.T) {
 // Webex signs no timestamp: a delivery of a message older than the deduplication memory is a
 // replay that memory could no longer catch, and is refused.
 func TestStaleMessageRefused(t *testing.T) {
-	e := newEnv(t, func(o *webex.Options) { o.Now = func() time.Time { return time.Now().Add(webex.DeliveryTTL + time.Minute) } })
+	e := newEnv(t, func(o *webex.Options) {
+		o.Now = func() time.Time { return time.Now().Add(webex.DeliveryTTL + time.Minute) }
+	})
 	before := rejected("stale")
 	e.say(e.alice, "uptime")
 	e.p.None()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -28,12 +27,8 @@ func init() {
 			return nil
 		}
 		m.Pipeline.Register(&opsgate.Command{Name: "zone", Help: "show a zone",
-			Params: []opsgate.Param{{Name: "zone", Help: "a zone", Choices: func(ctx context.Context, inv *opsgate.Invocation) ([]opsgate.Choice, error) {
-				var c []opsgate.Choice
-				for i := 1; i <= 60; i++ {
-					c = append(c, opsgate.Choice{Label: fmt.Sprintf("Zone %d", i), Value: fmt.Sprintf("zone-%d", i)})
-				}
-				return c, nil
+			Params: []opsgate.Param{{Name: "zone", Help: "a zone", Choices: func(context.Context, *opsgate.Invocation) ([]opsgate.Choice, error) {
+				return kittest.Sites[:60], nil
 			}}},
 			Run: func(ctx context.Context, inv *opsgate.Invocation) error {
 				_, err := inv.Out.Send(ctx, opsgate.Textf("zone %s is up", inv.Route.Params["zone"]))
@@ -155,7 +150,7 @@ opsgate:
 	waitPosted(t, f, n, "the alias's result", hasText("nginx restarted"))
 	// Without a grant, the denial goes to the person alone, naming their id.
 	n = len(f.Posted())
-	say(bob, "zone zone-1")
+	say(bob, "zone site-1")
 	if d := waitPosted(t, f, n, "a denial", hasText("not permitted by user "+bob.ID)); d.ToPersonID != bob.ID {
 		t.Fatalf("denial posted to %+v", d)
 	}
@@ -171,15 +166,15 @@ opsgate:
 	n = len(f.Posted())
 	press(card, 1, alice, nil) // Next
 	page2 := waitPosted(t, f, n, "the menu's second page", isCard)
-	if !strings.Contains(string(page2.Attachments[0].Content), "zone-55") {
+	if !strings.Contains(string(page2.Attachments[0].Content), "site-55") {
 		t.Fatalf("page 2 = %s", page2.Attachments[0].Content)
 	}
 	n = len(f.Posted())
-	choose := press(page2, 0, alice, map[string]string{"v": "zone-55"})
-	waitPosted(t, f, n, "the chosen zone", hasText("zone zone-55 is up"))
+	choose := press(page2, 0, alice, map[string]string{"v": "site-55"})
+	waitPosted(t, f, n, "the chosen zone", hasText("zone site-55 is up"))
 	// The same card pressed again (a new submission with the same token) is refused, and said so.
 	n = len(f.Posted())
-	press(page2, 0, alice, map[string]string{"v": "zone-56"})
+	press(page2, 0, alice, map[string]string{"v": "site-56"})
 	waitPosted(t, f, n, "the already-answered notice", hasText("already answered"))
 
 	// Two missing parameters: one inline form; its submission runs the command.
