@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/callback"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/kit/kittest"
 	"github.com/opsgate/opsgate/metrics"
 	"github.com/opsgate/opsgate/webex"
@@ -240,4 +242,51 @@ func BenchmarkAck(b *testing.B) {
 	}
 	b.StopTimer()
 	h.Close(context.Background())
+}
+
+// Webex unreachable at start-up: the webhooks are registered once it answers, waits growing.
+func TestKeepWebhooksRetriesInBackground(t *testing.T) {
+	f := webexfake.New(t)
+	var sleeps kittest.Sleeps
+	h := webex.New(webex.Options{Client: &webex.Client{APIURL: f.URL, Token: webexfake.Token, Sleep: sleeps.Sleep}, WebhookSecret: hookSecret,
+		Callbacks: callback.New([]byte("k"), "webex"), Plumbing: kit.Plumbing{Sleep: sleeps.Sleep}})
+	f.Fail("GET /v1/webhooks", 503, 503, 503, 503, 503, 503) // two whole attempts of three tries each
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.KeepWebhooks(ctx, "https://opsgate.example.com"+webex.Path)
+	for deadline := time.Now().Add(5 * time.Second); len(f.Webhooks()) < 2 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hooks := f.Webhooks()
+	if len(hooks) != 2 || hooks[0].TargetURL != "https://opsgate.example.com"+webex.Path || hooks[1].Secret != hookSecret {
+		t.Fatalf("webhooks = %+v", hooks)
+	}
+	var waits []time.Duration
+	for _, d := range sleeps.All() {
+		if d >= 5*time.Second {
+			waits = append(waits, d)
+		}
+	}
+	if len(waits) != 2 || waits[0] != 5*time.Second || waits[1] != 10*time.Second {
+		t.Fatalf("waits between attempts = %v, want 5s then 10s", waits)
+	}
+	if v := gauge(t, "opsgate_webex_webhooks_ok"); v != 1 {
+		t.Fatalf("opsgate_webex_webhooks_ok = %v", v)
+	}
+}
+
+func gauge(t *testing.T, name string) float64 {
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
