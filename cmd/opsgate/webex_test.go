@@ -263,3 +263,38 @@ opsgate:
 		t.Error("opsgate_webex_webhooks_ok is not 1")
 	}
 }
+
+// A delivery sent again to another replica sharing the database (a copy of Webex's bytes and
+// signature) is dropped there: the claim decides, not each replica's memory.
+func TestWebexDeliveryOnceAcrossReplicas(t *testing.T) {
+	f := webexfake.New(t)
+	alice := f.AddPerson("Alice", "alice@example.com")
+	room := f.GroupRoom()
+	dsn := sqliteDSN(t)
+	env := []string{"OPSGATE_WEBEX_ENABLED=true", "OPSGATE_WEBEX_TOKEN=" + webexfake.Token, "OPSGATE_WEBEX_WEBHOOK_SECRET=" + webexTestSecret,
+		"OPSGATE_WEBEX_API_URL=" + f.URL}
+	a, _ := startServer(t, dsn, env...)
+	b, _ := startServer(t, dsn, env...)
+	f.AddWebhook(webexfake.Webhook{Name: "opsgate messages", TargetURL: a + webex.Path, Resource: "messages", Event: "created", Secret: webexTestSecret})
+	d, err := f.Fire(context.Background(), "messages", "created", alice.ID, webexfake.MessageData(f.Say(room, alice, "whoami")))
+	if err != nil || len(d) != 1 || d[0].Status != 200 {
+		t.Fatalf("delivery: %+v %v", d, err)
+	}
+	waitPosted(t, f, 0, "whoami's answer", hasText(alice.ID))
+	series := `opsgate_requests_rejected_total{platform="webex",reason="duplicate_delivery"}`
+	_, metrics := get(t, b+"/metrics")
+	before := metricValue(metrics, series)
+	sig := http.Header{webex.SignatureHeader: {webex.Sign([]byte(webexTestSecret), d[0].Body)}}
+	if code, out := kittest.Post(t, b+webex.Path, "application/json", string(d[0].Body), sig); code != 200 {
+		t.Fatalf("copy to b: %d %q", code, out)
+	}
+	for deadline := time.Now().Add(5 * time.Second); metricValue(metrics, series) == before && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		_, metrics = get(t, b+"/metrics")
+	}
+	if metricValue(metrics, series) != before+1 {
+		t.Fatal("the copy was not refused as a duplicate")
+	}
+	if n := len(f.Posted()); n != 1 {
+		t.Fatalf("the command ran %d times", n)
+	}
+}
