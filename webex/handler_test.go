@@ -290,3 +290,24 @@ func gauge(t *testing.T, name string) float64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
+
+// With delete_input_on_submission an answered card is deleted: Webex cannot edit one.
+func TestAnsweredCardDeleted(t *testing.T) {
+	e := newEnv(t, func(o *webex.Options) { o.DeleteInput = true })
+	e.say(e.alice, "menu")
+	e.p.Next()
+	card := e.posted(1)
+	a, err := e.f.Press(card.ID, 2, e.alice, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fire("attachmentActions", e.alice.ID, webexfake.ActionData(a))
+	if req := e.p.Next(); req.Text != "menu site-3" {
+		t.Fatalf("answer = %+v", req)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(e.f.Deleted()) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+	if d := e.f.Deleted(); len(d) != 1 || d[0] != card.ID {
+		t.Fatalf("deleted %v, want the card %s", d, card.ID)
+	}
+}
