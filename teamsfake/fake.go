@@ -47,6 +47,8 @@ type Server struct {
 	algs          []string
 	issued        map[string]time.Time
 	posted        []Posted
+	updated       []Posted
+	deleted       []string // conversation id + "/" + activity id
 	conversations []map[string]any
 	jwksFetches   int
 	tokenRequests int
@@ -72,6 +74,8 @@ func New(appID, password, tenant string) *Server {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("POST /amer/v3/conversations/{id}/activities", s.connector(s.postActivity))
 	mux.HandleFunc("POST /amer/v3/conversations", s.connector(s.createConversation))
+	mux.HandleFunc("PUT /amer/v3/conversations/{id}/activities/{activityId}", s.connector(s.updateActivity))
+	mux.HandleFunc("DELETE /amer/v3/conversations/{id}/activities/{activityId}", s.connector(s.deleteActivity))
 	s.Server = httptest.NewServer(mux)
 	return s
 }
@@ -142,6 +146,20 @@ func (s *Server) Posted() []Posted {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Posted(nil), s.posted...)
+}
+
+// Updated returns the activities replaced so far (PUT), the activity id in Activity["id"].
+func (s *Server) Updated() []Posted {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Posted(nil), s.updated...)
+}
+
+// Deleted returns the activities deleted so far, as "conversation id/activity id".
+func (s *Server) Deleted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.deleted...)
 }
 
 // Conversations returns the bodies of the conversations created so far.
@@ -258,6 +276,10 @@ func (s *Server) connector(h func(w http.ResponseWriter, r *http.Request, body [
 			connectorError(w, http.StatusTooManyRequests, "TooManyRequests", "Too many requests.")
 			return
 		}
+		if r.Method == http.MethodDelete {
+			h(w, r, nil, nil)
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 100<<10+1))
 		if err != nil {
 			connectorError(w, http.StatusBadRequest, "BadSyntax", "Cannot read the body.")
@@ -295,6 +317,39 @@ func (s *Server) postActivity(w http.ResponseWriter, r *http.Request, body []byt
 	s.posted = append(s.posted, Posted{ConversationID: r.PathValue("id"), Activity: v, Raw: body})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+// posted reports whether the bot posted activityID in conversation id.
+func (s *Server) postedHere(id, activityID string) bool {
+	for i, p := range s.posted {
+		if p.ConversationID == id && strconv.Itoa(1700000000001+i) == activityID {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request, body []byte, v map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.postedHere(r.PathValue("id"), r.PathValue("activityId")) {
+		connectorError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "Activity not found.")
+		return
+	}
+	v["id"] = r.PathValue("activityId")
+	s.updated = append(s.updated, Posted{ConversationID: r.PathValue("id"), Activity: v, Raw: body})
+	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("activityId")})
+}
+
+func (s *Server) deleteActivity(w http.ResponseWriter, r *http.Request, _ []byte, _ map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.postedHere(r.PathValue("id"), r.PathValue("activityId")) {
+		connectorError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "Activity not found.")
+		return
+	}
+	s.deleted = append(s.deleted, r.PathValue("id")+"/"+r.PathValue("activityId"))
+	w.WriteHeader(http.StatusOK)
 }
 
 func (s *Server) createConversation(w http.ResponseWriter, r *http.Request, body []byte, v map[string]any) {
