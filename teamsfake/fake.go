@@ -370,3 +370,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
+
+// IDOf returns the activity id the connector gave p.
+func (s *Server) IDOf(p Posted) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, q := range s.posted {
+		if string(q.Raw) == string(p.Raw) && q.ConversationID == p.ConversationID {
+			return strconv.Itoa(1700000000001 + i)
+		}
+	}
+	return ""
+}
