@@ -319,7 +319,7 @@ func (s *Server) postActivity(w http.ResponseWriter, r *http.Request, body []byt
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 }
 
-// posted reports whether the bot posted activityID in conversation id.
+// postedHere reports whether the bot posted activityID in conversation id.
 func (s *Server) postedHere(id, activityID string) bool {
 	for i, p := range s.posted {
 		if p.ConversationID == id && strconv.Itoa(1700000000001+i) == activityID {
@@ -329,11 +329,19 @@ func (s *Server) postedHere(id, activityID string) bool {
 	return false
 }
 
+// own answers 404 unless the request names an activity the bot posted; s.mu is held.
+func (s *Server) own(w http.ResponseWriter, r *http.Request) bool {
+	if s.postedHere(r.PathValue("id"), r.PathValue("activityId")) {
+		return true
+	}
+	connectorError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "Activity not found.")
+	return false
+}
+
 func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request, body []byte, v map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.postedHere(r.PathValue("id"), r.PathValue("activityId")) {
-		connectorError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "Activity not found.")
+	if !s.own(w, r) {
 		return
 	}
 	v["id"] = r.PathValue("activityId")
@@ -344,8 +352,7 @@ func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request, body []b
 func (s *Server) deleteActivity(w http.ResponseWriter, r *http.Request, _ []byte, _ map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.postedHere(r.PathValue("id"), r.PathValue("activityId")) {
-		connectorError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "Activity not found.")
+	if !s.own(w, r) {
 		return
 	}
 	s.deleted = append(s.deleted, r.PathValue("id")+"/"+r.PathValue("activityId"))

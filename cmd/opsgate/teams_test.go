@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit/kittest"
 	"github.com/opsgate/opsgate/teams"
 	"github.com/opsgate/opsgate/teamsfake"
 )
@@ -32,11 +33,7 @@ func init() {
 		}
 		m.Pipeline.Register(&opsgate.Command{Name: "site", Help: "show a site",
 			Params: []opsgate.Param{{Name: "site", Help: "a site", Choices: func(context.Context, *opsgate.Invocation) ([]opsgate.Choice, error) {
-				var c []opsgate.Choice
-				for i := 1; i <= 150; i++ {
-					c = append(c, opsgate.Choice{Label: fmt.Sprintf("Site %d", i), Value: fmt.Sprintf("site-%d", i)})
-				}
-				return c, nil
+				return kittest.Sites, nil
 			}}},
 			Run: func(ctx context.Context, inv *opsgate.Invocation) error {
 				_, err := inv.Out.Send(ctx, opsgate.Textf("site %s is up", inv.Route.Params["site"]))
@@ -165,6 +162,20 @@ func submitData(t *testing.T, p teamsfake.Posted, title string) map[string]any {
 	return found
 }
 
+// webhook posts body to POST /chatops/message with the webhook token tok.
+func (e *teamsE2E) webhook(tok, body string) (int, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/chatops/message", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func (e *teamsE2E) rejected(reason string) float64 {
 	_, body := get(e.t, e.base+"/metrics")
 	return metricValue(body, `opsgate_requests_rejected_total{platform="teams",reason="`+reason+`"}`)
@@ -251,16 +262,8 @@ func TestTeamsEndToEnd(t *testing.T) {
 		`{"channel": "teams:` + teamsfake.ChannelConv + `", "message": "deploy 42 done"}`,
 		`{"channel": "teams:` + teamsfake.ChannelConv + `", "user": "` + teamsfake.UserAAD + `", "whisper": true, "message": "your token expires soon"}`,
 	} {
-		req, _ := http.NewRequest(http.MethodPost, e.base+"/chatops/message", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			t.Fatalf("webhook %s: %d %s", body, resp.StatusCode, b)
+		if code, answer := e.webhook(tok, body); code/100 != 2 {
+			t.Fatalf("webhook %s: %d %s", body, code, answer)
 		}
 	}
 	if p := e.waitPosted(0, "deploy 42 done"); p.ConversationID != teamsfake.ChannelConv {
@@ -270,16 +273,8 @@ func TestTeamsEndToEnd(t *testing.T) {
 		t.Fatalf("whisper went to %q", p.ConversationID)
 	}
 	// A channel the bot never heard from is the caller's mistake, said in one line.
-	req, _ := http.NewRequest(http.MethodPost, e.base+"/chatops/message", strings.NewReader(`{"channel": "teams:19:other@thread.tacv2", "message": "x"}`))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 400 || !strings.Contains(string(b), "has not talked to opsgate yet") {
-		t.Fatalf("announcement to an unknown conversation: %d %s", resp.StatusCode, b)
+	if code, answer := e.webhook(tok, `{"channel": "teams:19:other@thread.tacv2", "message": "x"}`); code != 400 || !strings.Contains(answer, "has not talked to opsgate yet") {
+		t.Fatalf("announcement to an unknown conversation: %d %s", code, answer)
 	}
 }
 
