@@ -55,6 +55,7 @@ type teamsE2E struct {
 	f    *teamsfake.Server
 	base string
 	dsn  string
+	logs *syncBuffer
 	n    int // activity ids
 }
 
@@ -78,7 +79,19 @@ teams:
 	for _, g := range [][]string{{"organization", teamsTestTenant}, {"channel", teamsfake.ChannelConv}, {"user", teamsfake.UserAAD}} {
 		mustRun(t, dsn, "grant", "add", "--platform", "teams", "--command", "*", "--type", g[0], "--value", g[1])
 	}
-	return &teamsE2E{t: t, f: f, base: startServerConfig(t, dsn, cfg, "127.0.0.1:0"), dsn: dsn}
+	base, logs := startServerArgs(t, dsn, []string{"--config", cfg}, "OPSGATE_LISTEN=127.0.0.1:0")
+	e := &teamsE2E{t: t, f: f, base: base, dsn: dsn, logs: logs}
+	t.Cleanup(func() {
+		for _, p := range f.Posted() {
+			if strings.Contains(string(p.Raw), "e2e-app-password") {
+				t.Errorf("the app password was posted: %s", p.Raw)
+			}
+		}
+		if strings.Contains(logs.String(), "e2e-app-password") {
+			t.Errorf("the app password was logged")
+		}
+	})
+	return e
 }
 
 // message is a channel message mentioning the bot, with a fresh activity id.
