@@ -200,3 +200,23 @@ func BenchmarkActivityAck(b *testing.B) {
 		}
 	}
 }
+
+// "Next..." re-runs the command and shows the next page of choices; the old card says so.
+func TestMenuNextPage(t *testing.T) {
+	e := newEnv(t, false)
+	e.post(e.activity("site"))
+	e.p.Next()
+	menu := e.waitPosted(1)[0]
+	e.post(e.answer(menu, teams.NextValue, teamsfake.UserAAD))
+	if r := e.p.Next(); r.Text != "site" {
+		t.Fatalf("next page ran %q", r.Text)
+	}
+	if p := e.waitPosted(2)[1]; !strings.Contains(string(p.Raw), "choices 101-150 of 150") || !strings.Contains(string(p.Raw), "site-150") {
+		t.Fatalf("second page: %s", p.Raw)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(e.f.Updated()) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+	if u := e.f.Updated(); len(u) != 1 || u[0].Activity["text"] != "Showing more choices..." {
+		t.Fatalf("first page closed with %v", u)
+	}
+}
