@@ -351,22 +351,10 @@ func TestTeamsForgeriesRefused(t *testing.T) {
 func BenchmarkTeamsActivityAck(b *testing.B) {
 	f := teamsfake.New(teamsTestApp, "e2e-app-password", teamsTestTenant)
 	defer f.Close()
-	out := &syncBuffer{}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Environ: []string{
+	m := benchServe(b, []string{
 		"OPSGATE_DATABASE=sqlite://" + b.TempDir() + "/bench.db", "OPSGATE_LOG_LEVEL=error", "OPSGATE_LISTEN=127.0.0.1:0",
 		"OPSGATE_TEAMS_ENABLED=true", "OPSGATE_TEAMS_APP_ID=" + teamsTestApp, "OPSGATE_TEAMS_APP_PASSWORD=e2e-app-password",
-		"OPSGATE_TEAMS_TENANT_ID=" + teamsTestTenant, "OPSGATE_TEAMS_OPENID_URL=" + f.OpenIDURL(), "OPSGATE_TEAMS_TOKEN_URL=" + f.TokenURL()}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	defer func() { cancel(); <-done }()
-	for !strings.Contains(out.String(), "listening on") {
-		select {
-		case <-done:
-			b.Fatalf("serve stopped: %s", out.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+		"OPSGATE_TEAMS_TENANT_ID=" + teamsTestTenant, "OPSGATE_TEAMS_OPENID_URL=" + f.OpenIDURL(), "OPSGATE_TEAMS_TOKEN_URL=" + f.TokenURL()})
 	a := f.Message("whoami")
 	auth := f.Token(f.ServiceURL())
 	w := &benchWriter{h: http.Header{}}
