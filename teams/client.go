@@ -101,8 +101,23 @@ func (c *Client) Send(ctx context.Context, serviceURL, conversationID string, a 
 	var out struct {
 		ID string `json:"id"`
 	}
-	err := c.post(ctx, serviceURL, "/v3/conversations/"+url.PathEscape(conversationID)+"/activities", a, &out)
+	err := c.call(ctx, http.MethodPost, serviceURL, activitiesPath(conversationID), a, &out)
 	return out.ID, err
+}
+
+func activitiesPath(conversationID string) string {
+	return "/v3/conversations/" + url.PathEscape(conversationID) + "/activities"
+}
+
+// Update replaces the activity activityID the bot posted (a prompt closed once answered).
+func (c *Client) Update(ctx context.Context, serviceURL, conversationID, activityID string, a *Activity) error {
+	a.ID = activityID
+	return c.call(ctx, http.MethodPut, serviceURL, activitiesPath(conversationID)+"/"+url.PathEscape(activityID), a, nil)
+}
+
+// Delete removes the activity activityID the bot posted.
+func (c *Client) Delete(ctx context.Context, serviceURL, conversationID, activityID string) error {
+	return c.call(ctx, http.MethodDelete, serviceURL, activitiesPath(conversationID)+"/"+url.PathEscape(activityID), nil, nil)
 }
 
 // Typing shows the typing indicator in the conversation.
@@ -139,7 +154,7 @@ func (c *Client) CreateConversation(ctx context.Context, serviceURL string, p Co
 	var out struct {
 		ID string `json:"id"`
 	}
-	if err := c.post(ctx, serviceURL, "/v3/conversations", p, &out); err != nil {
+	if err := c.call(ctx, http.MethodPost, serviceURL, "/v3/conversations", p, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
@@ -148,9 +163,9 @@ func (c *Client) CreateConversation(ctx context.Context, serviceURL string, p Co
 	return out.ID, nil
 }
 
-// post sends body as JSON with the bearer token, retrying a 429 after its Retry-After (bounded)
-// and a 401 once with a fresh token.
-func (c *Client) post(ctx context.Context, serviceURL, path string, body, out any) error {
+// call sends body (nil: none) as JSON with the bearer token, retrying a 429 after its
+// Retry-After (bounded) and a 401 once with a fresh token.
+func (c *Client) call(ctx context.Context, method, serviceURL, path string, body, out any) error {
 	base, err := normalize(serviceURL)
 	if err != nil {
 		return err
@@ -161,15 +176,17 @@ func (c *Client) post(ctx context.Context, serviceURL, path string, body, out an
 	if !ok {
 		return opsgate.Errorf(opsgate.EFORBIDDEN, "Teams service URL %q did not arrive in a verified activity; not sending the bot token there", serviceURL)
 	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
+	var b []byte
+	if body != nil {
+		if b, err = json.Marshal(body); err != nil {
+			return err
+		}
 	}
 	refreshed := false
 	retry := kit.Retry{Attempts: attempts, Sleep: c.Sleep, Backoff: time.Second, MaxWait: maxRetryAfter, Read: readError}
 	return retry.Do(ctx, func(ctx context.Context) error {
 		for {
-			err := c.once(ctx, base, path, b, out)
+			err := c.once(ctx, method, base, path, b, out)
 			var se *statusError
 			if errors.As(err, &se) && se.status == http.StatusUnauthorized && !refreshed {
 				// The connector refused a token it may have revoked early: once with a fresh one.
@@ -184,6 +201,7 @@ func (c *Client) post(ctx context.Context, serviceURL, path string, body, out an
 
 // statusError is the connector's answer to a failed call.
 type statusError struct {
+	method     string
 	path       string
 	status     int
 	statusText string
@@ -192,7 +210,7 @@ type statusError struct {
 }
 
 func (e *statusError) Error() string {
-	return fmt.Sprintf("teams: POST %s: %s: %s", e.path, e.statusText, e.code)
+	return fmt.Sprintf("teams: %s %s: %s: %s", e.method, e.path, e.statusText, e.code)
 }
 
 // readError reads the connector's answers for the kit's retries: only a 429 is retried, since a
@@ -208,21 +226,27 @@ func readError(err error) (kit.Failure, bool) {
 	return kit.Failure{Status: se.status, RetryAfter: se.retryAfter}, true
 }
 
-// once posts body with the current bearer token.
-func (c *Client) once(ctx context.Context, base, path string, body []byte, out any) error {
+// once sends body with the current bearer token.
+func (c *Client) once(ctx context.Context, method, base, path string, body []byte, out any) error {
 	tok, err := c.Tokens.Token(ctx)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("teams: POST %s: %w", path, err)
+		return fmt.Errorf("teams: %s %s: %w", method, path, err)
 	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -235,7 +259,7 @@ func (c *Client) once(ctx context.Context, base, path string, body []byte, out a
 	case resp.StatusCode == http.StatusRequestEntityTooLarge:
 		return opsgate.Errorf(opsgate.EINVALID, "Teams refused the message as too large")
 	}
-	return &statusError{path: path, status: resp.StatusCode, statusText: resp.Status, code: errorCode(data),
+	return &statusError{method: method, path: path, status: resp.StatusCode, statusText: resp.Status, code: errorCode(data),
 		retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 }
 

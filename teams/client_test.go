@@ -144,3 +144,31 @@ func TestCreatePersonalConversationForEphemeral(t *testing.T) {
 		t.Fatalf("ephemeral went to %q", p[0].ConversationID)
 	}
 }
+
+// An answered prompt is closed in place (PUT) or deleted (DELETE), through the same trusted,
+// token-carrying path as a post.
+func TestClientUpdatesAndDeletesActivities(t *testing.T) {
+	cl, f, _ := newClient(t)
+	ctx := context.Background()
+	conv := teamsfake.ChannelConv
+	first, _ := cl.Send(ctx, f.ServiceURL(), conv, &teams.Activity{Type: teams.TypeMessage, Text: "prompt"})
+	second, _ := cl.Send(ctx, f.ServiceURL(), conv, &teams.Activity{Type: teams.TypeMessage, Text: "another prompt"})
+	if err := cl.Update(ctx, f.ServiceURL(), conv, first, &teams.Activity{Type: teams.TypeMessage, Text: "Cancelled."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Delete(ctx, f.ServiceURL(), conv, second); err != nil {
+		t.Fatal(err)
+	}
+	if u := f.Updated(); len(u) != 1 || u[0].Activity["id"] != first || u[0].Activity["text"] != "Cancelled." {
+		t.Fatalf("updated %+v", u)
+	}
+	if d := f.Deleted(); len(d) != 1 || d[0] != conv+"/"+second {
+		t.Fatalf("deleted %v", d)
+	}
+	if err := cl.Delete(ctx, f.ServiceURL(), conv, "1234"); err == nil {
+		t.Fatal("deleting an activity the bot never posted succeeded")
+	}
+	if err := cl.Delete(ctx, "https://attacker.example/", conv, first); opsgate.ErrorCode(err) != opsgate.EFORBIDDEN {
+		t.Fatalf("delete at an untrusted service URL: %v", err)
+	}
+}

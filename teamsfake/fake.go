@@ -47,6 +47,8 @@ type Server struct {
 	algs          []string
 	issued        map[string]time.Time
 	posted        []Posted
+	updated       []Posted
+	deleted       []string // conversation id + "/" + activity id
 	conversations []map[string]any
 	jwksFetches   int
 	tokenRequests int
@@ -72,6 +74,8 @@ func New(appID, password, tenant string) *Server {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("POST /amer/v3/conversations/{id}/activities", s.connector(s.postActivity))
 	mux.HandleFunc("POST /amer/v3/conversations", s.connector(s.createConversation))
+	mux.HandleFunc("PUT /amer/v3/conversations/{id}/activities/{activityId}", s.connector(s.updateActivity))
+	mux.HandleFunc("DELETE /amer/v3/conversations/{id}/activities/{activityId}", s.connector(s.deleteActivity))
 	s.Server = httptest.NewServer(mux)
 	return s
 }
@@ -142,6 +146,20 @@ func (s *Server) Posted() []Posted {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Posted(nil), s.posted...)
+}
+
+// Updated returns the activities replaced so far (PUT), the activity id in Activity["id"].
+func (s *Server) Updated() []Posted {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Posted(nil), s.updated...)
+}
+
+// Deleted returns the activities deleted so far, as "conversation id/activity id".
+func (s *Server) Deleted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.deleted...)
 }
 
 // Conversations returns the bodies of the conversations created so far.
@@ -258,6 +276,10 @@ func (s *Server) connector(h func(w http.ResponseWriter, r *http.Request, body [
 			connectorError(w, http.StatusTooManyRequests, "TooManyRequests", "Too many requests.")
 			return
 		}
+		if r.Method == http.MethodDelete {
+			h(w, r, nil, nil)
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 100<<10+1))
 		if err != nil {
 			connectorError(w, http.StatusBadRequest, "BadSyntax", "Cannot read the body.")
@@ -297,6 +319,46 @@ func (s *Server) postActivity(w http.ResponseWriter, r *http.Request, body []byt
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 }
 
+// postedHere reports whether the bot posted activityID in conversation id.
+func (s *Server) postedHere(id, activityID string) bool {
+	for i, p := range s.posted {
+		if p.ConversationID == id && strconv.Itoa(1700000000001+i) == activityID {
+			return true
+		}
+	}
+	return false
+}
+
+// own answers 404 unless the request names an activity the bot posted; s.mu is held.
+func (s *Server) own(w http.ResponseWriter, r *http.Request) bool {
+	if s.postedHere(r.PathValue("id"), r.PathValue("activityId")) {
+		return true
+	}
+	connectorError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "Activity not found.")
+	return false
+}
+
+func (s *Server) updateActivity(w http.ResponseWriter, r *http.Request, body []byte, v map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.own(w, r) {
+		return
+	}
+	v["id"] = r.PathValue("activityId")
+	s.updated = append(s.updated, Posted{ConversationID: r.PathValue("id"), Activity: v, Raw: body})
+	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("activityId")})
+}
+
+func (s *Server) deleteActivity(w http.ResponseWriter, r *http.Request, _ []byte, _ map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.own(w, r) {
+		return
+	}
+	s.deleted = append(s.deleted, r.PathValue("id")+"/"+r.PathValue("activityId"))
+	w.WriteHeader(http.StatusOK)
+}
+
 func (s *Server) createConversation(w http.ResponseWriter, r *http.Request, body []byte, v map[string]any) {
 	members, _ := v["members"].([]any)
 	if len(members) == 0 {
@@ -314,4 +376,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// IDOf returns the activity id the connector gave p.
+func (s *Server) IDOf(p Posted) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, q := range s.posted {
+		if string(q.Raw) == string(p.Raw) && q.ConversationID == p.ConversationID {
+			return strconv.Itoa(1700000000001 + i)
+		}
+	}
+	return ""
 }

@@ -319,21 +319,9 @@ func BenchmarkSlackSlashCommandAckPipeline(b *testing.B) {
 		}
 	}
 	// The real program, as `opsgate serve` runs it; requests go straight to its HTTP handler.
-	out := &syncBuffer{}
-	m := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Environ: append(env, "OPSGATE_LISTEN=127.0.0.1:0",
+	m := benchServe(b, append(env, "OPSGATE_LISTEN=127.0.0.1:0",
 		"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET="+e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-b",
-		"OPSGATE_SLACK_API_URL="+fake.URL+"/", "OPSGATE_SLACK_BOT_USER_ID="+testBotUser)}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	defer func() { cancel(); <-done }()
-	for !strings.Contains(out.String(), "listening on") {
-		select {
-		case <-done:
-			b.Fatalf("serve stopped: %s", out.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+		"OPSGATE_SLACK_API_URL="+fake.URL+"/", "OPSGATE_SLACK_BOT_USER_ID="+testBotUser))
 	body := []byte(url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
 		"user_id": {"U012AB3CD"}, "user_name": {"alice"}, "command": {"/ping"}, "text": {""},
 		"response_url": {"https://hooks.slack.com/commands/T1/1/x"}}.Encode() + "&trigger_id=1.2.")

@@ -39,6 +39,7 @@ type Config struct {
 
 	Slack      SlackConfig      `yaml:"slack"`
 	Mattermost MattermostConfig `yaml:"mattermost"`
+	Teams      TeamsConfig      `yaml:"teams"`
 	Webex      WebexConfig      `yaml:"webex"`
 	Aliases    AliasesConfig    `yaml:"aliases"`
 	ACL        ACLConfig        `yaml:"acl"`
