@@ -24,24 +24,16 @@ func (h *Handler) call(ctx context.Context, method, path string, body, out any, 
 	})
 }
 
-// readError reads a failed call for the kit's retries. A 429 was not carried out and is retried
-// after Discord's retry_after. A POST or PATCH that failed otherwise (5xx, a timeout) may have
-// been, and is not retried: a message posted twice is worse than a delivery failure said once.
+// readError reads a failed call for the kit's retries (ReadAPIError), with the wait Discord
+// puts in a 429's body (retry_after, in seconds) when it says one.
 func readError(method string, err error) (kit.Failure, bool) {
-	idempotent := method == http.MethodPut || method == http.MethodDelete || method == http.MethodGet
+	f, ok := kit.ReadAPIError(method, err)
 	var ae *kit.APIError
-	if !errors.As(err, &ae) {
-		if idempotent {
-			return kit.Failure{}, false // the kit retries timeouts
-		}
-		return kit.Failure{Final: true}, true
-	}
-	f := kit.Failure{Status: ae.Status, RetryAfter: ae.RetryAfter, Final: !idempotent && ae.Status != http.StatusTooManyRequests}
 	var body struct {
 		RetryAfter float64 `json:"retry_after"`
 	}
-	if json.Unmarshal(ae.Body, &body) == nil && body.RetryAfter > 0 {
+	if errors.As(err, &ae) && json.Unmarshal(ae.Body, &body) == nil && body.RetryAfter > 0 {
 		f.RetryAfter = time.Duration(body.RetryAfter * float64(time.Second))
 	}
-	return f, true
+	return f, ok
 }

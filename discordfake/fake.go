@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/opsgate/opsgate/kit/kittest"
 )
 
 // Posted is a message opsgate sent to the fake.
@@ -44,7 +46,7 @@ type Server struct {
 
 	private ed25519.PrivateKey
 	mu      sync.Mutex
-	posted  []Posted
+	posted  kittest.Log[Posted]
 	global  []any
 	guild   map[string][]any
 	puts    int
@@ -191,10 +193,10 @@ func (s *Server) record(kind, where string, body map[string]any) string {
 	if f, ok := body["flags"].(float64); ok {
 		p.Flags = int(f)
 	}
+	s.posted.Add(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
-	s.posted = append(s.posted, p)
 	return strconv.Itoa(100000 + s.nextID)
 }
 
@@ -256,21 +258,10 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // Posted returns the messages opsgate sent so far.
-func (s *Server) Posted() []Posted {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Posted(nil), s.posted...)
-}
+func (s *Server) Posted() []Posted { return s.posted.All() }
 
 // WaitPosted waits until at least n messages were posted (5 s at most) and returns them all.
-func (s *Server) WaitPosted(n int) []Posted {
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if p := s.Posted(); len(p) >= n {
-			return p
-		}
-	}
-	return s.Posted()
-}
+func (s *Server) WaitPosted(n int) []Posted { return s.posted.Wait(n) }
 
 // Commands returns the registered commands (guild "" for the global ones) and how many bulk
 // overwrites were made.

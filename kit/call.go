@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,4 +84,20 @@ func retryAfter(v string, now func() time.Time) time.Duration {
 		return max(t.Sub(now()), 0)
 	}
 	return 0
+}
+
+// ReadAPIError reads a failed call made with method for Retry. A 429 was not carried out and is
+// retried (after Retry-After). Otherwise only calls that may safely run twice (GET, PUT, DELETE)
+// are retried after a 5xx or a timeout: a POST that failed so may have been carried out, and a
+// message posted twice is worse than a failed delivery said once.
+func ReadAPIError(method string, err error) (Failure, bool) {
+	idempotent := method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		if idempotent {
+			return Failure{}, false // Retry retries timeouts
+		}
+		return Failure{Final: true}, true
+	}
+	return Failure{Status: ae.Status, RetryAfter: ae.RetryAfter, Final: !idempotent && ae.Status != http.StatusTooManyRequests}, true
 }

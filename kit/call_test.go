@@ -41,3 +41,23 @@ func TestCallJSON(t *testing.T) {
 		t.Fatalf("the error names the URL: %v", err)
 	}
 }
+
+func TestReadAPIErrorRetriesOnlyWhatIsSafe(t *testing.T) {
+	for _, c := range []struct {
+		method string
+		err    error
+		retry  bool
+	}{
+		{"POST", &APIError{Status: 429, RetryAfter: time.Second}, true},
+		{"POST", &APIError{Status: 502}, false},
+		{"POST", context.DeadlineExceeded, false},
+		{"PUT", &APIError{Status: 502}, true},
+		{"PUT", context.DeadlineExceeded, true},
+		{"DELETE", &APIError{Status: 404}, false},
+	} {
+		_, retry := Retry{Read: func(err error) (Failure, bool) { return ReadAPIError(c.method, err) }}.Wait(c.err, 1)
+		if retry != c.retry {
+			t.Errorf("%s after %v: retry %v, want %v", c.method, c.err, retry, c.retry)
+		}
+	}
+}

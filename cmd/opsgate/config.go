@@ -40,6 +40,7 @@ type Config struct {
 	Slack      SlackConfig      `yaml:"slack"`
 	Mattermost MattermostConfig `yaml:"mattermost"`
 	Discord    DiscordConfig    `yaml:"discord"`
+	RocketChat RocketChatConfig `yaml:"rocketchat"`
 	Aliases    AliasesConfig    `yaml:"aliases"`
 	ACL        ACLConfig        `yaml:"acl"`
 	Secrets    SecretsConfig    `yaml:"secrets"`

@@ -29,3 +29,19 @@ func TestDiscordConfigValidation(t *testing.T) {
 		t.Fatalf("valid config: %v %+v", err, cfg.Discord)
 	}
 }
+
+func TestRocketChatConfigValidation(t *testing.T) {
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"OPSGATE_ROCKETCHAT_ENABLED=true", "OPSGATE_ROCKETCHAT_USER_ID=u", "OPSGATE_ROCKETCHAT_AUTH_TOKEN=t"}, "rocketchat.url is required"},
+		{[]string{"OPSGATE_ROCKETCHAT_ENABLED=true", "OPSGATE_ROCKETCHAT_URL=chat.example.com", "OPSGATE_ROCKETCHAT_USER_ID=u", "OPSGATE_ROCKETCHAT_AUTH_TOKEN=t"}, "rocketchat.url: \"chat.example.com\" is not an http(s) URL"},
+		{[]string{"OPSGATE_ROCKETCHAT_ENABLED=true", "OPSGATE_ROCKETCHAT_URL=https://chat.example.com", "OPSGATE_ROCKETCHAT_AUTH_TOKEN=t"}, "rocketchat.user_id is required"},
+		{[]string{"OPSGATE_ROCKETCHAT_ENABLED=true", "OPSGATE_ROCKETCHAT_URL=https://chat.example.com", "OPSGATE_ROCKETCHAT_USER_ID=u"}, "rocketchat.auth_token is required"},
+	} {
+		if _, err := LoadConfig("", c.env); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want %q", c.env, err, c.want)
+		}
+	}
+}
