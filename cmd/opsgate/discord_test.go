@@ -109,6 +109,23 @@ func TestDiscordThroughServe(t *testing.T) {
 		return false
 	})
 
+	// A webhook post (POST /chatops/message) into a channel, and whispered to a user's DM.
+	webhook := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook")))
+	for _, body := range []string{`{"channel": "discord:C42", "message": "deployed v2"}`,
+		`{"channel": "discord:C42", "user": "discord:888", "whisper": true, "message": "your deploy finished"}`} {
+		if code := postWebhook(t, base, webhook, body); code != 200 {
+			t.Fatalf("webhook %s: %d", body, code)
+		}
+	}
+	waitFor(t, "webhook posts", func() bool {
+		var got []string
+		for _, p := range dc.Posted() {
+			got = append(got, p.Where+"|"+p.Content)
+		}
+		all := strings.Join(got, "\n")
+		return strings.Contains(all, "C42|deployed v2") && strings.Contains(all, "dm-888|your deploy finished")
+	})
+
 	// Forgeries: 401 and counted per reason.
 	in := dc.Command(alice, "whoami", "")
 	body, _ := json.Marshal(in)
@@ -121,4 +138,17 @@ func TestDiscordThroughServe(t *testing.T) {
 	if metricValue(metrics, `opsgate_requests_rejected_total{platform="discord",reason="bad_signature"}`) < 1 {
 		t.Fatal("forgery not counted")
 	}
+}
+
+// postWebhook posts body to POST /chatops/message with a webhook token and returns the status.
+func postWebhook(t *testing.T, base, token, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/chatops/message", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

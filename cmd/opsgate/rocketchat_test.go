@@ -68,6 +68,16 @@ func TestRocketChatThroughServe(t *testing.T) {
 	s.Announce("opsgate", map[string]any{"message": "your token expires soon", "channel": "rocketchat:GENERAL", "user": "rocketchat:bob", "whisper": true})
 	inRoom("dm-bob", "your token expires soon")
 
+	webhook := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook")))
+	if code := postWebhook(t, base, webhook, `{"channel": "rocketchat:#ops", "message": "deployed v2"}`); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	inRoom("room-ops", "deployed v2")
+	if code := postWebhook(t, base, webhook, `{"channel": "rocketchat:GENERAL", "user": "rocketchat:carol", "whisper": true, "message": "done"}`); code != 200 {
+		t.Fatalf("webhook whisper: %d", code)
+	}
+	inRoom("dm-carol", "done")
+
 	// The same server answers Discord.
 	in := dc.Command(discordfake.Who{Guild: "G1", Channel: "C1", UserID: "111", UserName: "carol"}, "whoami", "")
 	code, resp, err := dc.Interact(base+discord.PathInteractions, in)
