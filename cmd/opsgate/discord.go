@@ -40,13 +40,19 @@ func setupDiscord(ctx context.Context, m *Main) error {
 	})
 	h.Register(m.HTTP)
 	m.Announce.Register("discord", h.Conversation)
-	// Discord being unreachable must not stop opsgate: the commands registered last time stay.
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if names, err := h.RegisterCommands(rctx, m.Pipeline.Help()); err != nil {
-		m.Logger.Error("discord: slash commands not registered; the previous registration stays", "err", err)
-	} else {
-		m.Logger.Info("discord: slash commands registered", "commands", names, "guild", c.GuildID)
-	}
+	// In the background: start-up never waits for Discord, and Discord being unreachable does not
+	// stop opsgate (the commands registered last time stay). Every router is in place by now.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	done := make(chan struct{})
+	m.OnStop(func(context.Context) error { cancel(); <-done; return nil })
+	entries := m.Pipeline.Help()
+	go func() {
+		defer close(done)
+		if names, err := h.RegisterCommands(rctx, entries); err != nil {
+			m.Logger.Error("discord: slash commands not registered; the previous registration stays", "err", err)
+		} else {
+			m.Logger.Info("discord: slash commands registered", "commands", names, "guild", c.GuildID)
+		}
+	}()
 	return nil
 }

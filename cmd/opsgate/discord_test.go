@@ -54,7 +54,8 @@ func TestDiscordThroughServe(t *testing.T) {
 	waitFor(t, "stream", func() bool { return s.Streams() == 1 })
 	url := base + discord.PathInteractions
 
-	cmds, _ := dc.Commands("G1")
+	var cmds []any
+	waitFor(t, "slash commands registered", func() bool { cmds, _ = dc.Commands("G1"); return len(cmds) > 0 })
 	var names []string
 	for _, c := range cmds {
 		names = append(names, c.(map[string]any)["name"].(string))
