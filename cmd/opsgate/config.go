@@ -41,6 +41,8 @@ type Config struct {
 	Mattermost MattermostConfig `yaml:"mattermost"`
 	Teams      TeamsConfig      `yaml:"teams"`
 	Webex      WebexConfig      `yaml:"webex"`
+	Discord    DiscordConfig    `yaml:"discord"`
+	RocketChat RocketChatConfig `yaml:"rocketchat"`
 	Aliases    AliasesConfig    `yaml:"aliases"`
 	ACL        ACLConfig        `yaml:"acl"`
 	Secrets    SecretsConfig    `yaml:"secrets"`

@@ -35,7 +35,7 @@ func TestExitStatusBadInputAndRefusal(t *testing.T) {
 		{2, `Platform "slak" is not a chat platform opsgate knows: use one of ` + strings.Join(kit.Names(kit.IsChat), ", ") + ".",
 			[]string{"grant", "add", "--command", "x", "--type", "user", "--value", "u", "--platform", "slak"}},
 		{2, `Platform "webhook" is not a chat platform`, []string{"grant", "add", "--command", "x", "--type", "user", "--value", "u", "--platform", "webhook"}},
-		{2, `Platform "nope" is not a platform that takes command tokens opsgate knows: use one of admin, mattermost, webhook.`,
+		{2, `Platform "nope" is not a platform that takes command tokens opsgate knows: use one of ` + strings.Join(kit.Names(kit.TakesTokens), ", ") + `.`,
 			[]string{"token", "add", "--platform", "nope"}},
 		{2, `Platform "slack" is not a platform that takes command tokens`, []string{"token", "add", "--platform", "slack"}},
 		{2, `Platform "slak" is not a chat platform`, []string{"chat", "--platform", "slak"}},
