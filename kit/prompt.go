@@ -1,0 +1,89 @@
+package kit
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/opsgate/opsgate"
+)
+
+// Answer turns a reply typed after prompt p (a numbered menu, numbered buttons, a text prompt)
+// into the command it runs, for chats without buttons. ok is false when the reply is no answer
+// (a number out of range, a word where a number was asked): the caller treats it as a new
+// command. cancelled is true for "cancel".
+func Answer(p opsgate.Block, reply string) (cmd string, ok, cancelled bool) {
+	reply = strings.TrimSpace(reply)
+	if strings.EqualFold(reply, "cancel") {
+		return "", false, true
+	}
+	switch v := p.(type) {
+	case opsgate.TextPrompt:
+		return v.Prefix + " " + opsgate.QuoteWord(reply), true, false
+	case opsgate.Menu:
+		if i, err := strconv.Atoi(reply); err == nil && i >= 1 && i <= len(v.Choices) {
+			return v.Prefix + " " + opsgate.QuoteWord(v.Choices[i-1].Value), true, false
+		}
+	case opsgate.Actions:
+		if i, err := strconv.Atoi(reply); err == nil && i >= 1 && i <= len(v.Buttons) {
+			return v.Buttons[i-1].Command, true, false
+		}
+	}
+	return "", false, false
+}
+
+// Prompt returns the block of m a reply answers (the last menu, text prompt or row of buttons),
+// or nil.
+func Prompt(m opsgate.Message) opsgate.Block {
+	var p opsgate.Block
+	for _, b := range m.Blocks {
+		switch b.(type) {
+		case opsgate.Menu, opsgate.TextPrompt, opsgate.Actions:
+			p = b
+		}
+	}
+	return p
+}
+
+// Prompts remembers the prompt waiting for each conversation's next reply (a room and a user),
+// bounded and expiring: an unanswered prompt does not capture a reply hours later. Expiry follows
+// the injected clock, as Memory's does.
+type Prompts struct {
+	ttl   time.Duration
+	now   func() time.Time
+	cache *expirable.LRU[string, pending]
+}
+
+type pending struct {
+	p     opsgate.Block
+	until time.Time
+}
+
+// NewPrompts remembers up to size prompts (0: DefaultMemoryKeys) for ttl each; now is the clock
+// (nil: time.Now).
+func NewPrompts(size int, ttl time.Duration, now func() time.Time) *Prompts {
+	if size <= 0 {
+		size = DefaultMemoryKeys
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Prompts{ttl: ttl, now: now, cache: expirable.NewLRU[string, pending](size, nil, ttl+time.Minute)}
+}
+
+// Set makes p the prompt key's next reply answers.
+func (ps *Prompts) Set(key string, p opsgate.Block) {
+	ps.cache.Add(key, pending{p, ps.now().Add(ps.ttl)})
+}
+
+// Take returns and forgets key's prompt.
+func (ps *Prompts) Take(key string) (opsgate.Block, bool) {
+	v, ok := ps.cache.Get(key)
+	if !ok {
+		return nil, false
+	}
+	ps.cache.Remove(key)
+	return v.p, ps.now().Before(v.until)
+}

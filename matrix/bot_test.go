@@ -1,0 +1,286 @@
+package matrix
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit/kittest"
+)
+
+// A command in a room the bot was invited to reaches the pipeline with Matrix's identity, and the
+// answer is an m.notice with HTML in the thread under the command.
+func TestCommandInRoomAnsweredInThread(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true})
+	e.Reply = func(req *opsgate.Request, _ []string) opsgate.Message {
+		m := opsgate.Textf("**ran** `%s` <script>", req.Text)
+		m.InThread = true
+		return m
+	}
+	e.run(t)
+	room := e.room("ops")
+	e.joined(t, room)
+	cmd := e.hs.Say(aliceToken, room, "!whoami")
+	req := e.Next()
+	want := opsgate.Request{Platform: "matrix", OrgID: "example.org", OrgName: "example.org", ChannelID: room, ChannelName: "ops",
+		UserID: e.alice, UserName: e.alice, ThreadID: cmd, Text: "whoami"}
+	if *req != want {
+		t.Fatalf("request\n got %+v\nwant %+v", *req, want)
+	}
+	n := e.notices(t, room, 1)[0]
+	c := n.Content
+	if c["msgtype"] != "m.notice" || c["format"] != "org.matrix.custom.html" {
+		t.Fatalf("answer is not an HTML notice: %v", c)
+	}
+	if body := c["formatted_body"].(string); !strings.Contains(body, "<strong>ran</strong> <code>whoami</code>") || strings.Contains(body, "<script>") {
+		t.Fatalf("formatted_body %q: want the Markdown as HTML, raw HTML escaped", body)
+	}
+	rel, _ := c["m.relates_to"].(map[string]any)
+	if rel["rel_type"] != "m.thread" || rel["event_id"] != cmd {
+		t.Fatalf("m.relates_to %v: want a thread under the command %s", rel, cmd)
+	}
+}
+
+// Messages without the prefix, notices (other bots) and the bot's own messages are not commands;
+// a command sent in a thread is answered in that thread even when the answer does not ask for one.
+func TestOnlyPrefixedTextIsACommand(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true, Prefix: "!st2 "})
+	e.run(t)
+	room := e.room("ops")
+	e.joined(t, room)
+	e.hs.Say(aliceToken, room, "hello everyone")
+	e.hs.Send(aliceToken, room, map[string]any{"msgtype": "m.notice", "body": "!st2 from another bot"})
+	e.hs.Send(aliceToken, room, map[string]any{"msgtype": "m.emote", "body": "!st2 dances"})
+	root := e.hs.Say(aliceToken, room, "a thread")
+	e.hs.SayInThread(aliceToken, room, root, "!st2 pack install x")
+	if req := e.Next(); req.Text != "pack install x" || req.ThreadID != root {
+		t.Fatalf("request %+v: want the threaded command with thread %s", req, root)
+	}
+	e.None()
+	n := e.notices(t, room, 1)[0]
+	if rel, _ := n.Content["m.relates_to"].(map[string]any); rel["event_id"] != root {
+		t.Fatalf("answer to a threaded command relates to %v, want the thread %s", rel, root)
+	}
+}
+
+// Without auto_join the bot stays out of rooms it is invited to.
+func TestNoAutoJoin(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.run(t)
+	room := e.room("ops")
+	waitFor(t, "two syncs", func() bool { return e.hs.Syncs() >= 2 })
+	e.hs.Say(aliceToken, room, "!whoami")
+	e.None()
+	if m := e.hs.Membership(room, e.botID); m != "invite" {
+		t.Fatalf("membership %q, want the invitation left pending", m)
+	}
+}
+
+// History is not replayed when the loop starts; a command sent moments before is still answered.
+func TestStartSkipsHistoryButCatchesUp(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true})
+	room := e.room("ops")
+	e.hs.Do(botToken, "POST", "/rooms/"+room+"/join", map[string]any{})
+	e.hs.Now = func() time.Time { return e.Clock.Now().Add(-time.Hour) }
+	e.hs.Say(aliceToken, room, "!old command")
+	e.hs.Now = func() time.Time { return e.Clock.Now().Add(-30 * time.Second) }
+	e.hs.Say(aliceToken, room, "!recent command")
+	e.run(t)
+	if req := e.Next(); req.Text != "recent command" {
+		t.Fatalf("got %q, want only the recent command", req.Text)
+	}
+	e.None()
+}
+
+// A menu is answered by sending its number, without the prefix; the answer runs the menu's command.
+func TestMenuAnsweredByNumber(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true})
+	e.Reply = func(req *opsgate.Request, words []string) opsgate.Message {
+		if req.Text == "site" {
+			return opsgate.Message{Blocks: []opsgate.Block{opsgate.Menu{Prompt: "Which site?", Prefix: "site", Choices: kittest.Sites}}}
+		}
+		return opsgate.Textf("ok")
+	}
+	e.run(t)
+	room := e.room("ops")
+	e.joined(t, room)
+	e.hs.Say(aliceToken, room, "!site")
+	e.Next()
+	n := e.notices(t, room, 1)[0]
+	if body := n.Content["body"].(string); !strings.Contains(body, "150. Site 150") || !strings.Contains(body, "Reply with a number") {
+		t.Fatalf("menu body %q: want every choice numbered", body)
+	}
+	e.hs.Say(aliceToken, room, "42")
+	if req := e.Next(); req.Text != "site site-42" {
+		t.Fatalf("answer ran %q, want %q", req.Text, "site site-42")
+	}
+}
+
+// An ephemeral answer goes to a direct room with the asker, created once and recorded in the
+// bot's m.direct; the asker then talks there without the prefix.
+func TestEphemeralGoesToDirectRoom(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true})
+	e.Reply = func(req *opsgate.Request, _ []string) opsgate.Message {
+		m := opsgate.Textf("only for %s", req.UserID)
+		m.Ephemeral = true
+		return m
+	}
+	e.run(t)
+	room := e.room("ops")
+	e.joined(t, room)
+	e.hs.Say(aliceToken, room, "!secret")
+	e.Next()
+	var dm string
+	waitFor(t, "a direct room", func() bool {
+		direct, _ := e.hs.AccountData(e.botID, "m.direct").(map[string]any)
+		rooms, _ := direct[e.alice].([]any)
+		if len(rooms) == 1 {
+			dm = rooms[0].(string)
+		}
+		return dm != ""
+	})
+	if m := e.hs.Membership(dm, e.alice); m != "invite" {
+		t.Fatalf("alice's membership of the direct room: %q", m)
+	}
+	if n := e.notices(t, dm, 1)[0]; n.Content["body"] != "only for "+e.alice {
+		t.Fatalf("direct notice %v", n.Content)
+	}
+	for _, ev := range e.hs.Events(room) {
+		if ev.Sender == e.botID && ev.Type == "m.room.message" {
+			t.Fatalf("ephemeral answer posted in the room: %v", ev.Content)
+		}
+	}
+	e.hs.Do(aliceToken, "POST", "/rooms/"+dm+"/join", map[string]any{})
+	e.hs.Say(aliceToken, dm, "whoami")
+	if req := e.Next(); req.Text != "whoami" || !req.Direct || req.ChannelID != dm {
+		t.Fatalf("request in the direct room: %+v", req)
+	}
+	e.hs.Say(aliceToken, room, "!again")
+	e.Next()
+	e.notices(t, dm, 3)
+	if rooms := e.hs.Rooms(e.alice); len(rooms) != 2 {
+		t.Fatalf("alice is in %d rooms, want the room and one direct room", len(rooms))
+	}
+}
+
+// A direct chat the bot is invited to is joined and recorded; commands there need no prefix.
+func TestInvitedToDirectChat(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true})
+	e.run(t)
+	_, out := e.hs.Do(aliceToken, "POST", "/createRoom", map[string]any{"is_direct": true, "invite": []string{e.botID}, "preset": "trusted_private_chat"})
+	dm := out["room_id"].(string)
+	e.joined(t, dm)
+	waitFor(t, "m.direct", func() bool { return e.hs.AccountData(e.botID, "m.direct") != nil })
+	e.hs.Say(aliceToken, dm, "whoami")
+	if req := e.Next(); !req.Direct || req.Text != "whoami" {
+		t.Fatalf("request %+v: want a direct whoami", req)
+	}
+}
+
+// A whisper from an announcement reaches the user's direct room; a room announcement the room.
+func TestConversationForAnnouncements(t *testing.T) {
+	e := newEnv(t, Options{})
+	room := e.room("ops")
+	e.hs.Do(botToken, "POST", "/rooms/"+room+"/join", map[string]any{})
+	ctx := context.Background()
+	d, err := e.bot.Conversation(ctx, room, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Send(ctx, opsgate.Textf("maintenance at 18:00"))
+	if n := e.notices(t, room, 1)[0]; n.Content["body"] != "maintenance at 18:00" || n.Content["m.relates_to"] != nil {
+		t.Fatalf("room announcement: %v", n.Content)
+	}
+	d, err = e.bot.Conversation(ctx, "", e.alice, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Send(ctx, opsgate.Textf("your token expires")); err != nil {
+		t.Fatal(err)
+	}
+	direct, _ := e.hs.AccountData(e.botID, "m.direct").(map[string]any)
+	rooms, _ := direct[e.alice].([]any)
+	if len(rooms) != 1 {
+		t.Fatalf("m.direct %v: want one direct room with alice", direct)
+	}
+	if n := e.notices(t, rooms[0].(string), 1)[0]; n.Content["body"] != "your token expires" {
+		t.Fatalf("whisper: %v", n.Content)
+	}
+}
+
+// Failing syncs are retried (honouring M_LIMIT_EXCEEDED's retry_after_ms) and nothing is lost.
+func TestSyncRetried(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true})
+	e.hs.FailSyncs(429, 502, 502)
+	e.run(t)
+	room := e.room("ops")
+	e.joined(t, room)
+	e.hs.Say(aliceToken, room, "!whoami")
+	if req := e.Next(); req.Text != "whoami" {
+		t.Fatalf("got %q", req.Text)
+	}
+	got := e.sleeps.All()
+	if len(got) != 3 || got[0] != 20*time.Millisecond || got[1] != 2*time.Second || got[2] != 4*time.Second {
+		t.Fatalf("waits %v, want 20ms (retry_after_ms), then a backoff doubling from 1s per failure in a row (2s, 4s)", got)
+	}
+}
+
+// A revoked access token stops the loop with an error saying so.
+func TestRunStopsOnRefusedToken(t *testing.T) {
+	e := newEnv(t, Options{AccessToken: "syt_revoked"})
+	select {
+	case err := <-e.run(t):
+		if err == nil || !strings.Contains(err.Error(), "M_UNKNOWN_TOKEN") {
+			t.Fatalf("Run: %v, want the homeserver's refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run kept going with a refused token")
+	}
+}
+
+// A command too long to be one is refused with one line, counted, and nothing else breaks.
+func TestTooLongRefused(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true, MaxText: 100})
+	e.run(t)
+	room := e.room("ops")
+	e.joined(t, room)
+	before := testutil.ToFloat64(rejected.WithLabelValues("too_long"))
+	e.hs.Say(aliceToken, room, "!"+strings.Repeat("x", 101))
+	n := e.notices(t, room, 1)[0]
+	if body := n.Content["body"].(string); !strings.Contains(body, "too long") || strings.Contains(body, "\n") {
+		t.Fatalf("refusal %q: want one line saying the message is too long", body)
+	}
+	if got := testutil.ToFloat64(rejected.WithLabelValues("too_long")); got != before+1 {
+		t.Fatalf("too_long counted %v times, want once", got-before)
+	}
+	e.hs.Say(aliceToken, room, "!whoami")
+	if req := e.Next(); req.Text != "whoami" {
+		t.Fatalf("next command: %q", req.Text)
+	}
+}
+
+// Two loops on one account (a lease handing over) answer each message once, thanks to claims.
+func TestTwoLoopsAnswerOnce(t *testing.T) {
+	shared := &claims{}
+	e := newEnv(t, Options{AutoJoin: true, Claim: shared.Claim})
+	other, err := New(Options{Homeserver: e.hs.URL, AccessToken: botToken, Handle: e.Pipeline.Handle, Claim: shared.Claim,
+		SyncTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Now = e.Clock.Now
+	e.run(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- other.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	room := e.room("ops")
+	e.joined(t, room)
+	e.hs.Say(aliceToken, room, "!whoami")
+	e.Next()
+	e.None()
+}
