@@ -87,3 +87,33 @@ func (ps *Prompts) Take(key string) (opsgate.Block, bool) {
 	ps.cache.Remove(key)
 	return v.p, ps.now().Before(v.until)
 }
+
+// DialogLines describes d for chats without forms: a line per field (its label, whether it is
+// optional, its default and choices) and the command that submits the values, commandPrefix
+// (what starts a command on the platform, "" for none) before d.Prefix.
+func DialogLines(d opsgate.Dialog, commandPrefix string) (fields []string, usage string) {
+	words := []string{commandPrefix + d.Prefix}
+	for _, f := range d.Fields {
+		label := FirstNonEmpty(f.Label, f.Name)
+		var notes []string
+		if f.Optional {
+			notes = append(notes, "optional")
+		}
+		if f.Default != "" {
+			notes = append(notes, "default "+opsgate.QuoteWord(f.Default))
+		}
+		if len(f.Choices) > 0 {
+			vals := make([]string, len(f.Choices))
+			for i, c := range f.Choices {
+				vals[i] = c.Value
+			}
+			notes = append(notes, "one of "+strings.Join(vals, ", "))
+		}
+		if len(notes) > 0 {
+			label += " (" + strings.Join(notes, "; ") + ")"
+		}
+		fields = append(fields, label)
+		words = append(words, "<"+strings.ReplaceAll(FirstNonEmpty(f.Name, f.Label), " ", "-")+">")
+	}
+	return fields, strings.Join(words, " ")
+}

@@ -83,31 +83,11 @@ func menu(v opsgate.Menu) string {
 func (b *Bot) dialog(d opsgate.Dialog) string {
 	var s strings.Builder
 	s.WriteString("**" + kit.FirstNonEmpty(d.Title, "More input needed") + "**\n\n")
-	usage := []string{b.Prefix + d.Prefix}
-	for _, f := range d.Fields {
-		label := kit.FirstNonEmpty(f.Label, f.Name)
-		var notes []string
-		if f.Optional {
-			notes = append(notes, "optional")
-		}
-		if f.Default != "" {
-			notes = append(notes, "default "+opsgate.QuoteWord(f.Default))
-		}
-		if len(f.Choices) > 0 {
-			vals := make([]string, len(f.Choices))
-			for i, c := range f.Choices {
-				vals[i] = c.Value
-			}
-			notes = append(notes, "one of "+strings.Join(vals, ", "))
-		}
-		line := "- " + label
-		if len(notes) > 0 {
-			line += " (" + strings.Join(notes, "; ") + ")"
-		}
-		s.WriteString(line + "\n")
-		usage = append(usage, "<"+strings.ReplaceAll(kit.FirstNonEmpty(f.Name, label), " ", "-")+">")
+	fields, usage := kit.DialogLines(d, b.Prefix)
+	for _, f := range fields {
+		s.WriteString("- " + f + "\n")
 	}
-	s.WriteString("\nReply with: `" + strings.Join(usage, " ") + "`")
+	s.WriteString("\nReply with: `" + usage + "`")
 	return s.String()
 }
 

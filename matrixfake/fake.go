@@ -37,14 +37,14 @@ type Server struct {
 	// Now is the server's clock for origin_server_ts.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever the stream grows
-	pos     int64
-	tokens  map[string]string         // access token -> user id
-	rooms   map[string]*room          // room id -> room
-	account map[string]map[string]any // user -> type -> content
-	accPos  map[string]map[string]int64
-	typing  []string
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced whenever the stream grows
+	pos       int64
+	tokens    map[string]string         // access token -> user id
+	rooms     map[string]*room          // room id -> room
+	account   map[string]map[string]any // user -> type -> content
+	accPos    map[string]map[string]int64
+	typing    []string
 	failSyncs []int // statuses the next syncs fail with
 	syncs     int
 }
