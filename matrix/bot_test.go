@@ -24,7 +24,7 @@ func TestCommandInRoomAnsweredInThread(t *testing.T) {
 	e.run(t)
 	room := e.room("ops")
 	e.joined(t, room)
-	cmd := e.hs.Say(aliceToken, room, "!whoami")
+	cmd := e.hs.As(aliceToken).Say(room, "!whoami")
 	req := e.Next()
 	want := opsgate.Request{Platform: "matrix", OrgID: "example.org", OrgName: "example.org", ChannelID: room, ChannelName: "ops",
 		UserID: e.alice, UserName: e.alice, ThreadID: cmd, Text: "whoami"}
@@ -52,11 +52,11 @@ func TestOnlyPrefixedTextIsACommand(t *testing.T) {
 	e.run(t)
 	room := e.room("ops")
 	e.joined(t, room)
-	e.hs.Say(aliceToken, room, "hello everyone")
-	e.hs.Send(aliceToken, room, map[string]any{"msgtype": "m.notice", "body": "!st2 from another bot"})
-	e.hs.Send(aliceToken, room, map[string]any{"msgtype": "m.emote", "body": "!st2 dances"})
-	root := e.hs.Say(aliceToken, room, "a thread")
-	e.hs.SayInThread(aliceToken, room, root, "!st2 pack install x")
+	e.hs.As(aliceToken).Say(room, "hello everyone")
+	e.hs.As(aliceToken).Send(room, map[string]any{"msgtype": "m.notice", "body": "!st2 from another bot"})
+	e.hs.As(aliceToken).Send(room, map[string]any{"msgtype": "m.emote", "body": "!st2 dances"})
+	root := e.hs.As(aliceToken).Say(room, "a thread")
+	e.hs.As(aliceToken).SayInThread(room, root, "!st2 pack install x")
 	if req := e.Next(); req.Text != "pack install x" || req.ThreadID != root {
 		t.Fatalf("request %+v: want the threaded command with thread %s", req, root)
 	}
@@ -73,7 +73,7 @@ func TestNoAutoJoin(t *testing.T) {
 	e.run(t)
 	room := e.room("ops")
 	waitFor(t, "two syncs", func() bool { return e.hs.Syncs() >= 2 })
-	e.hs.Say(aliceToken, room, "!whoami")
+	e.hs.As(aliceToken).Say(room, "!whoami")
 	e.None()
 	if m := e.hs.Membership(room, e.botID); m != "invite" {
 		t.Fatalf("membership %q, want the invitation left pending", m)
@@ -84,11 +84,11 @@ func TestNoAutoJoin(t *testing.T) {
 func TestStartSkipsHistoryButCatchesUp(t *testing.T) {
 	e := newEnv(t, Options{AutoJoin: true})
 	room := e.room("ops")
-	e.hs.Do(botToken, "POST", "/rooms/"+room+"/join", map[string]any{})
+	e.hs.As(botToken).Do("POST", "/rooms/"+room+"/join", map[string]any{})
 	e.hs.Now = func() time.Time { return e.Clock.Now().Add(-time.Hour) }
-	e.hs.Say(aliceToken, room, "!old command")
+	e.hs.As(aliceToken).Say(room, "!old command")
 	e.hs.Now = func() time.Time { return e.Clock.Now().Add(-30 * time.Second) }
-	e.hs.Say(aliceToken, room, "!recent command")
+	e.hs.As(aliceToken).Say(room, "!recent command")
 	e.run(t)
 	if req := e.Next(); req.Text != "recent command" {
 		t.Fatalf("got %q, want only the recent command", req.Text)
@@ -108,13 +108,13 @@ func TestMenuAnsweredByNumber(t *testing.T) {
 	e.run(t)
 	room := e.room("ops")
 	e.joined(t, room)
-	e.hs.Say(aliceToken, room, "!site")
+	e.hs.As(aliceToken).Say(room, "!site")
 	e.Next()
 	n := e.notices(t, room, 1)[0]
 	if body := n.Content["body"].(string); !strings.Contains(body, "150. Site 150") || !strings.Contains(body, "Reply with a number") {
 		t.Fatalf("menu body %q: want every choice numbered", body)
 	}
-	e.hs.Say(aliceToken, room, "42")
+	e.hs.As(aliceToken).Say(room, "42")
 	if req := e.Next(); req.Text != "site site-42" {
 		t.Fatalf("answer ran %q, want %q", req.Text, "site site-42")
 	}
@@ -132,7 +132,7 @@ func TestEphemeralGoesToDirectRoom(t *testing.T) {
 	e.run(t)
 	room := e.room("ops")
 	e.joined(t, room)
-	e.hs.Say(aliceToken, room, "!secret")
+	e.hs.As(aliceToken).Say(room, "!secret")
 	e.Next()
 	var dm string
 	waitFor(t, "a direct room", func() bool {
@@ -154,12 +154,12 @@ func TestEphemeralGoesToDirectRoom(t *testing.T) {
 			t.Fatalf("ephemeral answer posted in the room: %v", ev.Content)
 		}
 	}
-	e.hs.Do(aliceToken, "POST", "/rooms/"+dm+"/join", map[string]any{})
-	e.hs.Say(aliceToken, dm, "whoami")
+	e.hs.As(aliceToken).Do("POST", "/rooms/"+dm+"/join", map[string]any{})
+	e.hs.As(aliceToken).Say(dm, "whoami")
 	if req := e.Next(); req.Text != "whoami" || !req.Direct || req.ChannelID != dm {
 		t.Fatalf("request in the direct room: %+v", req)
 	}
-	e.hs.Say(aliceToken, room, "!again")
+	e.hs.As(aliceToken).Say(room, "!again")
 	e.Next()
 	e.notices(t, dm, 3)
 	if rooms := e.hs.Rooms(e.alice); len(rooms) != 2 {
@@ -171,11 +171,11 @@ func TestEphemeralGoesToDirectRoom(t *testing.T) {
 func TestInvitedToDirectChat(t *testing.T) {
 	e := newEnv(t, Options{AutoJoin: true})
 	e.run(t)
-	_, out := e.hs.Do(aliceToken, "POST", "/createRoom", map[string]any{"is_direct": true, "invite": []string{e.botID}, "preset": "trusted_private_chat"})
+	_, out := e.hs.As(aliceToken).Do("POST", "/createRoom", map[string]any{"is_direct": true, "invite": []string{e.botID}, "preset": "trusted_private_chat"})
 	dm := out["room_id"].(string)
 	e.joined(t, dm)
 	waitFor(t, "m.direct", func() bool { return e.hs.AccountData(e.botID, "m.direct") != nil })
-	e.hs.Say(aliceToken, dm, "whoami")
+	e.hs.As(aliceToken).Say(dm, "whoami")
 	if req := e.Next(); !req.Direct || req.Text != "whoami" {
 		t.Fatalf("request %+v: want a direct whoami", req)
 	}
@@ -185,7 +185,7 @@ func TestInvitedToDirectChat(t *testing.T) {
 func TestConversationForAnnouncements(t *testing.T) {
 	e := newEnv(t, Options{})
 	room := e.room("ops")
-	e.hs.Do(botToken, "POST", "/rooms/"+room+"/join", map[string]any{})
+	e.hs.As(botToken).Do("POST", "/rooms/"+room+"/join", map[string]any{})
 	ctx := context.Background()
 	d, err := e.bot.Conversation(ctx, room, "", false)
 	if err != nil {
@@ -219,7 +219,7 @@ func TestSyncRetried(t *testing.T) {
 	e.run(t)
 	room := e.room("ops")
 	e.joined(t, room)
-	e.hs.Say(aliceToken, room, "!whoami")
+	e.hs.As(aliceToken).Say(room, "!whoami")
 	if req := e.Next(); req.Text != "whoami" {
 		t.Fatalf("got %q", req.Text)
 	}
@@ -249,7 +249,7 @@ func TestTooLongRefused(t *testing.T) {
 	room := e.room("ops")
 	e.joined(t, room)
 	before := testutil.ToFloat64(rejected.WithLabelValues("too_long"))
-	e.hs.Say(aliceToken, room, "!"+strings.Repeat("x", 101))
+	e.hs.As(aliceToken).Say(room, "!"+strings.Repeat("x", 101))
 	n := e.notices(t, room, 1)[0]
 	if body := n.Content["body"].(string); !strings.Contains(body, "too long") || strings.Contains(body, "\n") {
 		t.Fatalf("refusal %q: want one line saying the message is too long", body)
@@ -257,7 +257,7 @@ func TestTooLongRefused(t *testing.T) {
 	if got := testutil.ToFloat64(rejected.WithLabelValues("too_long")); got != before+1 {
 		t.Fatalf("too_long counted %v times, want once", got-before)
 	}
-	e.hs.Say(aliceToken, room, "!whoami")
+	e.hs.As(aliceToken).Say(room, "!whoami")
 	if req := e.Next(); req.Text != "whoami" {
 		t.Fatalf("next command: %q", req.Text)
 	}
@@ -280,7 +280,7 @@ func TestTwoLoopsAnswerOnce(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	room := e.room("ops")
 	e.joined(t, room)
-	e.hs.Say(aliceToken, room, "!whoami")
+	e.hs.As(aliceToken).Say(room, "!whoami")
 	e.Next()
 	e.None()
 }

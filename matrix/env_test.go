@@ -74,7 +74,7 @@ func (e *env) run(t *testing.T) <-chan error {
 }
 
 // room creates a room as alice with the bot invited.
-func (e *env) room(name string) string { return e.hs.CreateRoom(aliceToken, name, e.botID) }
+func (e *env) room(name string) string { return e.hs.As(aliceToken).CreateRoom(name, e.botID) }
 
 // waitFor polls cond until it holds, failing the test after 5 s.
 func waitFor(t *testing.T, what string, cond func() bool) {

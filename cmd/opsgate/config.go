@@ -244,8 +244,8 @@ func envMap(environ []string) map[string]string {
 }
 
 // envNotSettings are the OPSGATE_* variables opsgate reads that are not settings: the storage
-// tests' server overrides (store/storetest).
-var envNotSettings = map[string]bool{"OPSGATE_TEST_POSTGRES": true, "OPSGATE_TEST_MYSQL": true}
+// tests' server overrides (store/storetest) and the Matrix test's switch to a real homeserver.
+var envNotSettings = map[string]bool{"OPSGATE_TEST_POSTGRES": true, "OPSGATE_TEST_MYSQL": true, "OPSGATE_TEST_DENDRITE": true}
 
 // unknownEnv refuses an OPSGATE_* variable that names no setting (a typo such as
 // OPSGATE_SLAK_ENABLED would otherwise be ignored in silence), except envNotSettings and

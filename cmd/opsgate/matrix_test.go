@@ -56,10 +56,10 @@ opsgate:
 	startServerConfig(t, dsn, cfg, freePort(t), "OPSGATE_MATRIX_ACCESS_TOKEN=syt_bot_token")
 	waitFor(t, "stream", func() bool { return s.Streams() == 1 })
 
-	room := hs.CreateRoom("syt_alice_token", "ops", bot)
+	room := hs.As("syt_alice_token").CreateRoom("ops", bot)
 	waitFor(t, "the bot to join", func() bool { return hs.Membership(room, bot) == "join" })
 	// whoami answers only the asker: Matrix has no ephemeral messages, so a direct room it is.
-	hs.Say("syt_alice_token", room, "!whoami")
+	hs.As("syt_alice_token").Say(room, "!whoami")
 	var dm string
 	waitFor(t, "a direct room with alice", func() bool {
 		for _, r := range hs.Rooms(alice) {
@@ -70,9 +70,9 @@ opsgate:
 		return dm != ""
 	})
 	matrixNotices(t, hs, bot, dm, alice, room, "example.org")
-	hs.Say("syt_alice_token", room, "!greet bob")
+	hs.As("syt_alice_token").Say(room, "!greet bob")
 	matrixNotices(t, hs, bot, room, "hello bob")
-	hs.Say("syt_alice_token", room, "!st2 pack install st2-matrix")
+	hs.As("syt_alice_token").Say(room, "!st2 pack install st2-matrix")
 	matrixNotices(t, hs, bot, room, "Installing st2-matrix.", "Installed st2-matrix")
 	if call := s.CallsTo("/api/v1/aliasexecution/match_and_execute")[0]; call.Body["source_channel"] != "matrix:"+room || call.Body["user"] != "matrix:"+alice {
 		t.Fatalf("match_and_execute body: %v", call.Body)
