@@ -78,6 +78,12 @@ func (ps *Prompts) Set(key string, p opsgate.Block) {
 	ps.cache.Add(key, pending{p, ps.now().Add(ps.ttl)})
 }
 
+// Waiting reports whether a prompt waits for key's reply, without taking it.
+func (ps *Prompts) Waiting(key string) bool {
+	v, ok := ps.cache.Peek(key)
+	return ok && ps.now().Before(v.until)
+}
+
 // Take returns and forgets key's prompt.
 func (ps *Prompts) Take(key string) (opsgate.Block, bool) {
 	v, ok := ps.cache.Get(key)

@@ -45,22 +45,29 @@ func TestCommandInRoomAnsweredInThread(t *testing.T) {
 	}
 }
 
-// Messages without the prefix, notices (other bots) and the bot's own messages are not commands;
-// a command sent in a thread is answered in that thread even when the answer does not ask for one.
+// Messages without the prefix, notices (other bots) and the bot's own messages are not commands,
+// and chatter is not even claimed in the database; a command sent in a thread is answered in that
+// thread even when the answer does not ask for one.
 func TestOnlyPrefixedTextIsACommand(t *testing.T) {
-	e := newEnv(t, Options{AutoJoin: true, Prefix: "!st2 "})
+	shared := &claims{}
+	e := newEnv(t, Options{AutoJoin: true, Prefix: "!st2 ", Claim: shared.Claim})
 	e.run(t)
 	room := e.room("ops")
 	e.joined(t, room)
-	e.hs.As(aliceToken).Say(room, "hello everyone")
+	chatter := e.hs.As(aliceToken).Say(room, "hello everyone")
 	e.hs.As(aliceToken).Send(room, map[string]any{"msgtype": "m.notice", "body": "!st2 from another bot"})
 	e.hs.As(aliceToken).Send(room, map[string]any{"msgtype": "m.emote", "body": "!st2 dances"})
 	root := e.hs.As(aliceToken).Say(room, "a thread")
-	e.hs.As(aliceToken).SayInThread(room, root, "!st2 pack install x")
+	cmd := e.hs.As(aliceToken).SayInThread(room, root, "!st2 pack install x")
 	if req := e.Next(); req.Text != "pack install x" || req.ThreadID != root {
 		t.Fatalf("request %+v: want the threaded command with thread %s", req, root)
 	}
 	e.None()
+	shared.mu.Lock()
+	if shared.seen[chatter] || !shared.seen[cmd] {
+		t.Errorf("claimed %v: want the command claimed, the chatter not", shared.seen)
+	}
+	shared.mu.Unlock()
 	n := e.notices(t, room, 1)[0]
 	if rel, _ := n.Content["m.relates_to"].(map[string]any); rel["event_id"] != root {
 		t.Fatalf("answer to a threaded command relates to %v, want the thread %s", rel, root)

@@ -104,21 +104,25 @@ func (b *Bot) message(ctx context.Context, roomID id.RoomID, evt *event.Event) {
 	if msg.MsgType != event.MsgText || (rel != nil && rel.Type == event.RelReplace) {
 		return // notices (other bots), emotes, files and edits are not commands
 	}
-	if !b.once.First(ctx, string(evt.ID)) {
-		return // another replica (or an earlier loop) handled it
-	}
 	if rel != nil && rel.InReplyTo != nil {
 		msg.RemoveReplyFallback()
 	}
 	direct := b.isDirect(roomID)
+	body := strings.TrimSpace(msg.Body)
+	text, addressed := strings.CutPrefix(body, b.Prefix)
+	text = strings.TrimSpace(text)
+	key := promptKey(roomID, evt.Sender)
+	if !addressed && !direct && !b.prompts.Waiting(key) {
+		return // chatter: not even claimed, so a busy room costs the database nothing
+	}
+	if !b.once.First(ctx, string(evt.ID)) {
+		return // another replica (or an earlier loop) handled it
+	}
 	c := &conversation{b: b, room: roomID, user: evt.Sender, thread: evt.ID, direct: direct}
 	if rel != nil && rel.Type == event.RelThread && rel.EventID != "" {
 		c.thread, c.threaded = rel.EventID, true
 	}
-	body := strings.TrimSpace(msg.Body)
-	text, addressed := strings.CutPrefix(body, b.Prefix)
-	text = strings.TrimSpace(text)
-	if p, ok := b.prompts.Take(promptKey(roomID, evt.Sender)); ok {
+	if p, ok := b.prompts.Take(key); ok {
 		cmd, answered, cancelled := kit.Answer(p, text)
 		switch {
 		case cancelled:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -31,8 +32,8 @@ func matrixNotices(t *testing.T, hs *matrixfake.Server, bot, room string, want .
 }
 
 // Matrix end to end through `opsgate serve`: the bot joins the room it is invited to, answers
-// whoami, runs an opsgate alias and a StackStorm alias, and StackStorm's announcements reach the
-// room and, whispered, a direct room with the user.
+// whoami, runs an opsgate alias and a StackStorm alias, and StackStorm's announcements and webhook
+// posts reach the room and, whispered, a direct room with the user.
 func TestMatrixThroughServe(t *testing.T) {
 	s := newSt2(t)
 	hs := matrixfake.New("example.org")
@@ -53,7 +54,7 @@ opsgate:
 `)
 	cfg := st2Config(t, s, "  default_platform: matrix\naliases:\n  dir: "+dir+"\nmatrix:\n  enabled: true\n  homeserver: "+hs.URL+
 		"\n  user_id: \""+bot+"\"\n  auto_join: true\n")
-	startServerConfig(t, dsn, cfg, freePort(t), "OPSGATE_MATRIX_ACCESS_TOKEN=syt_bot_token")
+	base := startServerConfig(t, dsn, cfg, freePort(t), "OPSGATE_MATRIX_ACCESS_TOKEN=syt_bot_token")
 	waitFor(t, "stream", func() bool { return s.Streams() == 1 })
 
 	room := hs.As("syt_alice_token").CreateRoom("ops", bot)
@@ -82,6 +83,24 @@ opsgate:
 	s.Announce("opsgate", map[string]any{"message": "your token expires soon", "channel": "matrix:" + room, "user": "matrix:" + alice, "whisper": true})
 	matrixNotices(t, hs, bot, room, "maintenance starts at 18:00")
 	matrixNotices(t, hs, bot, dm, "your token expires soon")
+
+	// Any system's webhook post, to a room and whispered.
+	tok := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook")))
+	for _, body := range []string{`{"channel": "matrix:` + room + `", "message": "deploy finished"}`,
+		`{"channel": "matrix:` + room + `", "message": "your deploy failed", "user": "matrix:` + alice + `", "whisper": true}`} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/chatops/message", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("webhook %s: %d", body, resp.StatusCode)
+		}
+	}
+	matrixNotices(t, hs, bot, room, "deploy finished")
+	matrixNotices(t, hs, bot, dm, "your deploy failed")
 	if rooms := hs.Rooms(alice); len(rooms) != 2 {
 		t.Fatalf("alice is in %d rooms, want the room and one direct room", len(rooms))
 	}
