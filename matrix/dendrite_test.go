@@ -173,3 +173,9 @@ func botNotice(t *testing.T, c *matrixfake.Client, room, text string) map[string
 	})
 	return found
 }
+
+// Dendrite answers the checks matrixfake passes: the fake speaks the protocol as a homeserver does.
+func TestDendriteConforms(t *testing.T) {
+	base, dir := startDendrite(t)
+	matrixfake.Conform(t, login(t, base, dir, "alice"), login(t, base, dir, "bob"), "@bob:localhost")
+}
