@@ -131,7 +131,7 @@ func (b *Bot) Whoami(ctx context.Context) (id.UserID, error) {
 		return "", fmt.Errorf("matrix: whoami: %w", err)
 	}
 	if me != "" && resp.UserID != me {
-		return "", fmt.Errorf("matrix: the access token belongs to %s, not to matrix.user_id %s", resp.UserID, me)
+		return "", fmt.Errorf("%w (%s, not %s)", errWrongUser, resp.UserID, me)
 	}
 	b.mu.Lock()
 	b.me, b.cli.UserID = resp.UserID, resp.UserID
@@ -151,12 +151,22 @@ func (b *Bot) self(ctx context.Context) (id.UserID, error) {
 }
 
 // Run syncs until ctx ends (it then returns ctx's error) or the homeserver refuses the access
-// token. Failed syncs are retried with backoff, honouring M_LIMIT_EXCEEDED's retry_after_ms. Run
-// is what a lease starts and stops when several replicas share a database: one loop at a time.
+// token (or it is another user's than UserID). An unreachable homeserver, at start or later, is
+// tried again with backoff, honouring M_LIMIT_EXCEEDED's retry_after_ms. Run is what a lease
+// starts and stops when several replicas share a database: one loop at a time.
 func (b *Bot) Run(ctx context.Context) error {
-	me, err := b.Whoami(ctx)
-	if err != nil {
-		return err
+	var me id.UserID
+	for failures := 1; ; failures++ {
+		var err error
+		if me, err = b.Whoami(ctx); err == nil {
+			break
+		}
+		if fatal(err) {
+			return err
+		}
+		if err := b.backoff(ctx, "whoami", err, failures); err != nil {
+			return err
+		}
 	}
 	b.Logger.Info("matrix: syncing", "user", me, "homeserver", b.Homeserver)
 	start := b.Now()
@@ -172,18 +182,11 @@ func (b *Bot) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if f, _ := readError(err); f.Status == http.StatusUnauthorized {
-				return fmt.Errorf("matrix: the homeserver refused the access token: %w", err)
+			if fatal(err) {
+				return fmt.Errorf("matrix: sync: %w", err)
 			}
 			failures++
-			if failures == 1 {
-				b.Logger.Warn("matrix: sync failed; retrying", "err", err)
-			}
-			wait, ok := kit.Retry{Backoff: time.Second, Read: readError}.Wait(err, failures)
-			if !ok {
-				wait = min(time.Second<<min(failures-1, 6), kit.MaxRetryAfter)
-			}
-			if err := b.Sleep(ctx, wait); err != nil {
+			if err := b.backoff(ctx, "sync", err, failures); err != nil {
 				return err
 			}
 			continue
@@ -195,6 +198,31 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.handleSync(ctx, resp, since == "", start)
 		since = resp.NextBatch
 	}
+}
+
+// fatal reports whether err will not go away by trying again: the homeserver refused the access
+// token, or it belongs to another user than matrix.user_id.
+func fatal(err error) bool {
+	f, _ := readError(err)
+	return f.Status == http.StatusUnauthorized || errors.Is(err, errWrongUser)
+}
+
+var errWrongUser = errors.New("matrix: the access token belongs to another user than matrix.user_id")
+
+// backoff logs the first failure of an outage and waits before the next try: a doubling backoff
+// from 1 s to a minute, or as long as M_LIMIT_EXCEEDED asks. It returns ctx's error when ctx ends.
+func (b *Bot) backoff(ctx context.Context, what string, err error, failures int) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failures == 1 {
+		b.Logger.Warn("matrix: "+what+" failed; retrying", "err", err)
+	}
+	wait, ok := kit.Retry{Backoff: time.Second, Read: readError}.Wait(err, failures)
+	if !ok {
+		wait = min(time.Second<<min(failures-1, 6), kit.MaxRetryAfter)
+	}
+	return b.Sleep(ctx, wait)
 }
 
 // retry runs f with the kit's retries, reading the homeserver's errors.

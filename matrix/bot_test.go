@@ -1,16 +1,34 @@
 package matrix
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/kit/kittest"
 )
+
+// syncBuffer is a log the loop writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // A command in a room the bot was invited to reaches the pipeline with Matrix's identity, and the
 // answer is an m.notice with HTML in the thread under the command.
@@ -219,10 +237,13 @@ func TestConversationForAnnouncements(t *testing.T) {
 	}
 }
 
-// Failing syncs are retried (honouring M_LIMIT_EXCEEDED's retry_after_ms) and nothing is lost.
+// A homeserver unreachable at start and failing syncs are tried again (honouring
+// M_LIMIT_EXCEEDED's retry_after_ms), nothing is lost, and the token never reaches the log.
 func TestSyncRetried(t *testing.T) {
-	e := newEnv(t, Options{AutoJoin: true})
-	e.hs.FailSyncs(429, 502, 502)
+	var logs syncBuffer
+	e := newEnv(t, Options{AutoJoin: true, Plumbing: kit.Plumbing{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Attempts: 1}})
+	e.hs.Fail("whoami", 503)
+	e.hs.Fail("sync", 429, 502, 502)
 	e.run(t)
 	room := e.room("ops")
 	e.joined(t, room)
@@ -231,8 +252,25 @@ func TestSyncRetried(t *testing.T) {
 		t.Fatalf("got %q", req.Text)
 	}
 	got := e.sleeps.All()
-	if len(got) != 3 || got[0] != 20*time.Millisecond || got[1] != 2*time.Second || got[2] != 4*time.Second {
-		t.Fatalf("waits %v, want 20ms (retry_after_ms), then a backoff doubling from 1s per failure in a row (2s, 4s)", got)
+	want := []time.Duration{time.Second, 20 * time.Millisecond, 2 * time.Second, 4 * time.Second}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("waits %v, want %v: 1s after whoami failed, then 20ms (retry_after_ms), then a backoff doubling per failure in a row", got, want)
+	}
+	if l := logs.String(); !strings.Contains(l, "matrix: sync failed; retrying") || strings.Contains(l, botToken) {
+		t.Fatalf("log: want the outage once, never the token:\n%s", l)
+	}
+}
+
+// A token of another user than the configured one stops the loop, naming both.
+func TestRunStopsOnWrongUser(t *testing.T) {
+	e := newEnv(t, Options{UserID: "@someone:example.org"})
+	select {
+	case err := <-e.run(t):
+		if err == nil || !strings.Contains(err.Error(), "@opsgate:example.org, not @someone:example.org") {
+			t.Fatalf("Run: %v, want both users named", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run kept going with another user's token")
 	}
 }
 

@@ -19,6 +19,9 @@ func (s *Server) routes(m *http.ServeMux) {
 		writeJSON(w, 200, map[string]any{"versions": []string{"v1.11"}})
 	})
 	m.HandleFunc("GET "+p+"/account/whoami", s.auth(func(w http.ResponseWriter, r *http.Request, user string) {
+		if s.failed(w, "whoami") {
+			return
+		}
 		writeJSON(w, 200, map[string]any{"user_id": user, "device_id": "OPSGATEFAKE", "is_guest": false})
 	}))
 	m.HandleFunc("GET "+p+"/sync", s.auth(s.sync))
@@ -97,18 +100,10 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, user string) {
 	}
 	s.mu.Lock()
 	s.syncs++
-	if len(s.failSyncs) > 0 {
-		status := s.failSyncs[0]
-		s.failSyncs = s.failSyncs[1:]
-		s.mu.Unlock()
-		if status == 429 {
-			writeJSON(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests", "retry_after_ms": 20})
-		} else {
-			matrixError(w, status, "M_UNKNOWN", "Internal server error")
-		}
+	s.mu.Unlock()
+	if s.failed(w, "sync") {
 		return
 	}
-	s.mu.Unlock()
 	deadline := time.NewTimer(time.Duration(timeout) * time.Millisecond)
 	defer deadline.Stop()
 	for {

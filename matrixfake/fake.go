@@ -37,16 +37,16 @@ type Server struct {
 	// Now is the server's clock for origin_server_ts.
 	Now func() time.Time
 
-	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced whenever the stream grows
-	pos       int64
-	tokens    map[string]string         // access token -> user id
-	rooms     map[string]*room          // room id -> room
-	account   map[string]map[string]any // user -> type -> content
-	accPos    map[string]map[string]int64
-	typing    []string
-	failSyncs []int // statuses the next syncs fail with
-	syncs     int
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever the stream grows
+	pos     int64
+	tokens  map[string]string         // access token -> user id
+	rooms   map[string]*room          // room id -> room
+	account map[string]map[string]any // user -> type -> content
+	accPos  map[string]map[string]int64
+	typing  []string
+	fail    map[string][]int // endpoint ("sync", "whoami") -> statuses its next requests fail with
+	syncs   int
 }
 
 type room struct {
@@ -61,7 +61,7 @@ type room struct {
 // New starts a homeserver named name.
 func New(name string) *Server {
 	s := &Server{Name: name, Now: time.Now, changed: make(chan struct{}), tokens: map[string]string{},
-		rooms: map[string]*room{}, account: map[string]map[string]any{}, accPos: map[string]map[string]int64{}}
+		rooms: map[string]*room{}, fail: map[string][]int{}, account: map[string]map[string]any{}, accPos: map[string]map[string]int64{}}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.Server = httptest.NewServer(mux)
@@ -77,12 +77,31 @@ func (s *Server) AddUser(localpart, token string) string {
 	return id
 }
 
-// FailSyncs makes the next /sync requests fail, one with each status (429 answers
-// M_LIMIT_EXCEEDED with retry_after_ms 20, others M_UNKNOWN).
-func (s *Server) FailSyncs(statuses ...int) {
+// Fail makes the next requests to endpoint ("sync" or "whoami") fail, one with each status (429
+// answers M_LIMIT_EXCEEDED with retry_after_ms 20, others M_UNKNOWN).
+func (s *Server) Fail(endpoint string, statuses ...int) {
 	s.mu.Lock()
-	s.failSyncs = append(s.failSyncs, statuses...)
+	s.fail[endpoint] = append(s.fail[endpoint], statuses...)
 	s.mu.Unlock()
+}
+
+// failed answers r with the failure queued for endpoint, if any.
+func (s *Server) failed(w http.ResponseWriter, endpoint string) bool {
+	s.mu.Lock()
+	q := s.fail[endpoint]
+	if len(q) == 0 {
+		s.mu.Unlock()
+		return false
+	}
+	status := q[0]
+	s.fail[endpoint] = q[1:]
+	s.mu.Unlock()
+	if status == 429 {
+		writeJSON(w, 429, map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests", "retry_after_ms": 20})
+	} else {
+		matrixError(w, status, "M_UNKNOWN", "Internal server error")
+	}
+	return true
 }
 
 // Syncs is how many /sync requests were answered.
