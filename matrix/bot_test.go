@@ -1,12 +1,10 @@
 package matrix
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,19 +14,6 @@ import (
 	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/kit/kittest"
 )
-
-// syncBuffer is a log the loop writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // A command in a room the bot was invited to reaches the pipeline with Matrix's identity, and the
 // answer is an m.notice with HTML in the thread under the command.
@@ -240,7 +225,7 @@ func TestConversationForAnnouncements(t *testing.T) {
 // A homeserver unreachable at start and failing syncs are tried again (honouring
 // M_LIMIT_EXCEEDED's retry_after_ms), nothing is lost, and the token never reaches the log.
 func TestSyncRetried(t *testing.T) {
-	var logs syncBuffer
+	var logs kittest.Log
 	e := newEnv(t, Options{AutoJoin: true, Plumbing: kit.Plumbing{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Attempts: 1}})
 	e.hs.Fail("whoami", 503)
 	e.hs.Fail("sync", 429, 502, 502)

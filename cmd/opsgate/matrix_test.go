@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
@@ -88,15 +87,8 @@ opsgate:
 	tok := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook")))
 	for _, body := range []string{`{"channel": "matrix:` + room + `", "message": "deploy finished"}`,
 		`{"channel": "matrix:` + room + `", "message": "your deploy failed", "user": "matrix:` + alice + `", "whisper": true}`} {
-		req, _ := http.NewRequest(http.MethodPost, base+"/chatops/message", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("webhook %s: %d", body, resp.StatusCode)
+		if code := postWebhook(t, base, tok, body); code != 200 {
+			t.Fatalf("webhook %s: %d", body, code)
 		}
 	}
 	matrixNotices(t, hs, bot, room, "deploy finished")
