@@ -47,51 +47,51 @@ func Prompt(m opsgate.Message) opsgate.Block {
 	return p
 }
 
-// Prompts remembers the prompt waiting for each conversation's next reply (a room and a user),
-// bounded and expiring: an unanswered prompt does not capture a reply hours later. Expiry follows
-// the injected clock, as Memory's does.
-type Prompts struct {
+// Prompts remembers what waits for each conversation's next reply (a room and a user: the prompt,
+// and whatever the platform needs to answer it where it was asked), bounded and expiring: an
+// unanswered prompt does not capture a reply hours later. Expiry follows the injected clock, as
+// Memory's does.
+type Prompts[T any] struct {
 	ttl   time.Duration
 	now   func() time.Time
-	cache *expirable.LRU[string, pending]
+	cache *expirable.LRU[string, pending[T]]
 }
 
-type pending struct {
-	p     opsgate.Block
+type pending[T any] struct {
+	v     T
 	until time.Time
 }
 
 // NewPrompts remembers up to size prompts (0: DefaultMemoryKeys) for ttl each; now is the clock
 // (nil: time.Now).
-func NewPrompts(size int, ttl time.Duration, now func() time.Time) *Prompts {
+func NewPrompts[T any](size int, ttl time.Duration, now func() time.Time) *Prompts[T] {
 	if size <= 0 {
 		size = DefaultMemoryKeys
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Prompts{ttl: ttl, now: now, cache: expirable.NewLRU[string, pending](size, nil, ttl+time.Minute)}
+	return &Prompts[T]{ttl: ttl, now: now, cache: expirable.NewLRU[string, pending[T]](size, nil, ttl+time.Minute)}
 }
 
-// Set makes p the prompt key's next reply answers.
-func (ps *Prompts) Set(key string, p opsgate.Block) {
-	ps.cache.Add(key, pending{p, ps.now().Add(ps.ttl)})
-}
+// Set makes v what key's next reply answers.
+func (ps *Prompts[T]) Set(key string, v T) { ps.cache.Add(key, pending[T]{v, ps.now().Add(ps.ttl)}) }
 
 // Waiting reports whether a prompt waits for key's reply, without taking it.
-func (ps *Prompts) Waiting(key string) bool {
+func (ps *Prompts[T]) Waiting(key string) bool {
 	v, ok := ps.cache.Peek(key)
 	return ok && ps.now().Before(v.until)
 }
 
 // Take returns and forgets key's prompt.
-func (ps *Prompts) Take(key string) (opsgate.Block, bool) {
+func (ps *Prompts[T]) Take(key string) (T, bool) {
 	v, ok := ps.cache.Get(key)
 	if !ok {
-		return nil, false
+		var zero T
+		return zero, false
 	}
 	ps.cache.Remove(key)
-	return v.p, ps.now().Before(v.until)
+	return v.v, ps.now().Before(v.until)
 }
 
 // DialogLines describes d for chats without forms: a line per field (its label, whether it is

@@ -32,7 +32,7 @@ func TestAnswer(t *testing.T) {
 
 func TestPromptsExpireAndAreTakenOnce(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	ps := NewPrompts(2, time.Minute, func() time.Time { return now })
+	ps := NewPrompts[opsgate.Block](2, time.Minute, func() time.Time { return now })
 	ps.Set("a", opsgate.TextPrompt{Prefix: "x"})
 	if _, ok := ps.Take("a"); !ok {
 		t.Fatal("prompt not kept")

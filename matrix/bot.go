@@ -72,7 +72,7 @@ type Bot struct {
 	Options
 	cli     *mautrix.Client
 	once    *kit.Once
-	prompts *kit.Prompts
+	prompts *kit.Prompts[waiting]
 
 	mu     sync.Mutex
 	me     id.UserID
@@ -106,7 +106,7 @@ func New(o Options) (*Bot, error) {
 	cli.Client = o.HTTPClient
 	cli.UserAgent = "opsgate"
 	b := &Bot{Options: o, cli: cli, me: id.UserID(o.UserID), names: map[id.RoomID]string{},
-		prompts: kit.NewPrompts(0, promptTTL, o.Now)}
+		prompts: kit.NewPrompts[waiting](0, promptTTL, o.Now)}
 	b.once = kit.NewOnce(kit.OnceOptions{Name: "matrix: message", TTL: time.Hour, Now: o.Now, Logger: o.Logger,
 		Claim: func(ctx context.Context, key string) (bool, error) {
 			if b.Claim == nil {

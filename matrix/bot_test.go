@@ -130,6 +130,42 @@ func TestMenuAnsweredByNumber(t *testing.T) {
 	}
 }
 
+// A prompt only the asker sees is shown in the direct room and answered there, but the answer runs
+// as a command in the room it was asked in: that room's grants decide, and results go there.
+func TestEphemeralMenuAnswerRunsInTheRoom(t *testing.T) {
+	e := newEnv(t, Options{AutoJoin: true})
+	e.Reply = func(req *opsgate.Request, _ []string) opsgate.Message {
+		if req.Text == "site" {
+			return opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Menu{Prefix: "site", Choices: kittest.Sites}}}
+		}
+		return opsgate.Textf("chose %s", req.Text)
+	}
+	e.run(t)
+	room := e.room("ops")
+	e.joined(t, room)
+	cmd := e.hs.As(aliceToken).Say(room, "!site")
+	e.Next()
+	var dm string
+	waitFor(t, "a direct room", func() bool {
+		for _, r := range e.hs.Rooms(e.alice) {
+			if r != room {
+				dm = r
+			}
+		}
+		return dm != ""
+	})
+	e.notices(t, dm, 1)
+	e.hs.As(aliceToken).Join(dm)
+	e.hs.As(aliceToken).Say(dm, "7")
+	req := e.Next()
+	if req.Text != "site site-7" || req.ChannelID != room || req.ChannelName != "ops" || req.Direct || req.ThreadID != cmd {
+		t.Fatalf("answer ran as %+v: want site site-7 from the room %s, thread %s", req, room, cmd)
+	}
+	if n := e.notices(t, room, 1)[0]; n.Content["body"] != "chose site site-7" {
+		t.Fatalf("result in the room: %v", n.Content)
+	}
+}
+
 // An ephemeral answer goes to a direct room with the asker, created once and recorded in the
 // bot's m.direct; the asker then talks there without the prefix.
 func TestEphemeralGoesToDirectRoom(t *testing.T) {

@@ -33,6 +33,14 @@ type conversation struct {
 
 var _ opsgate.Dispatcher = (*conversation)(nil)
 
+// waiting is a prompt waiting for the asker's reply, wherever it was shown (the direct room, for
+// an ephemeral one), and the conversation it was asked in: the answer runs there, so the room's
+// grants decide and the results go back to its thread.
+type waiting struct {
+	p      opsgate.Block
+	origin *conversation
+}
+
 // Send posts m as one or more m.notice events. Ephemeral messages, which Matrix does not have,
 // go to the direct room with the asker.
 func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.MessageRef, error) {
@@ -49,7 +57,7 @@ func (c *conversation) Send(ctx context.Context, m opsgate.Message) (opsgate.Mes
 		room, thread = dm, ""
 	}
 	if p := kit.Prompt(m); p != nil && c.user != "" {
-		c.b.prompts.Set(promptKey(room, c.user), p)
+		c.b.prompts.Set(promptKey(room, c.user), waiting{p: p, origin: c})
 	}
 	var first opsgate.MessageRef
 	for _, content := range notices(c.b.markdown(m)) {

@@ -122,14 +122,14 @@ func (b *Bot) message(ctx context.Context, roomID id.RoomID, evt *event.Event) {
 	if rel != nil && rel.Type == event.RelThread && rel.EventID != "" {
 		c.thread, c.threaded = rel.EventID, true
 	}
-	if p, ok := b.prompts.Take(key); ok {
-		cmd, answered, cancelled := kit.Answer(p, text)
+	if w, ok := b.prompts.Take(key); ok {
+		cmd, answered, cancelled := kit.Answer(w.p, text)
 		switch {
 		case cancelled:
 			c.notice(ctx, "Cancelled.")
 			return
 		case answered:
-			text, addressed = cmd, true
+			text, addressed, c = cmd, true, w.origin
 		}
 	}
 	if !addressed && !direct {
@@ -144,11 +144,11 @@ func (b *Bot) message(ctx context.Context, roomID id.RoomID, evt *event.Event) {
 		return
 	}
 	b.mu.Lock()
-	name := b.names[roomID]
+	name := b.names[c.room]
 	b.mu.Unlock()
 	server := serverName(me)
-	req := &opsgate.Request{Platform: "matrix", OrgID: server, OrgName: server, ChannelID: string(roomID), ChannelName: name,
-		UserID: string(evt.Sender), UserName: string(evt.Sender), Direct: direct, ThreadID: string(c.thread), Text: text}
+	req := &opsgate.Request{Platform: "matrix", OrgID: server, OrgName: server, ChannelID: string(c.room), ChannelName: name,
+		UserID: string(evt.Sender), UserName: string(evt.Sender), Direct: c.direct, ThreadID: string(c.thread), Text: text}
 	if refusal := b.Handle(ctx, req, c); refusal != "" {
 		refusals.Count("overloaded")
 		c.notice(ctx, refusal)
