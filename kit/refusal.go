@@ -26,12 +26,12 @@ func (f *Refusals) Count(reason string) { f.counter.WithLabelValues(reason).Inc(
 // Reject counts reason and answers status with msg as one line of plain text.
 func (f *Refusals) Reject(w http.ResponseWriter, status int, reason, msg string) {
 	f.Count(reason)
-	Answer(w, status, msg)
+	AnswerLine(w, status, msg)
 }
 
-// Answer answers status with msg as one line of plain text, for a refusal counted already (a
+// AnswerLine answers status with msg as one line of plain text, for a refusal counted already (a
 // verifier that counts what it refuses).
-func Answer(w http.ResponseWriter, status int, msg string) {
+func AnswerLine(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

@@ -21,7 +21,7 @@ func TestRejectCountsAnswerDoesNot(t *testing.T) {
 		t.Fatalf("reject: %d %q %v", w.Code, w.Body.String(), w.Header())
 	}
 	w = httptest.NewRecorder()
-	kit.Answer(w, 401, "who are you")
+	kit.AnswerLine(w, 401, "who are you")
 	if w.Code != 401 || w.Body.String() != "who are you\n" {
 		t.Fatalf("answer: %d %q", w.Code, w.Body.String())
 	}

@@ -95,7 +95,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var ve *VerifyError
 		errors.As(err, &ve) // Verify returns only these, counted
 		h.Logger.Warn("teams: activity refused", "reason", ve.Reason, "client", r.RemoteAddr)
-		kit.Answer(w, ve.Status, ve.Message)
+		kit.AnswerLine(w, ve.Status, ve.Message)
 		return
 	}
 	// Only now is the service URL known to be Microsoft's: replies may carry the bot's token there.

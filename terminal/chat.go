@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Waiter is a handled request whose replies can be waited for.
@@ -168,11 +169,8 @@ var _ opsgate.Dispatcher = (*Dispatcher)(nil)
 func (d *Dispatcher) Send(_ context.Context, m opsgate.Message) (opsgate.MessageRef, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, b := range m.Blocks {
-		switch b.(type) {
-		case opsgate.Menu, opsgate.TextPrompt, opsgate.Actions:
-			d.pending = b
-		}
+	if p := kit.Prompt(m); p != nil {
+		d.pending = p
 	}
 	d.n++
 	_, err := io.WriteString(d.W, Render(m))
@@ -200,21 +198,13 @@ func (d *Dispatcher) answer(line string) (string, bool) {
 		return line, true
 	}
 	d.pending = nil
-	if strings.EqualFold(line, "cancel") {
+	cmd, ok, cancelled := kit.Answer(p, line)
+	if cancelled {
 		fmt.Fprintln(d.W, "Cancelled.")
 		return "", false
 	}
-	switch v := p.(type) {
-	case opsgate.TextPrompt:
-		return v.Prefix + " " + opsgate.QuoteWord(line), true
-	case opsgate.Menu:
-		if i, err := strconv.Atoi(line); err == nil && i >= 1 && i <= len(v.Choices) {
-			return v.Prefix + " " + opsgate.QuoteWord(v.Choices[i-1].Value), true
-		}
-	case opsgate.Actions:
-		if i, err := strconv.Atoi(line); err == nil && i >= 1 && i <= len(v.Buttons) {
-			return v.Buttons[i-1].Command, true
-		}
+	if ok {
+		return cmd, true
 	}
 	return line, true // not an answer: treat it as a new command
 }

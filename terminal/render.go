@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Render turns a message into plain text for a terminal: every block has a text form.
@@ -122,38 +123,11 @@ func renderDialog(b *strings.Builder, d opsgate.Dialog) {
 		title = "More input needed"
 	}
 	b.WriteString(title + "\n")
-	usage := []string{d.Prefix}
-	for _, f := range d.Fields {
-		label := f.Label
-		if label == "" {
-			label = f.Name
-		}
-		var notes []string
-		if f.Optional {
-			notes = append(notes, "optional")
-		}
-		if f.Default != "" {
-			notes = append(notes, "default "+opsgate.QuoteWord(f.Default))
-		}
-		if len(f.Choices) > 0 {
-			vals := make([]string, len(f.Choices))
-			for i, c := range f.Choices {
-				vals[i] = c.Value
-			}
-			notes = append(notes, "one of "+strings.Join(vals, ", "))
-		}
-		line := "  " + label
-		if len(notes) > 0 {
-			line += " (" + strings.Join(notes, "; ") + ")"
-		}
-		b.WriteString(line + "\n")
-		name := f.Name
-		if name == "" {
-			name = label
-		}
-		usage = append(usage, "<"+strings.ReplaceAll(name, " ", "-")+">")
+	fields, usage := kit.DialogLines(d, "")
+	for _, f := range fields {
+		b.WriteString("  " + f + "\n")
 	}
-	b.WriteString("  Reply with: " + strings.Join(usage, " ") + "\n")
+	b.WriteString("  Reply with: " + usage + "\n")
 }
 
 // indent continues a multi-line value under its first line.

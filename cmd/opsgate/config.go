@@ -43,6 +43,7 @@ type Config struct {
 	Webex      WebexConfig      `yaml:"webex"`
 	Discord    DiscordConfig    `yaml:"discord"`
 	RocketChat RocketChatConfig `yaml:"rocketchat"`
+	Matrix     MatrixConfig     `yaml:"matrix"`
 	Aliases    AliasesConfig    `yaml:"aliases"`
 	ACL        ACLConfig        `yaml:"acl"`
 	Secrets    SecretsConfig    `yaml:"secrets"`
@@ -247,8 +248,8 @@ func envMap(environ []string) map[string]string {
 }
 
 // envNotSettings are the OPSGATE_* variables opsgate reads that are not settings: the storage
-// tests' server overrides (store/storetest).
-var envNotSettings = map[string]bool{"OPSGATE_TEST_POSTGRES": true, "OPSGATE_TEST_MYSQL": true}
+// tests' server overrides (store/storetest) and the Matrix test's switch to a real homeserver.
+var envNotSettings = map[string]bool{"OPSGATE_TEST_POSTGRES": true, "OPSGATE_TEST_MYSQL": true, "OPSGATE_TEST_DENDRITE": true}
 
 // unknownEnv refuses an OPSGATE_* variable that names no setting (a typo such as
 // OPSGATE_SLAK_ENABLED would otherwise be ignored in silence), except envNotSettings and
