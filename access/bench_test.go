@@ -47,3 +47,48 @@ func BenchmarkDecide(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecideGroups is BenchmarkDecide with every tenth user grant naming a group (each
+// user in several groups) and every fifth carrying a channel condition: the allowed request
+// passes through a conditional group grant.
+func BenchmarkDecideGroups(b *testing.B) {
+	const n = 100000
+	gs := grantsOfSize(n)
+	var groups []*opsgate.Group
+	for i := range 1000 {
+		g := &opsgate.Group{Name: fmt.Sprintf("team%d", i), Platform: "slack"}
+		for j := range 50 {
+			g.Members = append(g.Members, fmt.Sprintf("U%d", (i*50+j)%5000))
+		}
+		groups = append(groups, g)
+	}
+	for i, g := range gs[2:] {
+		if i%10 == 0 {
+			g.Value, g.Group = "", fmt.Sprintf("team%d", i%1000)
+		}
+		if i%5 == 0 {
+			g.Conditions = []opsgate.Condition{{Type: opsgate.GrantChannel, Value: fmt.Sprintf("C%d", i%7)}}
+		}
+	}
+	a := access.New(gs, groups...)
+	g := gs[2+99990] // a group grant with a condition
+	member := groups[99990%1000].Members[3]
+	allowed := opsgate.Subject{Platform: "slack", OrgID: "T1", ChannelID: g.Conditions[0].Value, UserID: member}
+	if d := a.Decide(allowed, g.Command, g.Subcommand); !d.Allowed || d.Matched[2] != g.ID {
+		b.Fatalf("benchmark request should be allowed by grant %d: %+v", g.ID, d)
+	}
+	b.Run("grants=100000/group+condition/allowed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			a.Decide(allowed, g.Command, g.Subcommand)
+		}
+	})
+	elsewhere := allowed
+	elsewhere.ChannelID = "C-other"
+	b.Run("grants=100000/group+condition/denied", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			a.Decide(elsewhere, g.Command, g.Subcommand)
+		}
+	})
+}
