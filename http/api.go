@@ -178,6 +178,9 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) error {
 	out["matched_grants"] = matched
 	if !d.Allowed {
 		out["message"], out["failed_scope"], out["fix"] = d.Message, d.Failed, d.Fix
+		if d.Unmet != 0 {
+			out["unmet_grant"], out["unmet_condition"] = d.Unmet, d.UnmetCondition
+		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -56,6 +56,7 @@ type Main struct {
 
 	DB         *store.DB
 	Grants     *store.GrantService
+	Groups     *store.GroupService
 	Tokens     *store.TokenService
 	Audit      *store.AuditService
 	CommandLog *store.CommandLogService
@@ -240,6 +241,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
+	m.Groups = store.NewGroupService(db)
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
 	return nil
 }
@@ -250,7 +252,7 @@ func (m *Main) build(ctx context.Context) error {
 		return err
 	}
 	m.Auth = access.New(nil)
-	m.Watcher = &access.Watcher{Auth: m.Auth, Grants: m.Grants, Audit: m.Audit, Interval: m.Config.GrantReloadInterval.D(), Logger: m.Logger}
+	m.Watcher = &access.Watcher{Auth: m.Auth, Grants: m.Grants, Groups: m.Groups, Audit: m.Audit, Interval: m.Config.GrantReloadInterval.D(), Logger: m.Logger}
 	if err := m.Watcher.Reload(ctx); err != nil {
 		return fmt.Errorf("loading grants: %w", err)
 	}
