@@ -57,6 +57,7 @@ type Main struct {
 	DB         *store.DB
 	Grants     *store.GrantService
 	Groups     *store.GroupService
+	Approvals  *store.ApprovalService
 	Tokens     *store.TokenService
 	Audit      *store.AuditService
 	CommandLog *store.CommandLogService
@@ -241,7 +242,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
-	m.Groups = store.NewGroupService(db)
+	m.Groups, m.Approvals = store.NewGroupService(db), store.NewApprovalService(db)
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
 	return nil
 }
