@@ -110,7 +110,7 @@ func (g *Gate) Hold(ctx context.Context, req *opsgate.Request, route *opsgate.Ro
 	id := strconv.FormatInt(a.ID, 10)
 	text := fmt.Sprintf("Request %s: `%s` from %s waits for approval by %s (until %s). Approvers: press a button, or send `approve %s` or `deny %s [reason]`.",
 		id, req.Text, name(req), who(r), a.ExpiresAt.Format(time.RFC3339), id, id)
-	msg := opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: text}, opsgate.Actions{Buttons: []opsgate.Button{
+	msg := opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: text}, opsgate.Actions{Anyone: true, Buttons: []opsgate.Button{
 		{Label: "Approve", Command: "approve " + id, Style: "primary"}, {Label: "Deny", Command: "deny " + id, Style: "danger"}}}}}
 	return msg, fmt.Sprintf("request %s waits for approval by %s", id, who(r)), nil
 }

@@ -2,8 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
+
+	oslack "github.com/opsgate/opsgate/slack"
 )
 
 // Two-person approval in the terminal chat, each chat its own process (so a held request
@@ -67,5 +71,86 @@ func TestApprovalTerminalChat(t *testing.T) {
 	}
 	if out := mustRun(t, dsn, "log", "audit", "--object", "approval_request"); strings.Count(out, "approval_request") < 4 {
 		t.Errorf("audit:\n%s", out)
+	}
+}
+
+// On Slack, across two replicas: the request is held on one, the approver presses Approve on
+// the notice (a button anyone in the channel may press, access checked as the presser) and the
+// other replica runs it once, as the requester, answering in the requester's channel.
+func TestApprovalSlackAcrossReplicas(t *testing.T) {
+	dsn := sqliteDSN(t)
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "T1", "acme"}, {"*", "*", "channel", "*", "any"},
+		{"ping", "*", "user", "U1", "alice"}, {"approve", "*", "user", "U2", "bob"}, {"approve", "*", "user", "U3", "carol"}})
+	mustRun(t, dsn, "approval", "add", "--command", "ping", "--platform", "slack", "--approver", "U2")
+	rec := &recorder{}
+	fs := newFakeSlackAPI(t, rec)
+	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
+		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser, "OPSGATE_SLACK_CALLBACK_SECRET=shared-callback-secret"}
+	a, logsA := startServer(t, dsn, env...)
+	b, logsB := startServer(t, dsn, env...)
+	defer func() {
+		if t.Failed() {
+			t.Log(logsA.String(), logsB.String(), rec.calls)
+		}
+	}()
+
+	form := url.Values{"team_id": {"T1"}, "channel_id": {"C1"}, "channel_name": {"ops"}, "user_id": {"U1"}, "user_name": {"alice"},
+		"command": {"/ping"}, "text": {""}, "response_url": {"http://" + fs.ServerAddr + "/response/1"}, "trigger_id": {"1.2.3"}}
+	slackPost(t, a, oslack.PathSlashCommand, form.Encode())
+	notice := rec.wait(t, "/chat.postMessage", 1)[0]
+	if !strings.Contains(notice.Form.Get("blocks"), "Request 1: `ping` from alice (U1) waits for approval by U2") {
+		t.Fatalf("notice: %v", notice.Form)
+	}
+	var blocks []map[string]any
+	json.Unmarshal([]byte(notice.Form.Get("blocks")), &blocks)
+	var approve map[string]any
+	var blockID string
+	for _, bl := range blocks {
+		if bl["type"] == "actions" {
+			blockID = bl["block_id"].(string)
+			approve = bl["elements"].([]any)[0].(map[string]any)
+		}
+	}
+	presses := 0
+	press := func(base, user string) {
+		presses++
+		payload, _ := json.Marshal(map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": user},
+			"team": map[string]any{"id": "T1"}, "channel": map[string]any{"id": "C1", "name": "ops"},
+			"response_url": "http://" + fs.ServerAddr + "/response/1", "trigger_id": fmt.Sprintf("4.5.%d", presses),
+			"actions": []any{map[string]any{"type": "button", "action_id": approve["action_id"], "block_id": blockID, "value": approve["value"]}}})
+		if code, body := slackPost(t, base, oslack.PathInteraction, url.Values{"payload": {string(payload)}}.Encode()); code != 200 {
+			t.Fatalf("press: %d %s", code, body)
+		}
+	}
+	// carol may run approve but is not an approver of this rule.
+	press(b, "U3")
+	if c := rec.wait(t, "/chat.postMessage", 2)[1]; !strings.Contains(c.Form.Get("blocks"), "You are not an approver of request 1") {
+		t.Fatalf("non-approver: %v", c.Form)
+	}
+	press(b, "U2")
+	msgs := rec.wait(t, "/chat.postMessage", 4)
+	var texts []string
+	for _, m := range msgs[2:] {
+		texts = append(texts, m.Form.Get("channel")+": "+m.Form.Get("blocks"))
+	}
+	all := strings.Join(texts, "\n")
+	if !strings.Contains(all, "C1: ") || !strings.Contains(all, "was approved by U2; it runs now") || !strings.Contains(all, "pong") {
+		t.Fatalf("after approval:\n%s", all)
+	}
+	// Pressing again (on either replica) runs nothing more.
+	press(a, "U2")
+	if c := rec.wait(t, "/chat.postMessage", 5)[4]; !strings.Contains(c.Form.Get("blocks"), "Request 1 is already approved") {
+		t.Fatalf("second press: %v", c.Form)
+	}
+	var log []map[string]any
+	json.Unmarshal([]byte(mustRun(t, dsn, "log", "commands", "--json")), &log)
+	n := 0
+	for _, e := range log {
+		if e["command"] == "ping" && e["status"] == "succeeded" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("ping ran %d times:\n%v", n, log)
 	}
 }
