@@ -30,7 +30,7 @@ func (c *chat) Send(_ context.Context, m opsgate.Message) (opsgate.MessageRef, e
 	return "", nil
 }
 func (c *chat) Delete(context.Context, opsgate.MessageRef) error { return nil }
-func (c *chat) Busy(context.Context) error                      { return nil }
+func (c *chat) Busy(context.Context) error                       { return nil }
 
 // A request nobody decides expires once its time is up: the sweep (on any replica) marks it
 // expired once, tells the requester's channel and logs it; a late approval is refused.
@@ -45,7 +45,7 @@ func TestRequestExpires(t *testing.T) {
 	requester := &chat{}
 	newGate := func() *approval.Gate {
 		g := &approval.Gate{Store: approvals, Groups: store.NewGroupService(db), Log: log, Now: func() time.Time { return now },
-			Open: func(context.Context, string, string) (opsgate.Dispatcher, error) { return requester, nil },
+			Open:   func(context.Context, string, string) (opsgate.Dispatcher, error) { return requester, nil },
 			Handle: func(context.Context, *opsgate.Request, opsgate.Dispatcher) { t.Error("an expired request ran") }}
 		if err := g.Reload(ctx); err != nil {
 			t.Fatal(err)
