@@ -34,6 +34,7 @@ type API struct {
 	Auth       opsgate.Authorizer
 	Audit      opsgate.AuditService
 	CommandLog opsgate.CommandLogService
+	Approvals  opsgate.ApprovalService // nil: no approval endpoints
 	Logger     *slog.Logger
 	// Guard limits refused admin tokens per client address; nil: kit's defaults.
 	Guard *kit.Guard
@@ -50,6 +51,12 @@ func (a *API) Register(s *Server) {
 	s.Handle("GET /api/v1/access/check", a.authed(a.check))
 	s.Handle("GET /api/v1/commandlog", a.authed(a.commandLog))
 	s.Handle("GET /api/v1/audit", a.authed(a.audit))
+	if a.Approvals != nil {
+		s.Handle("GET /api/v1/approval-rules", a.authed(a.listApprovalRules))
+		s.Handle("POST /api/v1/approval-rules", a.authed(a.createApprovalRule))
+		s.Handle("DELETE /api/v1/approval-rules/{id}", a.authed(a.deleteApprovalRule))
+		s.Handle("GET /api/v1/approval-requests", a.authed(a.listApprovalRequests))
+	}
 }
 
 type apiHandler func(w http.ResponseWriter, r *http.Request) error
@@ -121,6 +128,20 @@ func (a *API) listGrants(w http.ResponseWriter, r *http.Request) error {
 		gs = []*opsgate.Grant{}
 	}
 	return writeJSON(w, http.StatusOK, gs)
+}
+
+// decodeBody reads a JSON object of what into v, refusing unknown fields and oversized bodies.
+func decodeBody(r *http.Request, what string, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return opsgate.Errorf(opsgate.EINVALID, "Request body is larger than %d bytes.", maxAPIBody)
+		}
+		return opsgate.Errorf(opsgate.EINVALID, "Request body is not %s: %s.", what, jsonError(err))
+	}
+	return nil
 }
 
 func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {

@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -152,5 +155,55 @@ func TestApprovalSlackAcrossReplicas(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("ping ran %d times:\n%v", n, log)
+	}
+}
+
+// The admin API manages approval rules by the CLI's rules and lists held requests.
+func TestApprovalAdminAPI(t *testing.T) {
+	dsn := sqliteDSN(t)
+	tok := regexp.MustCompile(`ogt_\S+`).FindString(mustRun(t, dsn, "token", "add", "--platform", "admin"))
+	mustRun(t, dsn, "group", "add", "leads", "--member", "U9")
+	base, _ := startServer(t, dsn)
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call("POST", "/api/v1/approval-rules", `{"command":"deploy","groups":["leads"],"required":1,"timeout":"30m"}`); code != 201 ||
+		!strings.Contains(body, `"subcommand":"*"`) || !strings.Contains(body, `"timeout":"30m0s"`) {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	for body, want := range map[string]string{
+		`{"command":"deploy","approvers":["U1"],"timeout":"soon"}`: `Timeout \"soon\" is not a duration`,
+		`{"command":"deploy"}`:                                      "needs at least one approver or group",
+		`{"command":"deploy","approvers":["U1"],"required":2}`:      "2 approvals are required but only 1 approvers",
+		`{"command":"deploy","groups":["nobody"]}`:                  `Group \"nobody\" does not exist`,
+		`{"command":"deploy","approvers":["U1"],"platform":"slak"}`: "not a chat platform",
+	} {
+		if code, got := call("POST", "/api/v1/approval-rules", body); code < 400 || !strings.Contains(got, want) {
+			t.Errorf("%s: %d %s; want %q", body, code, got, want)
+		}
+	}
+	if code, body := call("GET", "/api/v1/approval-rules", ""); code != 200 || !strings.Contains(body, `"groups":["leads"]`) {
+		t.Errorf("list: %d %s", code, body)
+	}
+	if code, body := call("GET", "/api/v1/approval-requests?status=awaiting_approval", ""); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("requests: %d %s", code, body)
+	}
+	if code, _ := call("DELETE", "/api/v1/approval-rules/1", ""); code != 204 {
+		t.Errorf("delete: %d", code)
+	}
+	if code, _ := call("DELETE", "/api/v1/approval-rules/1", ""); code != 404 {
+		t.Errorf("second delete: %d", code)
+	}
+	if out := mustRun(t, dsn, "log", "audit", "--object", "approval_rule"); strings.Count(out, "approval_rule") != 2 || !strings.Contains(out, "api:token-1") {
+		t.Errorf("audit:\n%s", out)
 	}
 }
