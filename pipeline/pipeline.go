@@ -383,7 +383,7 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 	}
 	if shown != "" {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if _, err := send(sctx, out, opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
+		if _, err := send(sctx, out, opsgate.Message{Ephemeral: route.Private, Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
 			p.logger.Warn("error reply not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 		scancel()
