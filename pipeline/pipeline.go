@@ -432,6 +432,9 @@ func (p *Pipeline) record(ctx context.Context, req *opsgate.Request, route *opsg
 	if p.log == nil {
 		return
 	}
+	if req.Schedule != 0 { // the command log says which schedule ran it
+		details = strings.TrimSuffix(fmt.Sprintf("schedule %d; %s", req.Schedule, details), "; ")
+	}
 	params := make(map[string]string, len(route.Params))
 	for k, v := range route.Params {
 		params[k] = p.redactor.Redact(v)

@@ -58,6 +58,7 @@ type Main struct {
 	Grants     *store.GrantService
 	Groups     *store.GroupService
 	Approvals  *store.ApprovalService
+	Schedules  *store.ScheduleService
 	Tokens     *store.TokenService
 	Audit      *store.AuditService
 	CommandLog *store.CommandLogService
@@ -242,7 +243,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
-	m.Groups, m.Approvals = store.NewGroupService(db), store.NewApprovalService(db)
+	m.Groups, m.Approvals, m.Schedules = store.NewGroupService(db), store.NewApprovalService(db), store.NewScheduleService(db)
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
 	return nil
 }
