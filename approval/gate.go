@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,8 +111,16 @@ func (g *Gate) Hold(ctx context.Context, req *opsgate.Request, route *opsgate.Ro
 	id := strconv.FormatInt(a.ID, 10)
 	text := fmt.Sprintf("Request %s: `%s` from %s waits for approval by %s (until %s). Approvers: press a button, or send `approve %s` or `deny %s [reason]`.",
 		id, req.Text, name(req), who(r), a.ExpiresAt.Format(time.RFC3339), id, id)
-	msg := opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: text}, opsgate.Actions{Anyone: true, Buttons: []opsgate.Button{
-		{Label: "Approve", Command: "approve " + id, Style: "primary"}, {Label: "Deny", Command: "deny " + id, Style: "danger"}}}}}
+	msg := opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: text}}}
+	if len(route.Params) > 0 { // what the command will do, as it parsed the text
+		var f opsgate.Fields
+		for _, k := range slices.Sorted(maps.Keys(route.Params)) {
+			f.Fields = append(f.Fields, opsgate.Field{Name: k, Value: route.Params[k]})
+		}
+		msg.Blocks = append(msg.Blocks, f)
+	}
+	msg.Blocks = append(msg.Blocks, opsgate.Actions{Anyone: true, Buttons: []opsgate.Button{
+		{Label: "Approve", Command: "approve " + id, Style: "primary"}, {Label: "Deny", Command: "deny " + id, Style: "danger"}}})
 	return msg, fmt.Sprintf("request %s waits for approval by %s", id, who(r)), nil
 }
 

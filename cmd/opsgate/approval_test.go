@@ -30,9 +30,10 @@ func TestApprovalTerminalChat(t *testing.T) {
 	if out := chat("mallory", "help"); !strings.Contains(out, "not permitted by user mallory") || strings.Contains(out, "waits for approval") {
 		t.Fatalf("denied user:\n%s", out)
 	}
-	if out := chat("alice", "help"); !strings.Contains(out, "Request 1: `help` from alice waits for approval by alice, bob, group leads") ||
+	if out := chat("alice", "help approve"); !strings.Contains(out, "Request 1: `help approve` from alice waits for approval by alice, bob, group leads") ||
+		!strings.Contains(out, "command:  approve") ||
 		!strings.Contains(out, "approve 1") || strings.Contains(out, "Commands you can use") {
-		t.Fatalf("held request:\n%s", out)
+		t.Fatalf("held request (with its parameters):\n%s", out)
 	}
 	if out := chat("alice", "approve 1"); !strings.Contains(out, "You cannot decide your own request 1") {
 		t.Errorf("requester approving:\n%s", out)
@@ -43,7 +44,7 @@ func TestApprovalTerminalChat(t *testing.T) {
 	if out := chat("carol", "deny 1 not now"); !strings.Contains(out, "not permitted by user carol") {
 		t.Errorf("approver without a grant for deny:\n%s", out)
 	}
-	if out := chat("bob", "deny 1 not during the freeze"); !strings.Contains(out, "Request 1 (`help` from alice) was denied by bob. Reason: not during the freeze") {
+	if out := chat("bob", "deny 1 not during the freeze"); !strings.Contains(out, "Request 1 (`help approve` from alice) was denied by bob. Reason: not during the freeze") {
 		t.Errorf("deny:\n%s", out)
 	}
 	if out := chat("carol", "approve 1"); !strings.Contains(out, "Request 1 is already denied") {
