@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +89,7 @@ func TestGroupsAndConditionsSlack(t *testing.T) {
 	addGrants(t, dsn, [][]string{{"*", "*", "organization", "T1", "acme"}, {"*", "*", "channel", "*", "any"}})
 	mustRun(t, dsn, "group", "add", "oncall", "--platform", "slack", "--member", "U1")
 	mustRun(t, dsn, "grant", "add", "--command", "ping", "--type", "user", "--group", "oncall", "--when", "channel=C1")
+	tok := regexp.MustCompile(`ogt_\S+`).FindString(mustRun(t, dsn, "token", "add", "--platform", "admin"))
 	rec := &recorder{}
 	fs := newFakeSlackAPI(t, rec)
 	base, logs := startServer(t, dsn,
@@ -105,6 +109,18 @@ func TestGroupsAndConditionsSlack(t *testing.T) {
 	slackPost(t, base, oslack.PathSlashCommand, slash("U1", "C1"))
 	if c := rec.wait(t, "/chat.postMessage", 1)[0]; !strings.Contains(c.Form.Get("blocks"), "pong") {
 		t.Fatalf("member in C1: %v", c.Form)
+	}
+	// The admin API explains the same decision, naming the grant whose condition failed.
+	req, _ := http.NewRequest("GET", base+"/api/v1/access/check?platform=slack&org=T1&channel=C2&user=U1&command=ping", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"unmet_condition":{"type":"channel","value":"C1"}`) || !strings.Contains(string(body), `"unmet_grant":3`) {
+		t.Errorf("API check: %s", body)
 	}
 	slackPost(t, base, oslack.PathSlashCommand, slash("U1", "C2"))
 	if c := rec.wait(t, "/chat.postEphemeral", 1)[0]; !strings.Contains(c.Form.Get("blocks"), "by user U1") {
