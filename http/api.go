@@ -35,6 +35,7 @@ type API struct {
 	Audit      opsgate.AuditService
 	CommandLog opsgate.CommandLogService
 	Approvals  opsgate.ApprovalService // nil: no approval endpoints
+	Groups     opsgate.GroupService    // nil: no group endpoints
 	Logger     *slog.Logger
 	// Guard limits refused admin tokens per client address; nil: kit's defaults.
 	Guard *kit.Guard
@@ -51,6 +52,13 @@ func (a *API) Register(s *Server) {
 	s.Handle("GET /api/v1/access/check", a.authed(a.check))
 	s.Handle("GET /api/v1/commandlog", a.authed(a.commandLog))
 	s.Handle("GET /api/v1/audit", a.authed(a.audit))
+	if a.Groups != nil {
+		s.Handle("GET /api/v1/groups", a.authed(a.listGroups))
+		s.Handle("POST /api/v1/groups", a.authed(a.createGroup))
+		s.Handle("DELETE /api/v1/groups/{name}", a.authed(a.deleteGroup))
+		s.Handle("POST /api/v1/groups/{name}/members", a.authed(a.addMembers))
+		s.Handle("DELETE /api/v1/groups/{name}/members/{user}", a.authed(a.removeMember))
+	}
 	if a.Approvals != nil {
 		s.Handle("GET /api/v1/approval-rules", a.authed(a.listApprovalRules))
 		s.Handle("POST /api/v1/approval-rules", a.authed(a.createApprovalRule))

@@ -144,3 +144,46 @@ func TestGroupsAndConditionsSlack(t *testing.T) {
 		}
 	}
 }
+
+// The admin API manages groups by the CLI's rules, audited as the token.
+func TestGroupsAdminAPI(t *testing.T) {
+	dsn := sqliteDSN(t)
+	tok := regexp.MustCompile(`ogt_\S+`).FindString(mustRun(t, dsn, "token", "add", "--platform", "admin"))
+	base, _ := startServer(t, dsn)
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call("POST", "/api/v1/groups", `{"name":"oncall","platform":"slack","members":["U1"]}`); code != 201 || !strings.Contains(body, `"members":["U1"]`) {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	if code, body := call("POST", "/api/v1/groups", `{"name":"on call"}`); code != 400 || !strings.Contains(body, "may hold only letters") {
+		t.Errorf("bad name: %d %s", code, body)
+	}
+	if code, body := call("POST", "/api/v1/groups/oncall/members", `{"users":["U2"]}`); code != 200 || !strings.Contains(body, `"members":["U1","U2"]`) {
+		t.Errorf("add members: %d %s", code, body)
+	}
+	if code, body := call("POST", "/api/v1/grants", `{"command":"deploy","type":"user","group":"oncall","conditions":[{"type":"channel","value":"C1"}]}`); code != 201 {
+		t.Errorf("group grant: %d %s", code, body)
+	}
+	if code, body := call("DELETE", "/api/v1/groups/oncall", ""); code != 409 || !strings.Contains(body, "named by grant 1") {
+		t.Errorf("delete while used: %d %s", code, body)
+	}
+	if code, _ := call("DELETE", "/api/v1/groups/oncall/members/U1", ""); code != 204 {
+		t.Errorf("remove member: %d", code)
+	}
+	if code, body := call("GET", "/api/v1/groups", ""); code != 200 || !strings.Contains(body, `"members":["U2"]`) {
+		t.Errorf("list: %d %s", code, body)
+	}
+	if out := mustRun(t, dsn, "log", "audit", "--object", "group"); strings.Count(out, "api:token-1") != 3 {
+		t.Errorf("audit:\n%s", out)
+	}
+}
