@@ -160,8 +160,9 @@ func (s *ApprovalService) Decide(ctx context.Context, id int64, approver, status
 	var out *opsgate.ApprovalRequest
 	var moved bool
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE approval_requests SET decided_by = decided_by WHERE id = ? AND status = ?`), id, opsgate.StatusAwaitingApproval)
-		if err != nil {
+		// A no-op write takes the row's lock; the status read after it decides (MySQL counts only
+		// changed rows as affected, so the count cannot).
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE approval_requests SET decided_by = decided_by WHERE id = ? AND status = ?`), id, opsgate.StatusAwaitingApproval); err != nil {
 			return err
 		}
 		a, err := scanApproval(tx.QueryRowContext(ctx, s.db.Rebind(`SELECT `+approvalColumns+` FROM approval_requests WHERE id = ?`), id))
@@ -170,8 +171,6 @@ func (s *ApprovalService) Decide(ctx context.Context, id int64, approver, status
 		} else if err != nil {
 			return err
 		}
-		// MySQL counts only changed rows as affected; the status read under the lock decides.
-		_ = res
 		if a.Status != opsgate.StatusAwaitingApproval {
 			out = a
 			return opsgate.Errorf(opsgate.ECONFLICT, "Request %d is already %s.", id, a.Status)
