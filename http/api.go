@@ -36,6 +36,7 @@ type API struct {
 	CommandLog opsgate.CommandLogService
 	Approvals  opsgate.ApprovalService // nil: no approval endpoints
 	Groups     opsgate.GroupService    // nil: no group endpoints
+	Schedules  opsgate.ScheduleService // nil: no schedule endpoints
 	Logger     *slog.Logger
 	// Guard limits refused admin tokens per client address; nil: kit's defaults.
 	Guard *kit.Guard
@@ -58,6 +59,11 @@ func (a *API) Register(s *Server) {
 		s.Handle("DELETE /api/v1/groups/{name}", a.authed(a.deleteGroup))
 		s.Handle("POST /api/v1/groups/{name}/members", a.authed(a.addMembers))
 		s.Handle("DELETE /api/v1/groups/{name}/members/{user}", a.authed(a.removeMember))
+	}
+	if a.Schedules != nil {
+		s.Handle("GET /api/v1/schedules", a.authed(a.listSchedules))
+		s.Handle("POST /api/v1/schedules", a.authed(a.createSchedule))
+		s.Handle("DELETE /api/v1/schedules/{id}", a.authed(a.deleteSchedule))
 	}
 	if a.Approvals != nil {
 		s.Handle("GET /api/v1/approval-rules", a.authed(a.listApprovalRules))

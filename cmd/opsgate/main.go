@@ -267,7 +267,7 @@ func (m *Main) build(ctx context.Context) error {
 	}
 	proxies, _ := kit.ParseTrustedProxies(m.Config.TrustedProxies) // validated with the config
 	m.Guard = kit.NewGuard(kit.GuardOptions{Proxies: proxies})
-	(&ohttp.API{Grants: m.Grants, Tokens: m.Tokens, Auth: m.Auth, Audit: m.Audit, CommandLog: m.CommandLog, Approvals: m.Approvals, Groups: m.Groups, Logger: m.Logger, Guard: m.Guard}).Register(m.HTTP)
+	(&ohttp.API{Grants: m.Grants, Tokens: m.Tokens, Auth: m.Auth, Audit: m.Audit, CommandLog: m.CommandLog, Approvals: m.Approvals, Groups: m.Groups, Schedules: m.Schedules, Logger: m.Logger, Guard: m.Guard}).Register(m.HTTP)
 	mods := append([]module(nil), modules...)
 	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Order < mods[j].Order })
 	for _, mod := range mods {

@@ -21,6 +21,7 @@ func init() {
 // setupSchedules runs the scheduler in `serve` (not in a terminal chat): every replica ticks,
 // claims decide which one runs each planned time.
 func setupSchedules(_ context.Context, m *Main) error {
+	m.Schedules.Check = scheduler.Check // the admin API adds schedules too
 	if !m.Serving {
 		return nil
 	}

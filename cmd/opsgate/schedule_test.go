@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -63,5 +66,43 @@ func TestSchedulesEndToEnd(t *testing.T) {
 	}
 	if out := mustRun(t, dsn, "log", "audit", "--object", "schedule"); strings.Count(out, "schedule") < 3 {
 		t.Errorf("schedules not audited:\n%s", out)
+	}
+}
+
+// The admin API adds, lists and deletes schedules by the CLI's rules, the cron parser included.
+func TestSchedulesAdminAPI(t *testing.T) {
+	dsn := sqliteDSN(t)
+	tok := regexp.MustCompile(`ogt_\S+`).FindString(mustRun(t, dsn, "token", "add", "--platform", "admin"))
+	base, _ := startServer(t, dsn)
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call("POST", "/api/v1/schedules", `{"cron":"0 9 * * 1-5","time_zone":"Europe/Paris","platform":"slack","channel_id":"C1","user_id":"U1","text":"ping"}`); code != 201 ||
+		!strings.Contains(body, `"missed":"skip"`) {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	for body, want := range map[string]string{
+		`{"cron":"0 25 * * *","platform":"slack","channel_id":"C1","user_id":"U1","text":"ping"}`:                 "Cron expression",
+		`{"cron":"0 9 * * *","platform":"slack","channel_id":"C1","user_id":"U1","text":"ping","missed":"never"}`: "not skip or run_once",
+		`{"cron":"0 9 * * *","platform":"slack","channel_id":"C1","text":"ping"}`:                                 "the user it runs as",
+	} {
+		if code, got := call("POST", "/api/v1/schedules", body); code != 400 || !strings.Contains(got, want) {
+			t.Errorf("%s: %d %s; want %q", body, code, got, want)
+		}
+	}
+	if code, body := call("GET", "/api/v1/schedules", ""); code != 200 || !strings.Contains(body, `"time_zone":"Europe/Paris"`) {
+		t.Errorf("list: %d %s", code, body)
+	}
+	if code, _ := call("DELETE", "/api/v1/schedules/1", ""); code != 204 {
+		t.Errorf("delete: %d", code)
 	}
 }
