@@ -16,6 +16,10 @@ type Decision struct {
 	// Expired is the id of a grant that would have allowed the failed scope had it not expired
 	// (0 when none): often the real answer to "why am I denied".
 	Expired int64
+	// Unmet is the id of a grant that would have allowed the failed scope but for its condition
+	// UnmetCondition (0 when none): "this grant is for channel C2, not here".
+	Unmet          int64
+	UnmetCondition Condition
 }
 
 // Authorizer decides whether a subject may run a command. Implementations answer from memory.

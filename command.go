@@ -46,6 +46,8 @@ type Route struct {
 	Exempt bool
 	// AdminOnly routes need bot-admin rights under Errbot ACLs (BOT_ADMINS).
 	AdminOnly bool
+	// Private routes show their errors only to the asker, like their replies (chat-side admin).
+	Private bool
 }
 
 // HelpEntry is one line of help.
@@ -88,7 +90,9 @@ type Command struct {
 	// Exempt commands skip the access grants (whoami: people without grants need it to ask for one).
 	Exempt bool
 	// AdminOnly commands need bot-admin rights under Errbot ACLs (Errbot's admin_only flag).
-	AdminOnly   bool
+	AdminOnly bool
+	// Private commands' errors are shown only to the asker.
+	Private     bool
 	Params      []Param
 	Run         Handler
 	Subcommands []*Subcommand

@@ -54,8 +54,12 @@ type Image struct {
 }
 
 // Actions is a row of buttons; pressing one runs Button.Command through the pipeline again
-// (with the access check), as if the user had typed it.
-type Actions struct{ Buttons []Button }
+// (with the access check), as if the user had typed it. Only the user the message answers may
+// press them, unless Anyone: then whoever presses runs the command as themselves (approvals).
+type Actions struct {
+	Buttons []Button
+	Anyone  bool
+}
 
 // Button runs Command when pressed.
 type Button struct {

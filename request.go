@@ -13,6 +13,11 @@ type Request struct {
 	Direct      bool   // a direct (private) message to the bot rather than a room
 	ThreadID    string // reply in this thread when set
 	Text        string // the command text, without the slash command or bot mention
+	// Approval is the id of the approval request under which this request runs (0: none): set
+	// only by opsgate itself when a held request is approved, never from a platform's input.
+	Approval int64 `json:",omitempty"`
+	// Schedule is the id of the schedule that sent this request (0: a person did).
+	Schedule int64 `json:",omitempty"`
 }
 
 // Subject returns who and where the request comes from, for access decisions.

@@ -25,15 +25,13 @@ func Explain(d opsgate.Decision, grants []*opsgate.Grant) string {
 				fmt.Fprintf(&b, "  %-12s allowed by grant %d\n", t, id)
 				continue
 			}
-			fmt.Fprintf(&b, "  %-12s allowed by grant %d (command %s, subcommand %s, value %s", t, id, g.Command, g.Subcommand, g.Value)
-			if g.Platform != "" {
-				fmt.Fprintf(&b, ", platform %s", g.Platform)
-			}
-			b.WriteString(")\n")
+			fmt.Fprintf(&b, "  %-12s allowed by grant %d (%s)\n", t, id, describe(g))
 		case t == d.Failed:
 			if g := byID[d.Expired]; g != nil && g.ExpiresAt != nil {
-				fmt.Fprintf(&b, "  %-12s grant %d (command %s, subcommand %s, value %s) matches but expired at %s\n",
-					t, g.ID, g.Command, g.Subcommand, g.Value, g.ExpiresAt.UTC().Format(time.RFC3339))
+				fmt.Fprintf(&b, "  %-12s grant %d (%s) matches but expired at %s\n",
+					t, g.ID, describe(g), g.ExpiresAt.UTC().Format(time.RFC3339))
+			} else if g := byID[d.Unmet]; g != nil {
+				fmt.Fprintf(&b, "  %-12s grant %d (%s) matches but its condition %s does not hold\n", t, g.ID, describe(g), d.UnmetCondition)
 			} else {
 				fmt.Fprintf(&b, "  %-12s no grant matches\n", t)
 			}
@@ -51,6 +49,23 @@ func Explain(d opsgate.Decision, grants []*opsgate.Grant) string {
 		}
 	}
 	return b.String()
+}
+
+// describe names what a grant covers, as explanations show it.
+func describe(g *opsgate.Grant) string {
+	s := fmt.Sprintf("command %s, subcommand %s, ", g.Command, g.Subcommand)
+	if g.Group != "" {
+		s += "group " + g.Group
+	} else {
+		s += "value " + g.Value
+	}
+	if g.Platform != "" {
+		s += ", platform " + g.Platform
+	}
+	for _, c := range g.Conditions {
+		s += ", only " + c.String()
+	}
+	return s
 }
 
 func shellQuote(s string) string {

@@ -14,6 +14,7 @@ import (
 type Watcher struct {
 	Auth     *Authorizer
 	Grants   opsgate.GrantService
+	Groups   opsgate.GroupService // nil: no groups
 	Audit    opsgate.AuditService
 	Interval time.Duration
 	Logger   *slog.Logger
@@ -21,7 +22,7 @@ type Watcher struct {
 	last int64
 }
 
-// Reload reads all grants now.
+// Reload reads all grants and groups now.
 func (w *Watcher) Reload(ctx context.Context) error {
 	last, err := w.Audit.LastAuditID(ctx)
 	if err != nil {
@@ -31,7 +32,13 @@ func (w *Watcher) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.Auth.Load(grants)
+	var groups []*opsgate.Group
+	if w.Groups != nil {
+		if groups, err = w.Groups.FindGroups(ctx, ""); err != nil {
+			return err
+		}
+	}
+	w.Auth.Load(grants, groups...)
 	w.last = last
 	return nil
 }

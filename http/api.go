@@ -34,6 +34,9 @@ type API struct {
 	Auth       opsgate.Authorizer
 	Audit      opsgate.AuditService
 	CommandLog opsgate.CommandLogService
+	Approvals  opsgate.ApprovalService // nil: no approval endpoints
+	Groups     opsgate.GroupService    // nil: no group endpoints
+	Schedules  opsgate.ScheduleService // nil: no schedule endpoints
 	Logger     *slog.Logger
 	// Guard limits refused admin tokens per client address; nil: kit's defaults.
 	Guard *kit.Guard
@@ -50,6 +53,24 @@ func (a *API) Register(s *Server) {
 	s.Handle("GET /api/v1/access/check", a.authed(a.check))
 	s.Handle("GET /api/v1/commandlog", a.authed(a.commandLog))
 	s.Handle("GET /api/v1/audit", a.authed(a.audit))
+	if a.Groups != nil {
+		s.Handle("GET /api/v1/groups", a.authed(a.listGroups))
+		s.Handle("POST /api/v1/groups", a.authed(a.createGroup))
+		s.Handle("DELETE /api/v1/groups/{name}", a.authed(a.deleteGroup))
+		s.Handle("POST /api/v1/groups/{name}/members", a.authed(a.addMembers))
+		s.Handle("DELETE /api/v1/groups/{name}/members/{user}", a.authed(a.removeMember))
+	}
+	if a.Schedules != nil {
+		s.Handle("GET /api/v1/schedules", a.authed(a.listSchedules))
+		s.Handle("POST /api/v1/schedules", a.authed(a.createSchedule))
+		s.Handle("DELETE /api/v1/schedules/{id}", a.authed(a.deleteSchedule))
+	}
+	if a.Approvals != nil {
+		s.Handle("GET /api/v1/approval-rules", a.authed(a.listApprovalRules))
+		s.Handle("POST /api/v1/approval-rules", a.authed(a.createApprovalRule))
+		s.Handle("DELETE /api/v1/approval-rules/{id}", a.authed(a.deleteApprovalRule))
+		s.Handle("GET /api/v1/approval-requests", a.authed(a.listApprovalRequests))
+	}
 }
 
 type apiHandler func(w http.ResponseWriter, r *http.Request) error
@@ -123,6 +144,20 @@ func (a *API) listGrants(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, gs)
 }
 
+// decodeBody reads a JSON object of what into v, refusing unknown fields and oversized bodies.
+func decodeBody(r *http.Request, what string, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return opsgate.Errorf(opsgate.EINVALID, "Request body is larger than %d bytes.", maxAPIBody)
+		}
+		return opsgate.Errorf(opsgate.EINVALID, "Request body is not %s: %s.", what, jsonError(err))
+	}
+	return nil
+}
+
 func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
 	var g opsgate.Grant
 	dec := json.NewDecoder(r.Body)
@@ -178,6 +213,9 @@ func (a *API) check(w http.ResponseWriter, r *http.Request) error {
 	out["matched_grants"] = matched
 	if !d.Allowed {
 		out["message"], out["failed_scope"], out["fix"] = d.Message, d.Failed, d.Fix
+		if d.Unmet != 0 {
+			out["unmet_grant"], out["unmet_condition"] = d.Unmet, d.UnmetCondition
+		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

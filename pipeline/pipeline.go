@@ -39,6 +39,7 @@ type Pipeline struct {
 	routers  []opsgate.Router
 	policies []opsgate.Policy
 	redactor opsgate.Redactor
+	gate     opsgate.Gate
 	Now      func() time.Time
 
 	sem     chan struct{}
@@ -84,6 +85,9 @@ func (p *Pipeline) AddRouter(r opsgate.Router) { p.routers = append(p.routers, r
 
 // AddPolicy adds an access policy applied after the grants. Call before serving.
 func (p *Pipeline) AddPolicy(pol opsgate.Policy) { p.policies = append(p.policies, pol) }
+
+// SetGate sets what holds requests for approval. Call before serving.
+func (p *Pipeline) SetGate(g opsgate.Gate) { p.gate = g }
 
 // SetRedactor sets what scrubs secrets from replies and the command log. Call before serving.
 func (p *Pipeline) SetRedactor(r opsgate.Redactor) { p.redactor = r }
@@ -162,6 +166,9 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	if len(route.Missing) > 0 {
 		return p.prompt(ctx, job, req, route, words, out)
 	}
+	if p.gate != nil && req.Approval == 0 && p.gate.Holds(req, route) {
+		return p.hold(job, req, route, start, out)
+	}
 	p.enqueue(job, func(ctx context.Context) { p.run(ctx, job, req, route, start, out) })
 	return job
 }
@@ -227,6 +234,29 @@ func (p *Pipeline) block(job *Job, req *opsgate.Request, route *opsgate.Route, s
 		}
 		if _, err := send(ctx, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: msg}}}); err != nil {
 			p.logger.Warn("denial not delivered", "err", p.redactor.Redact(err.Error()))
+		}
+	})
+	return job
+}
+
+// hold stores the request for approval, logs it as awaiting_approval and tells the chat who may
+// approve it; nothing runs until they do.
+func (p *Pipeline) hold(job *Job, req *opsgate.Request, route *opsgate.Route, start time.Time, out opsgate.Dispatcher) *Job {
+	job.Status = opsgate.StatusAwaitingApproval
+	p.enqueue(job, func(base context.Context) {
+		ctx, cancel := context.WithTimeout(base, 30*time.Second)
+		defer cancel()
+		msg, details, err := p.gate.Hold(ctx, req, route)
+		if err != nil {
+			job.Status = opsgate.StatusErrored
+			p.logger.Error("approval hold failed", "command", route.Command, "err", p.redactor.Redact(err.Error()))
+			p.record(ctx, req, route, start, opsgate.StatusErrored, "could not hold for approval: "+err.Error())
+			p.sendError(ctx, out, err)
+			return
+		}
+		p.record(ctx, req, route, start, opsgate.StatusAwaitingApproval, details)
+		if _, err := send(ctx, out, msg); err != nil {
+			p.logger.Warn("approval notice not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 	})
 	return job
@@ -348,9 +378,12 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 		status, details, shown = opsgate.StatusFailed, opsgate.ErrorMessage(err), opsgate.ErrorMessage(err)
 	}
 	job.Status = status
+	if req.Approval != 0 && details == "" {
+		details = fmt.Sprintf("ran under approval request %d", req.Approval)
+	}
 	if shown != "" {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if _, err := send(sctx, out, opsgate.Message{Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
+		if _, err := send(sctx, out, opsgate.Message{Ephemeral: route.Private, Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
 			p.logger.Warn("error reply not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 		scancel()
@@ -398,6 +431,9 @@ func (p *Pipeline) record(ctx context.Context, req *opsgate.Request, route *opsg
 	commandsTotal.WithLabelValues(req.Platform, status).Inc()
 	if p.log == nil {
 		return
+	}
+	if req.Schedule != 0 { // the command log says which schedule ran it
+		details = strings.TrimSuffix(fmt.Sprintf("schedule %d; %s", req.Schedule, details), "; ")
 	}
 	params := make(map[string]string, len(route.Params))
 	for k, v := range route.Params {

@@ -37,7 +37,7 @@ func (r *Registry) Route(_ context.Context, _ *opsgate.Request, words []string) 
 		}
 		rest = append([]string{sub}, rest...)
 	}
-	route := &opsgate.Route{Command: c.Name, Group: c.Group, Exempt: c.Exempt, AdminOnly: c.AdminOnly}
+	route := &opsgate.Route{Command: c.Name, Group: c.Group, Exempt: c.Exempt, AdminOnly: c.AdminOnly, Private: c.Private}
 	if route.Group == "" {
 		route.Group = "opsgate"
 	}

@@ -166,6 +166,9 @@ func (r *renderer) buttons(a opsgate.Actions) {
 	var els []slack.BlockElement
 	for i, b := range a.Buttons {
 		tok := r.c.sign(callback.KindButton, b.Command, 0)
+		if a.Anyone { // bound to no user: the presser's own request, access checked as them
+			tok = r.c.h.Callbacks.Sign(callback.Payload{Kind: callback.KindButton, Prefix: b.Command, ChannelID: r.c.channel, ThreadID: r.c.thread})
+		}
 		if len(tok) > buttonValueMax {
 			t := "Run: `" + escape(b.Command) + "`"
 			r.add(len(t), section(t))

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -21,14 +23,22 @@ type GrantService struct{ db *DB }
 func NewGrantService(db *DB) *GrantService { return &GrantService{db: db} }
 
 // grantKey identifies equal grants; hashed so one short unique index works on all three databases.
+// Group and conditions join the key only when present, so plain grants keep their keys.
 func grantKey(g *opsgate.Grant) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{g.Platform, g.Command, g.Subcommand, string(g.Type), g.Value}, "\x00")))
+	parts := []string{g.Platform, g.Command, g.Subcommand, string(g.Type), g.Value}
+	if g.Group != "" || len(g.Conditions) > 0 {
+		parts = append(parts, g.Group)
+		for _, c := range g.Conditions {
+			parts = append(parts, c.String())
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:])
 }
 
 // FindGrants returns grants matching filter, ordered by id.
 func (s *GrantService) FindGrants(ctx context.Context, f opsgate.GrantFilter) ([]*opsgate.Grant, error) {
-	q := `SELECT id, platform, command, subcommand, grant_type, name, value, expires_at, created_at FROM grants WHERE 1=1`
+	q := `SELECT id, platform, command, subcommand, grant_type, name, value, group_name, conditions, expires_at, created_at FROM grants WHERE 1=1`
 	var args []any
 	if f.ID != nil {
 		q += ` AND id = ?`
@@ -57,8 +67,14 @@ func (s *GrantService) FindGrants(ctx context.Context, f opsgate.GrantFilter) ([
 		var typ string
 		var expires sql.NullInt64
 		var created int64
-		if err := rows.Scan(&g.ID, &g.Platform, &g.Command, &g.Subcommand, &typ, &g.Name, &g.Value, &expires, &created); err != nil {
+		var conds sql.NullString
+		if err := rows.Scan(&g.ID, &g.Platform, &g.Command, &g.Subcommand, &typ, &g.Name, &g.Value, &g.Group, &conds, &expires, &created); err != nil {
 			return nil, err
+		}
+		if conds.Valid && conds.String != "" {
+			if err := json.Unmarshal([]byte(conds.String), &g.Conditions); err != nil {
+				return nil, fmt.Errorf("grant %d conditions: %w", g.ID, err)
+			}
 		}
 		g.Type, g.CreatedAt = opsgate.GrantType(typ), FromTime(created)
 		if expires.Valid {
@@ -84,9 +100,19 @@ func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error 
 	if g.ExpiresAt != nil {
 		expires = sql.NullInt64{Int64: Time(*g.ExpiresAt), Valid: true}
 	}
+	var conds sql.NullString
+	if len(g.Conditions) > 0 {
+		b, _ := json.Marshal(g.Conditions)
+		conds = sql.NullString{String: string(b), Valid: true}
+	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		id, err := s.db.Insert(ctx, tx, `INSERT INTO grants (key_hash, platform, command, subcommand, grant_type, name, value, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, grantKey(g), g.Platform, g.Command, g.Subcommand, string(g.Type), g.Name, g.Value, expires, Time(g.CreatedAt))
+		if g.Group != "" {
+			if _, err := groupID(ctx, s.db, tx, g.Group); err != nil {
+				return err
+			}
+		}
+		id, err := s.db.Insert(ctx, tx, `INSERT INTO grants (key_hash, platform, command, subcommand, grant_type, name, value, group_name, conditions, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, grantKey(g), g.Platform, g.Command, g.Subcommand, string(g.Type), g.Name, g.Value, g.Group, conds, expires, Time(g.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -94,7 +120,7 @@ func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error 
 		return s.db.Audit(ctx, tx, "create", "grant", strconv.FormatInt(id, 10), nil, g)
 	})
 	if IsUniqueViolation(err) {
-		return opsgate.Errorf(opsgate.ECONFLICT, "An equal grant already exists (command %s, subcommand %s, type %s, value %s).", g.Command, g.Subcommand, g.Type, g.Value)
+		return opsgate.Errorf(opsgate.ECONFLICT, "An equal grant already exists (command %s, subcommand %s, type %s, value %s).", g.Command, g.Subcommand, g.Type, g.Target())
 	}
 	return err
 }

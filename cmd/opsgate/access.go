@@ -53,7 +53,11 @@ func (m *Main) accessCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := access.New(gs).Decide(s, command, sub)
+			groups, err := m.Groups.FindGroups(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			d := access.New(gs, groups...).Decide(s, command, sub)
 			if d.Allowed {
 				fmt.Fprintln(m.Stdout, "allowed")
 			} else {

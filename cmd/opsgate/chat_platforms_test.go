@@ -416,3 +416,16 @@ func BenchmarkSlackSlashCommandAck(b *testing.B) {
 	close(release)
 	p.Close(context.Background())
 }
+
+// count returns the calls to path so far.
+func (r *recorder) count(path string) []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var got []recorded
+	for _, c := range r.calls {
+		if c.Path == path {
+			got = append(got, c)
+		}
+	}
+	return got
+}

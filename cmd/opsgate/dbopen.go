@@ -14,7 +14,8 @@ import (
 // SQLite file does not exist, they refuse instead of creating an empty database that then
 // answers "denied" or "none". Keyed by command path below the root.
 var needsExistingDB = map[string]bool{
-	"grant list": true, "grant delete": true, "token list": true, "token delete": true,
+	"grant list": true, "grant delete": true, "group list": true, "group delete": true, "group member remove": true,
+	"approval list": true, "approval delete": true, "approval requests": true, "schedule list": true, "schedule delete": true, "token list": true, "token delete": true,
 	"access check": true, "log commands": true, "log audit": true,
 	"alias list": true, "alias delete": true,
 	"secret list": true, "secret check": true, "secret delete": true, "secret flush": true,

@@ -19,6 +19,7 @@ func (m *Main) grantCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "grant", Short: "Manage access grants"}
 	var g opsgate.Grant
 	var typ, expires string
+	var when []string
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Add an access grant",
@@ -40,6 +41,15 @@ func (m *Main) grantCommand() *cobra.Command {
 				}
 				g.ExpiresAt = &t
 			}
+			g.Conditions = nil
+			for _, w := range when {
+				c, err := opsgate.ParseCondition(w)
+				if err != nil {
+					return &exitError{code: 2, msg: "--when: " + opsgate.ErrorMessage(err)}
+				}
+				g.Conditions = append(g.Conditions, c)
+			}
+			g.Normalize()
 			if err := g.Validate(); err != nil {
 				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
 			}
@@ -57,11 +67,13 @@ func (m *Main) grantCommand() *cobra.Command {
 	f.StringVar(&g.Command, "command", "", "command, or * for all (required)")
 	f.StringVar(&g.Subcommand, "subcommand", "", "subcommand, a pattern like get-*, or * for all (default *)")
 	f.StringVar(&typ, "type", "", "scope: organization, channel or user (required)")
-	f.StringVar(&g.Value, "value", "", "the platform's id for the organization, channel or user, or * for any (required)")
+	f.StringVar(&g.Value, "value", "", "the platform's id for the organization, channel or user, or * for any (required unless --group)")
+	f.StringVar(&g.Group, "group", "", "with --type user: allow the members of this group (opsgate group add) instead of one --value")
+	f.StringArrayVar(&when, "when", nil, "a condition that must also hold, TYPE=ID like channel=C0123 (organization, channel or user); repeat for several, all must hold")
 	f.StringVar(&g.Name, "name", "", "a name for people (display only)")
 	f.StringVar(&g.Platform, "platform", "", "limit the grant to one chat platform: "+strings.Join(kit.Names(kit.IsChat), ", "))
 	f.StringVar(&expires, "expires", "", "expiry: an RFC 3339 time or a duration from now like 72h")
-	for _, req := range []string{"command", "type", "value"} {
+	for _, req := range []string{"command", "type"} {
 		add.MarkFlagRequired(req)
 	}
 
@@ -92,7 +104,7 @@ func (m *Main) grantCommand() *cobra.Command {
 				return writeJSON(m, out)
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPLATFORM\tCOMMAND\tSUBCOMMAND\tTYPE\tVALUE\tNAME\tEXPIRES")
+			fmt.Fprintln(tw, "ID\tPLATFORM\tCOMMAND\tSUBCOMMAND\tTYPE\tVALUE\tNAME\tEXPIRES\tWHEN")
 			for _, g := range gs {
 				exp := ""
 				if g.ExpiresAt != nil {
@@ -101,7 +113,11 @@ func (m *Main) grantCommand() *cobra.Command {
 				if expired(g) { // it stays listed (and audited) until deleted, but allows nothing
 					exp += " (expired)"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, orAny(g.Platform), g.Command, g.Subcommand, g.Type, g.Value, g.Name, exp)
+				var conds []string
+				for _, c := range g.Conditions {
+					conds = append(conds, c.String())
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, orAny(g.Platform), g.Command, g.Subcommand, g.Type, g.Target(), g.Name, exp, strings.Join(conds, " "))
 			}
 			return tw.Flush()
 		},

@@ -56,6 +56,9 @@ type Main struct {
 
 	DB         *store.DB
 	Grants     *store.GrantService
+	Groups     *store.GroupService
+	Approvals  *store.ApprovalService
+	Schedules  *store.ScheduleService
 	Tokens     *store.TokenService
 	Audit      *store.AuditService
 	CommandLog *store.CommandLogService
@@ -240,6 +243,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
+	m.Groups, m.Approvals, m.Schedules = store.NewGroupService(db), store.NewApprovalService(db), store.NewScheduleService(db)
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
 	return nil
 }
@@ -250,7 +254,7 @@ func (m *Main) build(ctx context.Context) error {
 		return err
 	}
 	m.Auth = access.New(nil)
-	m.Watcher = &access.Watcher{Auth: m.Auth, Grants: m.Grants, Audit: m.Audit, Interval: m.Config.GrantReloadInterval.D(), Logger: m.Logger}
+	m.Watcher = &access.Watcher{Auth: m.Auth, Grants: m.Grants, Groups: m.Groups, Audit: m.Audit, Interval: m.Config.GrantReloadInterval.D(), Logger: m.Logger}
 	if err := m.Watcher.Reload(ctx); err != nil {
 		return fmt.Errorf("loading grants: %w", err)
 	}
@@ -263,7 +267,7 @@ func (m *Main) build(ctx context.Context) error {
 	}
 	proxies, _ := kit.ParseTrustedProxies(m.Config.TrustedProxies) // validated with the config
 	m.Guard = kit.NewGuard(kit.GuardOptions{Proxies: proxies})
-	(&ohttp.API{Grants: m.Grants, Tokens: m.Tokens, Auth: m.Auth, Audit: m.Audit, CommandLog: m.CommandLog, Logger: m.Logger, Guard: m.Guard}).Register(m.HTTP)
+	(&ohttp.API{Grants: m.Grants, Tokens: m.Tokens, Auth: m.Auth, Audit: m.Audit, CommandLog: m.CommandLog, Approvals: m.Approvals, Groups: m.Groups, Schedules: m.Schedules, Logger: m.Logger, Guard: m.Guard}).Register(m.HTTP)
 	mods := append([]module(nil), modules...)
 	sort.SliceStable(mods, func(i, j int) bool { return mods[i].Order < mods[j].Order })
 	for _, mod := range mods {

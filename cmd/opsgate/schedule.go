@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/scheduler"
+)
+
+func init() {
+	registerCLI(func(m *Main) *cobra.Command { return m.scheduleCommand() })
+	registerModule(module{Name: "schedules", Order: 90, Setup: setupSchedules})
+}
+
+// setupSchedules runs the scheduler in `serve` (not in a terminal chat): every replica ticks,
+// claims decide which one runs each planned time.
+func setupSchedules(_ context.Context, m *Main) error {
+	m.Schedules.Check = scheduler.Check // the admin API adds schedules too
+	if !m.Serving {
+		return nil
+	}
+	r := &scheduler.Runner{Store: m.Schedules, Claim: m.DB.Claim, Now: m.DB.Now, Logger: m.Logger,
+		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) {
+			m.Pipeline.Handle(ctx, req, out)
+		},
+		Open: func(ctx context.Context, platform, channel string) (opsgate.Dispatcher, error) {
+			open, _ := m.Announce.Target(platform)
+			if open == nil {
+				return nil, fmt.Errorf("no announcements on %s", platform)
+			}
+			return open(ctx, channel, "", false)
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	go r.Run(ctx, m.Config.GrantReloadInterval.D())
+	m.OnStop(func(context.Context) error { cancel(); return nil })
+	return nil
+}
+
+func (m *Main) scheduleCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "schedule", Short: "Manage scheduled commands"}
+	var s opsgate.Schedule
+	add := &cobra.Command{
+		Use:   `add --cron "0 9 * * 1-5" --platform P --channel C --as USER [flags] "command text"`,
+		Short: "Schedule a command, run through the pipeline as USER (grants apply at run time)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("schedule add takes the command text as one argument (quote it), got %d", len(args))
+			}
+			s.Text = args[0]
+			s.Normalize()
+			if s.Platform != "" {
+				p, err := kit.ChatPlatform(s.Platform)
+				if err != nil {
+					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+				}
+				s.Platform = p
+			}
+			if err := s.Validate(); err != nil {
+				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+			}
+			if err := scheduler.Check(&s); err != nil {
+				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+			}
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			m.Schedules.Check = scheduler.Check
+			if err := m.Schedules.CreateSchedule(actorContext(cmd.Context()), &s); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "schedule %d added\n", s.ID)
+			return nil
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&s.Cron, "cron", "", `when: five cron fields (minute hour day-of-month month day-of-week) or @hourly, @daily, "@every 10m"`)
+	f.StringVar(&s.TimeZone, "tz", "UTC", "the IANA time zone the cron fields are in, like Europe/Paris")
+	f.StringVar(&s.Platform, "platform", "", "chat platform to run on: "+strings.Join(kit.Names(kit.IsChat), ", "))
+	f.StringVar(&s.OrgID, "org", "", "organization id (team, tenant) of the channel")
+	f.StringVar(&s.ChannelID, "channel", "", "channel id the command runs in and answers to")
+	f.StringVar(&s.UserID, "as", "", "user id the command runs as (their grants apply)")
+	f.StringVar(&s.Missed, "missed", opsgate.MissedSkip, "runs missed while opsgate was down: skip, or run_once (the latest, once)")
+	for _, req := range []string{"cron", "platform", "channel", "as"} {
+		add.MarkFlagRequired(req)
+	}
+
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List scheduled commands",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.openDB(cmd.Context()); err != nil {
+				return err
+			}
+			ss, err := m.Schedules.FindSchedules(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if ss == nil {
+					ss = []*opsgate.Schedule{}
+				}
+				return writeJSON(m, ss)
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tCRON\tTZ\tPLATFORM\tCHANNEL\tAS\tMISSED\tTEXT")
+			for _, s := range ss {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Cron, s.TimeZone, s.Platform, s.ChannelID, s.UserID, s.Missed, s.Text)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	del := m.deleteByIDCommand("schedule", "Delete a scheduled command", func(ctx context.Context, id int64) error {
+		return m.Schedules.DeleteSchedule(ctx, id)
+	})
+	cmd.AddCommand(add, list, del)
+	return cmd
+}
