@@ -4,6 +4,7 @@ package approval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -25,7 +26,8 @@ type Gate struct {
 	Log    opsgate.CommandLogService
 	// Handle re-enters the pipeline with an approved request: grants are checked again, as the
 	// requester, and the command runs.
-	Handle func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher)
+	// Handle is the pipeline; it returns a refusal when it did not take the request.
+	Handle opsgate.RequestHandler
 	// Open reaches the requester's channel on its platform; nil, or an error, and the result goes
 	// where the deciding approver wrote (the terminal chat, where each chat is its own process).
 	Open   func(ctx context.Context, platform, channel string) (opsgate.Dispatcher, error)
@@ -193,7 +195,13 @@ func (g *Gate) decide(ctx context.Context, inv *opsgate.Invocation, status strin
 	}
 	req := a.Request
 	req.Approval = a.ID
-	g.Handle(context.WithoutCancel(ctx), &req, out)
+	if refusal := g.Handle(context.WithoutCancel(ctx), &req, out); refusal != "" {
+		// The approval stands in the logs, but nothing ran: say so rather than leave the
+		// requester waiting for a result that never comes.
+		g.warn("approved request refused by the pipeline", errors.New(refusal))
+		_, err := out.Send(ctx, opsgate.Textf("Request %d was approved, but opsgate could not start it: %s Send the command again to ask anew.", id, refusal))
+		return err
+	}
 	return nil
 }
 

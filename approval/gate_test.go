@@ -45,8 +45,11 @@ func TestRequestExpires(t *testing.T) {
 	requester := &chat{}
 	newGate := func() *approval.Gate {
 		g := &approval.Gate{Store: approvals, Groups: store.NewGroupService(db), Log: log, Now: func() time.Time { return now },
-			Open:   func(context.Context, string, string) (opsgate.Dispatcher, error) { return requester, nil },
-			Handle: func(context.Context, *opsgate.Request, opsgate.Dispatcher) { t.Error("an expired request ran") }}
+			Open: func(context.Context, string, string) (opsgate.Dispatcher, error) { return requester, nil },
+			Handle: func(context.Context, *opsgate.Request, opsgate.Dispatcher) string {
+				t.Error("an expired request ran")
+				return ""
+			}}
 		if err := g.Reload(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -83,5 +86,48 @@ func TestRequestExpires(t *testing.T) {
 		Route: &opsgate.Route{Params: map[string]string{"request": "1"}}, Out: approver})
 	if !strings.Contains(opsgate.ErrorMessage(err), "Request 1 is already expired") {
 		t.Errorf("late approval: %v", err)
+	}
+}
+
+// An approved request the pipeline refuses (overloaded, stopping) is not silently lost: the
+// requester is told it did not start.
+func TestApprovedButRefusedIsTold(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	approvals := store.NewApprovalService(db)
+	if err := approvals.CreateApprovalRule(ctx, &opsgate.ApprovalRule{Command: "deploy", Approvers: []string{"U2"}, Timeout: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	requester := &chat{}
+	g := &approval.Gate{Store: approvals, Groups: store.NewGroupService(db), Log: store.NewCommandLogService(db),
+		Open: func(context.Context, string, string) (opsgate.Dispatcher, error) { return requester, nil },
+		Handle: func(context.Context, *opsgate.Request, opsgate.Dispatcher) string {
+			return "opsgate is overloaded; please try again shortly."
+		}}
+	if err := g.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req := &opsgate.Request{Platform: "slack", ChannelID: "C1", UserID: "U1", Text: "deploy web"}
+	if _, _, err := g.Hold(ctx, req, &opsgate.Route{Command: "deploy", Subcommand: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	var approve *opsgate.Command
+	for _, c := range g.Commands() {
+		if c.Name == "approve" {
+			approve = c
+		}
+	}
+	if approve == nil {
+		t.Fatal("no approve command")
+	}
+	approver := &chat{}
+	inv := &opsgate.Invocation{Request: &opsgate.Request{Platform: "slack", ChannelID: "C1", UserID: "U2"},
+		Route: &opsgate.Route{Command: "approve", Params: map[string]string{"request": "1"}}, Out: approver}
+	if err := approve.Run(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	told := strings.Join(requester.sent, "\n")
+	if !strings.Contains(told, "Request 1 was approved, but opsgate could not start it: opsgate is overloaded") {
+		t.Fatalf("requester not told the approved run was refused: %q", told)
 	}
 }

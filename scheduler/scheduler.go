@@ -37,8 +37,12 @@ const ClaimScope = "schedule"
 type Runner struct {
 	Store opsgate.ScheduleService
 	// Claim is DB.Claim: true for exactly one replica per key.
-	Claim  func(ctx context.Context, scope, key string, at time.Time, window time.Duration) (bool, error)
-	Handle func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher)
+	Claim func(ctx context.Context, scope, key string, at time.Time, window time.Duration) (bool, error)
+	// Unclaim is DB.Unclaim: a run the pipeline refused (overloaded, stopping) is given back, so
+	// this or another replica runs it on a later tick while it is still on time.
+	Unclaim func(ctx context.Context, scope, key string) error
+	// Handle is the pipeline; it returns a refusal when it did not take the request.
+	Handle opsgate.RequestHandler
 	// Open reaches a channel; nil or failing, the output is only logged (the command log has the run).
 	Open   func(ctx context.Context, platform, channel string) (opsgate.Dispatcher, error)
 	Now    func() time.Time
@@ -90,8 +94,13 @@ func (r *Runner) Tick(ctx context.Context) {
 				r.Logger.Warn("schedules: claim failed", "schedule", sc.ID, "err", err)
 				continue // try again next tick
 			}
-			if ok {
-				r.run(ctx, sc, latest, missed)
+			if ok && !r.run(ctx, sc, latest, missed) {
+				if r.Unclaim != nil {
+					if err := r.Unclaim(ctx, ClaimScope, key); err != nil {
+						r.Logger.Warn("schedules: cannot give back a refused run", "schedule", sc.ID, "err", err)
+					}
+				}
+				continue // not recorded as run: the next tick tries again
 			}
 		} else {
 			r.Logger.Info("schedules: missed run skipped", "schedule", sc.ID, "planned", latest)
@@ -102,7 +111,8 @@ func (r *Runner) Tick(ctx context.Context) {
 	}
 }
 
-func (r *Runner) run(ctx context.Context, sc *opsgate.Schedule, planned time.Time, late bool) {
+// run hands the planned run to the pipeline and reports whether it was taken.
+func (r *Runner) run(ctx context.Context, sc *opsgate.Schedule, planned time.Time, late bool) bool {
 	r.Logger.Info("schedules: running", "schedule", sc.ID, "planned", planned, "late", late)
 	req := &opsgate.Request{Platform: sc.Platform, OrgID: sc.OrgID, ChannelID: sc.ChannelID, UserID: sc.UserID, UserName: sc.UserID,
 		Text: sc.Text, Schedule: sc.ID}
@@ -112,7 +122,11 @@ func (r *Runner) run(ctx context.Context, sc *opsgate.Schedule, planned time.Tim
 			out = d
 		}
 	}
-	r.Handle(ctx, req, out)
+	if refusal := r.Handle(ctx, req, out); refusal != "" {
+		r.Logger.Warn("schedules: run refused, retrying", "schedule", sc.ID, "planned", planned, "refusal", refusal)
+		return false
+	}
+	return true
 }
 
 // Run ticks every interval until ctx ends.

@@ -15,14 +15,20 @@ import (
 )
 
 type runs struct {
-	mu  sync.Mutex
-	got []string
+	mu     sync.Mutex
+	got    []string
+	refuse int // the next refuse runs are refused, as an overloaded pipeline does
 }
 
-func (r *runs) handle(_ context.Context, req *opsgate.Request, _ opsgate.Dispatcher) {
+func (r *runs) handle(_ context.Context, req *opsgate.Request, _ opsgate.Dispatcher) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.refuse > 0 {
+		r.refuse--
+		return "opsgate is overloaded; please try again shortly."
+	}
 	r.got = append(r.got, req.Text)
+	return ""
 }
 
 func (r *runs) take() []string {
@@ -117,5 +123,39 @@ func TestScheduleValidation(t *testing.T) {
 		if !strings.Contains(opsgate.ErrorMessage(err), want) {
 			t.Errorf("%+v: %v, want %q", sc, err, want)
 		}
+	}
+}
+
+// A run the pipeline refuses (overloaded, stopping) is not lost: it is given back and runs on the
+// next tick, once, while it is still on time.
+func TestRefusedRunRunsOnNextTick(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	now := time.Date(2030, 1, 7, 8, 0, 30, 0, time.UTC)
+	clock := func() time.Time { return now }
+	db.Now = clock
+	svc := store.NewScheduleService(db)
+	svc.Check = scheduler.Check
+	sc := &opsgate.Schedule{Cron: "0 8 * * *", TimeZone: "UTC", Platform: "terminal", OrgID: "local", ChannelID: "terminal",
+		UserID: "alice", Text: "uptime", Missed: opsgate.MissedSkip}
+	ctx := context.Background()
+	if err := svc.CreateSchedule(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	// Created a day before, so 08:00 today is due.
+	if _, err := db.SQL.ExecContext(ctx, "UPDATE schedules SET created_at = ?", now.Add(-24*time.Hour).Unix()); err != nil {
+		t.Fatal(err)
+	}
+	got := &runs{refuse: 1}
+	r := &scheduler.Runner{Store: svc, Claim: db.Claim, Unclaim: db.Unclaim, Handle: got.handle, Now: clock,
+		Logger: slog.New(slog.DiscardHandler)}
+	r.Tick(ctx)
+	if g := got.take(); len(g) != 0 {
+		t.Fatalf("a refused run counted as run: %v", g)
+	}
+	now = now.Add(5 * time.Second)
+	r.Tick(ctx)
+	r.Tick(ctx)
+	if g := got.take(); len(g) != 1 || g[0] != "uptime" {
+		t.Fatalf("after the refusal the run should happen once on the next tick, got %v", g)
 	}
 }

@@ -22,8 +22,8 @@ func init() {
 // setupApproval puts the approval gate in the pipeline, with `approve` and `deny`.
 func setupApproval(ctx context.Context, m *Main) error {
 	g := &approval.Gate{Store: m.Approvals, Groups: m.Groups, Log: m.CommandLog, Logger: m.Logger,
-		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) {
-			m.Pipeline.Handle(ctx, req, out)
+		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
+			return m.Pipeline.Handle(ctx, req, out).Refused()
 		},
 		Open: func(ctx context.Context, platform, channel string) (opsgate.Dispatcher, error) {
 			open, _ := m.Announce.Target(platform)

@@ -25,9 +25,9 @@ func setupSchedules(_ context.Context, m *Main) error {
 	if !m.Serving {
 		return nil
 	}
-	r := &scheduler.Runner{Store: m.Schedules, Claim: m.DB.Claim, Now: m.DB.Now, Logger: m.Logger,
-		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) {
-			m.Pipeline.Handle(ctx, req, out)
+	r := &scheduler.Runner{Store: m.Schedules, Claim: m.DB.Claim, Unclaim: m.DB.Unclaim, Now: m.DB.Now, Logger: m.Logger,
+		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
+			return m.Pipeline.Handle(ctx, req, out).Refused()
 		},
 		Open: func(ctx context.Context, platform, channel string) (opsgate.Dispatcher, error) {
 			open, _ := m.Announce.Target(platform)
