@@ -77,21 +77,10 @@ func setupSlack(ctx context.Context, m *Main) error {
 		return h.Conversation(channel, user, private), nil
 	})
 	if c.AppToken != "" {
-		sctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if err := h.RunSocketMode(sctx, socketmode.New(api)); err != nil && sctx.Err() == nil {
-				m.Logger.Error("slack: socket mode stopped", "err", err)
-			}
-		}()
-		m.OnStop(func(ctx context.Context) error {
-			cancel()
-			select {
-			case <-done:
-			case <-ctx.Done():
-			}
-			return nil
+		// One Socket Mode connection across the replicas (issue 11). Slack gives each envelope
+		// to one of an app's connections (at most 10), so more would be safe but buy nothing.
+		m.runLeased("slack-socket-mode", func(ctx context.Context) error {
+			return h.RunSocketMode(ctx, socketmode.New(api))
 		})
 	}
 	return nil
