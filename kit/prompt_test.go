@@ -15,7 +15,7 @@ func TestPromptAnswers(t *testing.T) {
 		t.Fatalf("no question pending: %q %v", got, c)
 	}
 	p.Asked(menu)
-	if got, _ := p.Answer("1"); got != `device list "par 1"` {
+	if got, _ := p.Answer("1"); got != `device list 'par 1'` {
 		t.Fatalf("menu answer: %q", got)
 	}
 	if got, _ := p.Answer("1"); got != "1" {
@@ -30,7 +30,7 @@ func TestPromptAnswers(t *testing.T) {
 		t.Fatalf("cancel: %q %v", got, c)
 	}
 	p.Asked(opsgate.Message{Blocks: []opsgate.Block{opsgate.TextPrompt{Prompt: "Host?", Prefix: "dns lookup"}}})
-	if got, _ := p.Answer("a b"); got != `dns lookup "a b"` {
+	if got, _ := p.Answer("a b"); got != `dns lookup 'a b'` {
 		t.Fatalf("text answer: %q", got)
 	}
 	p.Asked(opsgate.Message{Blocks: []opsgate.Block{opsgate.Actions{Buttons: []opsgate.Button{{Label: "Yes", Command: "deploy go"}}}}})
