@@ -56,3 +56,11 @@ func (p *Prompt) Answer(line string) (command string, cancelled bool) {
 	}
 	return line, false
 }
+
+// Pending reports whether a question waits for its answer: in a room, only then is a line
+// without the command prefix read at all.
+func (p *Prompt) Pending() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pending != nil
+}

@@ -15,8 +15,14 @@ func TestPromptAnswers(t *testing.T) {
 		t.Fatalf("no question pending: %q %v", got, c)
 	}
 	p.Asked(menu)
+	if !p.Pending() {
+		t.Fatal("a menu was asked: a question is pending")
+	}
 	if got, _ := p.Answer("1"); got != `device list 'par 1'` {
 		t.Fatalf("menu answer: %q", got)
+	}
+	if p.Pending() {
+		t.Fatal("answered: nothing is pending")
 	}
 	if got, _ := p.Answer("1"); got != "1" {
 		t.Fatalf("a question is answered once, then lines are commands again: %q", got)
