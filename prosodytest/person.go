@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ type Person struct {
 	JID      string
 	session  *xmpp.Session
 	received chan Received
+
+	mu     sync.Mutex
+	online map[string]bool // full JIDs whose available presence arrived (room occupants)
 }
 
 // Received is a message a Person got.
@@ -55,11 +59,20 @@ func (s *Server) Connect(t testing.TB, addr, password string) *Person {
 		conn.Close()
 		t.Fatalf("%s cannot sign in: %v", addr, err)
 	}
-	p := &Person{t: t, JID: addr, session: session, received: make(chan Received, 100)}
+	p := &Person{t: t, JID: addr, session: session, received: make(chan Received, 100), online: map[string]bool{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		session.Serve(xmpp.HandlerFunc(func(r xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+			if start.Name.Local == "presence" {
+				var pr stanza.Presence
+				if err := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(*start), r)).Decode(&pr); err == nil {
+					p.mu.Lock()
+					p.online[pr.From.String()] = pr.Type == stanza.AvailablePresence
+					p.mu.Unlock()
+				}
+				return nil
+			}
 			if start.Name.Local != "message" {
 				return nil
 			}
@@ -144,6 +157,56 @@ func (p *Person) None(from string, d time.Duration) {
 			}
 		case <-timeout:
 			return
+		}
+	}
+}
+
+// WaitOnline waits until who (a room occupant, room@service/nick) is present, failing the test
+// after 10 s.
+func (p *Person) WaitOnline(who string) { p.t.Helper(); p.waitPresence(who, true) }
+
+// WaitOffline waits until who has left.
+func (p *Person) WaitOffline(who string) { p.t.Helper(); p.waitPresence(who, false) }
+
+func (p *Person) waitPresence(who string, online bool) {
+	p.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		p.mu.Lock()
+		ok := p.online[who] == online
+		p.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s never saw %s online=%v", p.JID, who, online)
+		}
+	}
+}
+
+// ExpectAll waits for messages from from containing each of wants, in any order (an answer and
+// an announcement travel different paths), failing the test after 10 s.
+func (p *Person) ExpectAll(from string, wants ...string) {
+	p.t.Helper()
+	missing := map[string]bool{}
+	for _, w := range wants {
+		missing[w] = true
+	}
+	var seen []string
+	timeout := time.After(10 * time.Second)
+	for len(missing) > 0 {
+		select {
+		case r := <-p.received:
+			seen = append(seen, r.From+": "+r.Body)
+			if r.From != from && !strings.HasPrefix(r.From, from+"/") {
+				continue
+			}
+			for w := range missing {
+				if strings.Contains(r.Body, w) {
+					delete(missing, w)
+				}
+			}
+		case <-timeout:
+			p.t.Fatalf("%s got no message from %s containing %v; got %q", p.JID, from, missing, seen)
 		}
 	}
 }

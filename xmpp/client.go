@@ -270,3 +270,19 @@ func isRoomJID(c *Client, bare string) bool {
 	}
 	return false
 }
+
+// CheckJID says what is wrong with s as the bot's JID (or a room's, when room): one line for
+// the configuration's error.
+func CheckJID(s string, room bool) error {
+	j, err := jid.Parse(s)
+	switch {
+	case err != nil || j.Localpart() == "":
+		if room {
+			return fmt.Errorf("%q is not a room JID like ops@conference.example.org", s)
+		}
+		return fmt.Errorf("%q is not a JID like bot@example.org", s)
+	case room && j.Resourcepart() != "":
+		return fmt.Errorf("%q names a room occupant; give the room alone (no /nick)", s)
+	}
+	return nil
+}

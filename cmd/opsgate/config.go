@@ -42,6 +42,7 @@ type Config struct {
 
 	Slack      SlackConfig      `yaml:"slack"`
 	Mattermost MattermostConfig `yaml:"mattermost"`
+	XMPP       XMPPConfig       `yaml:"xmpp"`
 	Aliases    AliasesConfig    `yaml:"aliases"`
 	ACL        ACLConfig        `yaml:"acl"`
 	Secrets    SecretsConfig    `yaml:"secrets"`

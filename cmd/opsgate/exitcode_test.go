@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/opsgate/opsgate/kit"
 )
 
 // A mistyped subcommand of a command group (`grant dlete 5` in a script) must fail with exit 2 and
@@ -30,7 +32,7 @@ func TestExitStatusBadInputAndRefusal(t *testing.T) {
 		want string
 		args []string
 	}{
-		{2, `Platform "slak" is not a chat platform opsgate knows: use one of mattermost, slack, terminal.`,
+		{2, `Platform "slak" is not a chat platform opsgate knows: use one of ` + strings.Join(kit.Names(kit.IsChat), ", ") + ".",
 			[]string{"grant", "add", "--command", "x", "--type", "user", "--value", "u", "--platform", "slak"}},
 		{2, `Platform "webhook" is not a chat platform`, []string{"grant", "add", "--command", "x", "--type", "user", "--value", "u", "--platform", "webhook"}},
 		{2, `Platform "nope" is not a platform that takes command tokens opsgate knows: use one of admin, mattermost, webhook.`,
