@@ -36,13 +36,10 @@ type msg struct {
 	Body string `xml:"body,omitempty"`
 }
 
+// join asks to enter a room (XEP-0045 §7.2); history is whatever the room sends.
 type join struct {
 	stanza.Presence
-	X struct {
-		History struct {
-			MaxStanzas int `xml:"maxstanzas,attr"`
-		} `xml:"history"`
-	} `xml:"http://jabber.org/protocol/muc x"`
+	MUC struct{} `xml:"http://jabber.org/protocol/muc x"`
 }
 
 // Connect signs in as addr over STARTTLS, until the test ends.

@@ -9,6 +9,14 @@ import (
 	"github.com/opsgate/opsgate/prosodytest"
 )
 
+// xmppSetUp starts Prosody with the bot's and alice's accounts, and names the room they use.
+func xmppSetUp(t *testing.T) (srv *prosodytest.Server, bot, ops, dsn string) {
+	srv = prosodytest.Start(t)
+	bot = srv.AddUser(t, "opsbot", "bot-pass-1")
+	srv.AddUser(t, "alice", "alice-pass-1")
+	return srv, bot, "ops@" + srv.Rooms, sqliteDSN(t)
+}
+
 // xmppConfig is the xmpp section for the bot on srv, in room.
 func xmppConfig(srv *prosodytest.Server, bot, room string) string {
 	return "xmpp:\n  enabled: true\n  jid: " + bot + "\n  password: bot-pass-1\n  server: " + srv.Addr +
@@ -18,12 +26,8 @@ func xmppConfig(srv *prosodytest.Server, bot, room string) string {
 // XMPP through the real `opsgate serve` and a real Prosody: whoami, an alias and a StackStorm
 // alias in a room, the StackStorm announcement to the room and a whisper to a 1:1 chat.
 func TestXMPPThroughServe(t *testing.T) {
-	srv := prosodytest.Start(t)
-	bot := srv.AddUser(t, "opsbot", "bot-pass-1")
-	srv.AddUser(t, "alice", "alice-pass-1")
-	ops := "ops@" + srv.Rooms
+	srv, bot, ops, dsn := xmppSetUp(t)
 	s := newSt2(t)
-	dsn := sqliteDSN(t)
 	addGrants(t, dsn, [][]string{{"*", "*", "organization", "localhost", "xmpp"}, {"*", "*", "channel", ops, "ops"},
 		{"*", "*", "user", "alice@localhost", "alice"}})
 	aliases, _ := filepath.Abs("../../examples/aliases")
@@ -66,11 +70,7 @@ func TestXMPPThroughServe(t *testing.T) {
 // Two replicas share a database: only the lease holder is connected (a command is answered
 // once), and when it stops the other connects within the lease's TTL and answers.
 func TestXMPPOneReplica(t *testing.T) {
-	srv := prosodytest.Start(t)
-	bot := srv.AddUser(t, "opsbot", "bot-pass-1")
-	srv.AddUser(t, "alice", "alice-pass-1")
-	ops := "ops@" + srv.Rooms
-	dsn := sqliteDSN(t)
+	srv, bot, ops, dsn := xmppSetUp(t)
 	addGrants(t, dsn, [][]string{{"*", "*", "organization", "localhost", "xmpp"}})
 	env := []string{"OPSGATE_XMPP_ENABLED=true", "OPSGATE_XMPP_JID=" + bot, "OPSGATE_XMPP_PASSWORD=bot-pass-1",
 		"OPSGATE_XMPP_SERVER=" + srv.Addr, "OPSGATE_XMPP_CA_FILE=" + srv.CAFile, "OPSGATE_XMPP_ROOMS=" + ops}
