@@ -23,15 +23,19 @@ func xmppConfig(srv *prosodytest.Server, bot, room string) string {
 		"\n  ca_file: " + srv.CAFile + "\n  rooms: [" + room + "]\n"
 }
 
-// XMPP through the real `opsgate serve` and a real Prosody: whoami, an alias and a StackStorm
-// alias in a room, the StackStorm announcement to the room and a whisper to a 1:1 chat.
+// XMPP through the real `opsgate serve` and a real Prosody: whoami, an alias (under an Errbot
+// ACL) and a StackStorm alias in a room, the StackStorm announcement to the room and a whisper
+// to a 1:1 chat.
 func TestXMPPThroughServe(t *testing.T) {
 	srv, bot, ops, dsn := xmppSetUp(t)
 	s := newSt2(t)
 	addGrants(t, dsn, [][]string{{"*", "*", "organization", "localhost", "xmpp"}, {"*", "*", "channel", ops, "ops"},
 		{"*", "*", "user", "alice@localhost", "alice"}})
 	aliases, _ := filepath.Abs("../../examples/aliases")
-	cfg := st2Config(t, s, "aliases:\n  dir: "+aliases+"\n"+xmppConfig(srv, bot, ops))
+	// Errbot names a room occupant room@service/nick, and rooms by their JID: such an ACL file keeps working.
+	aclFile := writeFile(t, t.TempDir(), "acl.yaml", "ACCESS_CONTROLS:\n  'examples:uptime':\n    allowusers: ['"+ops+"/alice']\n"+
+		"    allowrooms: ['"+ops+"']\n  'examples:dns*':\n    allowusers: ['bob@localhost']\n")
+	cfg := st2Config(t, s, "aliases:\n  dir: "+aliases+"\nacl:\n  file: "+aclFile+"\n"+xmppConfig(srv, bot, ops))
 	_, logs := startServerArgs(t, dsn, []string{"--config", cfg}, "OPSGATE_LISTEN="+freePort(t))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -52,6 +56,8 @@ func TestXMPPThroughServe(t *testing.T) {
 	}
 	alice.Say(ops, "!uptime")
 	alice.Expect(ops+"/opsbot", "load average")
+	alice.Say(ops, "!dns lookup localhost")
+	alice.Expect(ops+"/opsbot", "You're not allowed to access this command from this user")
 
 	alice.Say(ops, "!st2 pack install st2-xmpp")
 	alice.ExpectAll(ops+"/opsbot", "Installing st2-xmpp.", "Installed st2-xmpp")
