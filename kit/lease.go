@@ -53,22 +53,24 @@ func (l *Lease) defaults() {
 func (l *Lease) Run(ctx context.Context, connect func(ctx context.Context) error) {
 	l.defaults()
 	every := l.TTL / 3
-	waiting := false
+	var said string // what standing by was last logged for: said once, not every try
 	for ctx.Err() == nil {
 		until := l.Now().Add(l.TTL)
 		ok, err := l.Acquire(ctx, l.Name, l.Holder, l.Now(), l.TTL)
-		if err != nil && ctx.Err() == nil {
-			l.Logger.Warn(l.Name+": cannot reach the lease; standing by", "err", err)
+		switch {
+		case ok || ctx.Err() != nil:
+		case err != nil && said != "outage":
+			said = "outage"
+			l.Logger.Warn(l.Name+": cannot reach the lease; standing by until the database answers", "err", err)
+		case err == nil && said != "held":
+			said = "held"
+			l.Logger.Info(l.Name + ": another replica holds the connection; standing by")
 		}
 		if !ok {
-			if !waiting && err == nil {
-				l.Logger.Info(l.Name + ": another replica holds the connection; standing by")
-			}
-			waiting = true
 			l.Sleep(ctx, every)
 			continue
 		}
-		waiting = false
+		said = ""
 		l.Logger.Info(l.Name + ": lease taken; connecting")
 		l.hold(ctx, until, every, connect)
 	}
