@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,7 +38,8 @@ type Server struct {
 	CAFile string
 	CA     *x509.CertPool
 
-	dir, cfg string
+	dir, cfg, bin string
+	stop          func()
 }
 
 // Start runs Prosody until the test ends. Without prosody installed the test is skipped, or
@@ -63,28 +65,40 @@ func Start(t testing.TB) *Server {
 	if err := os.WriteFile(s.cfg, []byte(s.config()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--config", s.cfg, "-F")
-	cmd.Dir = dir
+	s.bin = bin
+	s.run(t)
+	return s
+}
+
+// run starts Prosody and waits until it listens; it is stopped when the test ends (or by Restart).
+func (s *Server) run(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command(s.bin, "--config", s.cfg, "-F")
+	cmd.Dir = s.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+		})
+	}
+	t.Cleanup(s.stop)
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		c, err := net.Dial("tcp", s.Addr)
 		if err == nil {
 			c.Close()
-			break
+			return
 		}
 		select {
 		case <-done:
@@ -95,7 +109,14 @@ func Start(t testing.TB) *Server {
 			t.Fatalf("prosody did not listen on %s: %s", s.Addr, s.log())
 		}
 	}
-	return s
+}
+
+// Restart stops Prosody, dropping every connection, and starts it again on the same ports with
+// the same accounts.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.stop()
+	s.run(t)
 }
 
 // config is Prosody's configuration: c2s only (no s2s, HTTP or components ports), encryption

@@ -234,3 +234,18 @@ func waitConnected(t *testing.T, e *env) {
 		}
 	}
 }
+
+// When the server goes away (a restart), the client reconnects with its backoff, joins its rooms
+// again and answers as before.
+func TestReconnectAfterServerRestart(t *testing.T) {
+	e := start(t, func(e *env, o *xmpp.Options) { o.Rooms = []string{"ops@" + e.srv.Rooms} }, nil)
+	waitConnected(t, e)
+	e.srv.Restart(t)
+	alice := e.srv.Connect(t, "alice@localhost", "alice-pass-1")
+	ops := "ops@" + e.srv.Rooms
+	alice.Join(ops, "alice")
+	alice.WaitOnline(ops + "/opsbot")
+	alice.Say(ops, "!ping")
+	e.pipeline.Next()
+	alice.Expect(ops+"/opsbot", `you said "ping"`)
+}
