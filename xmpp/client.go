@@ -70,6 +70,8 @@ type Client struct {
 
 	mu      sync.Mutex
 	session *xmpp.Session // nil while disconnected
+	// ready is true once the server has seen our presence, this session.
+	ready bool
 	// joined are the configured rooms the server has seated us in, this session.
 	joined map[string]bool
 	// real maps a room occupant (room@service/nick) to the real bare JID the room revealed.
@@ -184,12 +186,18 @@ func (c *Client) serve(ctx context.Context) error {
 	}()
 	c.mu.Lock()
 	c.session = s
-	c.real, c.joined = map[string]string{}, map[string]bool{}
+	c.real, c.joined, c.ready = map[string]string{}, map[string]bool{}, false
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
 		c.session = nil
 		c.mu.Unlock()
+	}()
+	served := make(chan error, 1)
+	go func() {
+		served <- s.Serve(xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+			return c.stanza(sctx, t, start)
+		}))
 	}()
 	if err := s.Send(sctx, stanza.Presence{}.Wrap(nil)); err != nil {
 		return err
@@ -199,21 +207,33 @@ func (c *Client) serve(ctx context.Context) error {
 			c.o.Logger.Warn("xmpp: cannot join room", "room", room, "err", err)
 		}
 	}
-	c.o.Logger.Info("xmpp: connected", "jid", s.LocalAddr().String(), "rooms", len(c.o.Rooms))
+	// The server handles a stream's stanzas in order: once it answers a ping, it has seen our
+	// presence, and messages to the bare JID reach us.
+	if c.ping(sctx, s) == nil {
+		c.mu.Lock()
+		c.ready = true
+		c.mu.Unlock()
+		c.o.Logger.Info("xmpp: connected", "jid", s.LocalAddr().String(), "rooms", len(c.o.Rooms))
+	}
 	go c.keepAlive(sctx, s, cancel)
-	return s.Serve(xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-		return c.stanza(sctx, t, start)
-	}))
+	return <-served
+}
+
+// ping asks the server for an answer; an error answer is an answer too.
+func (c *Client) ping(ctx context.Context, s *xmpp.Session) error {
+	pctx, done := context.WithTimeout(ctx, 20*time.Second)
+	defer done()
+	var se stanza.Error
+	if err := ping.Send(pctx, s, c.addr.Domain()); err != nil && !errors.As(err, &se) {
+		return err
+	}
+	return nil
 }
 
 // keepAlive pings the server so that a dead connection is noticed (TCP alone may take hours).
 func (c *Client) keepAlive(ctx context.Context, s *xmpp.Session, cancel context.CancelFunc) {
 	for c.o.Sleep(ctx, pingEvery) == nil {
-		pctx, done := context.WithTimeout(ctx, 20*time.Second)
-		err := ping.Send(pctx, s, c.addr.Domain())
-		done()
-		var se stanza.Error
-		if err != nil && !errors.As(err, &se) && ctx.Err() == nil { // an error answer is still an answer
+		if err := c.ping(ctx, s); err != nil && ctx.Err() == nil {
 			c.o.Logger.Warn("xmpp: the server does not answer pings; reconnecting", "err", err)
 			cancel()
 			return
@@ -238,7 +258,7 @@ func (c *Client) join(ctx context.Context, s *xmpp.Session, room string) error {
 func (c *Client) Connected() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.session != nil && len(c.joined) == len(c.o.Rooms)
+	return c.session != nil && c.ready && len(c.joined) == len(c.o.Rooms)
 }
 
 // live returns the session if one is up.
