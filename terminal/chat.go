@@ -79,8 +79,11 @@ func (c *Chat) Run(ctx context.Context) error {
 			fmt.Fprintf(c.Out, "That line is too long (over %d MiB); it was ignored.\n", maxLine>>20)
 			continue
 		}
-		text, ok := d.answer(strings.TrimSpace(l.text))
-		if !ok || text == "" {
+		text, cancelled := d.prompt.Answer(strings.TrimSpace(l.text))
+		if cancelled {
+			fmt.Fprintln(c.Out, "Cancelled.")
+		}
+		if text == "" {
 			continue
 		}
 		req := c.Template
@@ -156,11 +159,10 @@ func readLines(r io.Reader, lines chan<- line, stop <-chan struct{}) {
 
 // Dispatcher prints messages to W and remembers the last prompt so the next line can answer it.
 type Dispatcher struct {
-	W  io.Writer
-	mu sync.Mutex
-	n  int
-	// pending is the prompt the next line answers.
-	pending opsgate.Block
+	W      io.Writer
+	mu     sync.Mutex
+	n      int
+	prompt kit.Pending
 }
 
 var _ opsgate.Dispatcher = (*Dispatcher)(nil)
@@ -169,9 +171,7 @@ var _ opsgate.Dispatcher = (*Dispatcher)(nil)
 func (d *Dispatcher) Send(_ context.Context, m opsgate.Message) (opsgate.MessageRef, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if p := kit.Prompt(m); p != nil {
-		d.pending = p
-	}
+	d.prompt.Asked(m)
 	d.n++
 	_, err := io.WriteString(d.W, Render(m))
 	return opsgate.MessageRef(strconv.Itoa(d.n)), err
@@ -187,24 +187,3 @@ func (d *Dispatcher) Delete(_ context.Context, ref opsgate.MessageRef) error {
 
 // Busy does nothing: the terminal waits for the reply anyway.
 func (d *Dispatcher) Busy(context.Context) error { return nil }
-
-// answer turns a line into the command to run: the line itself, or the command a pending prompt
-// builds from it. ok is false when the line only cancelled a prompt or was not a valid choice.
-func (d *Dispatcher) answer(line string) (string, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	p := d.pending
-	if p == nil {
-		return line, true
-	}
-	d.pending = nil
-	cmd, ok, cancelled := kit.Answer(p, line)
-	if cancelled {
-		fmt.Fprintln(d.W, "Cancelled.")
-		return "", false
-	}
-	if ok {
-		return cmd, true
-	}
-	return line, true // not an answer: treat it as a new command
-}

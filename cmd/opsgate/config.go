@@ -36,6 +36,9 @@ type Config struct {
 	GrantReloadInterval Duration `yaml:"grant_reload_interval"`
 	// TrustedProxies (IPs and CIDRs) are the peers whose X-Forwarded-For names the client.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// LeaseTTL bounds how long a connection only one replica may hold (XMPP, Slack Socket Mode)
+	// stays down after its replica dies, before another takes it over.
+	LeaseTTL Duration `yaml:"lease_ttl"`
 
 	Slack      SlackConfig      `yaml:"slack"`
 	Mattermost MattermostConfig `yaml:"mattermost"`
@@ -44,6 +47,7 @@ type Config struct {
 	Discord    DiscordConfig    `yaml:"discord"`
 	RocketChat RocketChatConfig `yaml:"rocketchat"`
 	Matrix     MatrixConfig     `yaml:"matrix"`
+	XMPP       XMPPConfig       `yaml:"xmpp"`
 	Aliases    AliasesConfig    `yaml:"aliases"`
 	ACL        ACLConfig        `yaml:"acl"`
 	Secrets    SecretsConfig    `yaml:"secrets"`
@@ -60,6 +64,7 @@ func DefaultConfig() Config {
 		CommandTimeout:      Duration(60 * time.Second),
 		ShutdownTimeout:     Duration(30 * time.Second),
 		GrantReloadInterval: Duration(2 * time.Second),
+		LeaseTTL:            Duration(kit.DefaultLeaseTTL),
 	}
 }
 
@@ -378,6 +383,8 @@ func (c *Config) Validate() error {
 		return errors.New("config: shutdown_timeout must be positive")
 	case c.GrantReloadInterval <= 0:
 		return errors.New("config: grant_reload_interval must be positive")
+	case c.LeaseTTL < Duration(time.Second):
+		return errors.New("config: lease_ttl must be at least 1s")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err

@@ -37,7 +37,7 @@ func setupMatrix(ctx context.Context, m *Main) error {
 	}
 	// StackStorm announcements and webhook posts for this platform.
 	m.Announce.Register("matrix", bot.Conversation)
-	// TODO(lease): run bot.Run under kit's lease (kit/lease.go) so one replica syncs at a time.
-	m.runLoop("matrix: sync", bot.Run)
+	// One replica syncs at a time; the event-id claims still stop double answers during a hand-over.
+	m.runLeased("matrix-sync", bot.Run)
 	return nil
 }

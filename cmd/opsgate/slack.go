@@ -77,7 +77,11 @@ func setupSlack(ctx context.Context, m *Main) error {
 		return h.Conversation(channel, user, private), nil
 	})
 	if c.AppToken != "" {
-		m.runLoop("slack: socket mode", func(ctx context.Context) error { return h.RunSocketMode(ctx, socketmode.New(api)) })
+		// One Socket Mode connection across the replicas (issue 11). Slack gives each envelope
+		// to one of an app's connections (at most 10), so more would be safe but buy nothing.
+		m.runLeased("slack-socket-mode", func(ctx context.Context) error {
+			return h.RunSocketMode(ctx, socketmode.New(api))
+		})
 	}
 	return nil
 }
