@@ -134,14 +134,7 @@ func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
 		}
 		return opsgate.Errorf(opsgate.EINVALID, "Request body is not a grant: %s.", jsonError(err))
 	}
-	g.ID = 0
-	if g.Platform != "" {
-		p, err := kit.ChatPlatform(g.Platform)
-		if err != nil {
-			return err
-		}
-		g.Platform = p
-	}
+	g.ID = 0 // the service checks the rest, platform included, as for the CLI and the web UI
 	if err := a.Grants.CreateGrant(r.Context(), &g); err != nil {
 		return err
 	}

@@ -15,7 +15,12 @@ import (
 var _ opsgate.GrantService = (*GrantService)(nil)
 
 // GrantService stores access grants.
-type GrantService struct{ db *DB }
+type GrantService struct {
+	db *DB
+	// Platform, when set, checks and spells a grant's platform (kit.ChatPlatform in opsgate), so
+	// that the CLI, the API and the web UI refuse the same names with the same words.
+	Platform func(name string) (string, error)
+}
 
 // NewGrantService returns the grant store for db.
 func NewGrantService(db *DB) *GrantService { return &GrantService{db: db} }
@@ -73,6 +78,13 @@ func (s *GrantService) FindGrants(ctx context.Context, f opsgate.GrantFilter) ([
 // CreateGrant validates and stores g. Returns ECONFLICT when an equal grant exists.
 func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error {
 	g.Normalize()
+	if g.Platform != "" && s.Platform != nil {
+		p, err := s.Platform(g.Platform)
+		if err != nil {
+			return err
+		}
+		g.Platform = p
+	}
 	if err := g.Validate(); err != nil {
 		return err
 	}

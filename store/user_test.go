@@ -92,3 +92,21 @@ func TestSessions(t *testing.T) {
 		}
 	})
 }
+
+func TestGrantPlatformCheckedByService(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	gs := store.NewGrantService(db)
+	gs.Platform = func(name string) (string, error) {
+		if name != "slack" {
+			return "", opsgate.Errorf(opsgate.EINVALID, "Platform %q is unknown.", name)
+		}
+		return name, nil
+	}
+	ctx := context.Background()
+	if err := gs.CreateGrant(ctx, &opsgate.Grant{Command: "x", Type: "user", Value: "U1", Platform: "irc"}); opsgate.ErrorCode(err) != opsgate.EINVALID {
+		t.Errorf("unknown platform: %v, want EINVALID", err)
+	}
+	if err := gs.CreateGrant(ctx, &opsgate.Grant{Command: "x", Type: "user", Value: "U1", Platform: "Slack"}); err != nil {
+		t.Errorf("known platform: %v", err)
+	}
+}

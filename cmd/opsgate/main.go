@@ -240,6 +240,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
+	m.Grants.Platform = kit.ChatPlatform
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
 	return nil
 }
