@@ -175,3 +175,26 @@ func (d *dispatcher) Delete(ctx context.Context, ref opsgate.MessageRef) error {
 }
 
 func (d *dispatcher) Busy(ctx context.Context) error { return nil }
+
+// Announce returns a dispatcher into userID's web chat (announcements from StackStorm or a
+// webhook); with no user, into every open conversation.
+func (u *UI) Announce(userID string) opsgate.Dispatcher {
+	if userID == "" {
+		return &broadcast{u: u}
+	}
+	return &dispatcher{u: u, conv: u.hub.conv(userID)}
+}
+
+// broadcast posts to every conversation this replica holds.
+type broadcast struct{ u *UI }
+
+func (b *broadcast) Send(ctx context.Context, m opsgate.Message) (opsgate.MessageRef, error) {
+	for _, c := range b.u.hub.all() {
+		if _, err := (&dispatcher{u: b.u, conv: c}).Send(ctx, m); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+func (b *broadcast) Delete(context.Context, opsgate.MessageRef) error { return nil }
+func (b *broadcast) Busy(context.Context) error                       { return nil }

@@ -123,3 +123,13 @@ func (c *conversation) subscribe() (<-chan struct{}, func()) {
 		c.mu.Unlock()
 	}
 }
+
+func (h *hub) all() []*conversation {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*conversation, 0, len(h.convs))
+	for _, c := range h.convs {
+		out = append(out, c)
+	}
+	return out
+}

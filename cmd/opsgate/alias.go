@@ -35,6 +35,7 @@ func setupAliases(ctx context.Context, m *Main) error {
 	specs := &specCache{}
 	src := &aliasSources{mode: mode, logger: m.Logger}
 	src.set.Store(alias.NewSet(nil, mode))
+	m.Aliases = src.current
 	interval := cfg.ReloadInterval.D()
 	if interval <= 0 {
 		interval = 2 * time.Second

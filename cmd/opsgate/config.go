@@ -44,6 +44,7 @@ type Config struct {
 	Secrets    SecretsConfig    `yaml:"secrets"`
 	StackStorm StackStormConfig `yaml:"stackstorm"`
 	TLS        TLSConfig        `yaml:"tls"`
+	UI         UIConfig         `yaml:"ui"`
 }
 
 // DefaultConfig returns the settings used when nothing is configured.
@@ -55,6 +56,7 @@ func DefaultConfig() Config {
 		CommandTimeout:      Duration(60 * time.Second),
 		ShutdownTimeout:     Duration(30 * time.Second),
 		GrantReloadInterval: Duration(2 * time.Second),
+		UI:                  defaultUIConfig(),
 	}
 }
 

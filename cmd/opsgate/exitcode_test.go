@@ -30,7 +30,7 @@ func TestExitStatusBadInputAndRefusal(t *testing.T) {
 		want string
 		args []string
 	}{
-		{2, `Platform "slak" is not a chat platform opsgate knows: use one of mattermost, slack, terminal.`,
+		{2, `Platform "slak" is not a chat platform opsgate knows: use one of mattermost, slack, terminal, web.`,
 			[]string{"grant", "add", "--command", "x", "--type", "user", "--value", "u", "--platform", "slak"}},
 		{2, `Platform "webhook" is not a chat platform`, []string{"grant", "add", "--command", "x", "--type", "user", "--value", "u", "--platform", "webhook"}},
 		{2, `Platform "nope" is not a platform that takes command tokens opsgate knows: use one of admin, mattermost, webhook.`,

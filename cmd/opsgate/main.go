@@ -53,6 +53,8 @@ type Main struct {
 	// AliasFallback runs aliases whose action opsgate cannot run itself (no `opsgate:` runner):
 	// set by the StackStorm module when StackStorm is configured.
 	AliasFallback alias.Executor
+	// Aliases returns the aliases in force; set by the aliases module (Order 30).
+	Aliases func() *alias.Set
 
 	DB         *store.DB
 	Grants     *store.GrantService
