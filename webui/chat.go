@@ -133,6 +133,8 @@ func (u *UI) chatEvents(w http.ResponseWriter, r *http.Request, user *opsgate.Us
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-u.Stopping:
+			return nil
 		case <-wake:
 		case <-time.After(30 * time.Second): // a comment keeps proxies from closing an idle stream
 			fmt.Fprint(w, ": ping\n\n")

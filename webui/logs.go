@@ -118,6 +118,8 @@ func (u *UI) logEvents(w http.ResponseWriter, r *http.Request, user *opsgate.Use
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-u.Stopping:
+			return nil
 		case <-tick.C:
 		}
 	}

@@ -27,9 +27,26 @@ var (
 	mdLink = regexp.MustCompile(`&lt;(https?://[^|&\s]+)\|([^&]+)&gt;|\[([^\]]+)\]\((https?://[^)\s]+)\)`)
 )
 
-// markdown renders the commands' markdown subset (*bold*, `code`, links, line breaks) as HTML,
-// everything else escaped.
+// markdown renders the commands' markdown subset (```code blocks```, *bold*, `code`, links, line
+// breaks) as HTML, everything else escaped.
 func markdown(s string) template.HTML {
+	parts := strings.Split(s, "```")
+	if len(parts)%2 == 0 { // an unclosed fence is text
+		parts[len(parts)-2] += "```" + parts[len(parts)-1]
+		parts = parts[:len(parts)-1]
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 {
+			b.WriteString("<pre>" + template.HTMLEscapeString(strings.Trim(p, "\n")) + "</pre>")
+			continue
+		}
+		b.WriteString(string(inline(p)))
+	}
+	return template.HTML(b.String())
+}
+
+func inline(s string) template.HTML {
 	h := template.HTMLEscapeString(s)
 	h = mdCode.ReplaceAllString(h, "<code>$1</code>")
 	h = mdBold.ReplaceAllString(h, "<strong>$1</strong>")

@@ -89,6 +89,9 @@ type UI struct {
 	Lifetime, IdleTimeout time.Duration
 	Version               string
 	Now                   func() time.Time
+	// Stopping ends live streams (server-sent events) when the server shuts down, which waits
+	// for open requests.
+	Stopping <-chan struct{}
 
 	sm    *scs.SessionManager
 	pages map[string]*template.Template
