@@ -41,7 +41,7 @@ func setupUI(ctx context.Context, m *Main) error {
 		Reload: m.Watcher.Reload, Guard: m.Guard, Logger: m.Logger, Secure: m.HTTP.TLS != nil || c.SecureCookies,
 		Lifetime: c.SessionLifetime.D(), IdleTimeout: c.IdleTimeout.D(), Version: version(),
 		TokenPlatforms: kit.Names(kit.TakesTokens), SecretLimits: map[opsgate.Role]opsgate.SecretConstraint{},
-		Lookups: map[string]webui.Lookup{},
+		Lookups: map[string]webui.Lookup{}, Stopping: ctx.Done(),
 		Chat: webui.Chat{OrgID: c.Chat.Organization, ChannelID: c.Chat.Channel, Wait: m.Config.CommandTimeout.D(),
 			Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (<-chan struct{}, string) {
 				j := m.Pipeline.Handle(ctx, req, out)
