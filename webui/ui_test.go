@@ -24,6 +24,7 @@ type env struct {
 	db       *store.DB
 	sessions *store.SessionStore
 	grants   *store.GrantService
+	ui       *webui.UI
 }
 
 const adminPassword = "admin password 123"
@@ -59,7 +60,7 @@ func newUI(t *testing.T, secure bool) *env {
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL, db: db, sessions: sessions, grants: grants}
+	return &env{url: ts.URL, db: db, sessions: sessions, grants: grants, ui: ui}
 }
 
 // browser is an HTTP client with cookies that sends what a browser sends on same-origin forms.
@@ -290,5 +291,24 @@ func TestTokenShownOnce(t *testing.T) {
 	}
 	if _, page := b.get("/ui/tokens"); strings.Contains(page, tok) || !strings.Contains(page, "st2") {
 		t.Error("token list shows the token again, or not the comment")
+	}
+}
+
+func TestAnnouncementReachesUsersChat(t *testing.T) {
+	e := newUI(t, false)
+	b := newBrowser(t, e.url)
+	b.login("viewer", adminPassword)
+	if _, err := e.ui.Announce("viewer").Send(context.Background(), opsgate.Textf("deploy *finished*")); err != nil {
+		t.Fatal(err)
+	}
+	e.ui.Announce("").Send(context.Background(), opsgate.Textf("to the channel"))
+	_, page := b.get("/ui/chat")
+	if !strings.Contains(page, "deploy <strong>finished</strong>") || !strings.Contains(page, "to the channel") {
+		t.Errorf("chat lacks the announcements:\n%s", page)
+	}
+	o := newBrowser(t, e.url)
+	o.login("operator", adminPassword)
+	if _, page := o.get("/ui/chat"); strings.Contains(page, "deploy") {
+		t.Error("another user's chat shows a whisper to viewer")
 	}
 }

@@ -87,8 +87,12 @@ func setupUI(ctx context.Context, m *Main) error {
 	if err := ui.Register(m.HTTP); err != nil {
 		return err
 	}
-	// StackStorm announcements (and webhook posts) for platform web reach the user's chat live.
+	// StackStorm announcements (and webhook posts) for platform web arrive live: a whisper in its
+	// user's chat; a post to the channel in every chat (all web chat users share the one channel).
 	m.Announce.register(webui.Platform, func(_ context.Context, channelID, userID string, private bool) (opsgate.Dispatcher, error) {
+		if !private {
+			userID = ""
+		}
 		return ui.Announce(userID), nil
 	})
 	if n, err := users.FindUsers(ctx); err == nil && len(n) == 0 {
