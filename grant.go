@@ -112,6 +112,10 @@ type GrantService interface {
 	// Returns EINVALID for a bad grant and ECONFLICT when an equal grant
 	// (platform, command, subcommand, type, value) exists.
 	CreateGrant(ctx context.Context, g *Grant) error
+	// UpdateGrant validates g and replaces the grant with g.ID (its CreatedAt kept), auditing the
+	// change. Returns ENOTFOUND, EINVALID as CreateGrant (an unchanged expiry may be past) and
+	// ECONFLICT when another grant equals it.
+	UpdateGrant(ctx context.Context, g *Grant) error
 	// DeleteGrant removes a grant and audits the change. Returns ENOTFOUND if it does not exist.
 	DeleteGrant(ctx context.Context, id int64) error
 }

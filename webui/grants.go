@@ -18,6 +18,7 @@ type grantsData struct {
 	Platforms []string
 	Form      opsgate.Grant
 	Expires   string
+	EditID    int64 // the grant the form edits (0: the form adds one)
 	Lookups   []string
 	Lookup    lookupResult
 	Expired   func(g *opsgate.Grant) bool
@@ -51,6 +52,16 @@ func (u *UI) grantsPage(w http.ResponseWriter, r *http.Request, user *opsgate.Us
 	if err != nil {
 		return err
 	}
+	if id := r.URL.Query().Get("edit"); id != "" && user.Role.Permits(opsgate.KindGrant, opsgate.Change) {
+		for _, g := range d.Grants {
+			if itoa(g.ID) == id {
+				d.Form, d.EditID = *g, g.ID
+				if g.ExpiresAt != nil {
+					d.Expires = g.ExpiresAt.UTC().Format(time.RFC3339)
+				}
+			}
+		}
+	}
 	if q := r.URL.Query(); q.Get("lookup_name") != "" {
 		d.Lookup = u.lookup(r, q.Get("lookup_platform"), q.Get("lookup_kind"), q.Get("lookup_name"))
 		if d.Lookup.ID != "" {
@@ -65,7 +76,20 @@ func (u *UI) grantsPage(w http.ResponseWriter, r *http.Request, user *opsgate.Us
 
 // addGrant creates a grant through the grant service, which checks it as for the CLI and API.
 func (u *UI) addGrant(w http.ResponseWriter, r *http.Request, user *opsgate.User) error {
-	g := opsgate.Grant{Command: strings.TrimSpace(r.PostFormValue("command")), Subcommand: strings.TrimSpace(r.PostFormValue("subcommand")),
+	return u.saveGrant(w, r, user, 0)
+}
+
+// updateGrant replaces grant {id} with the form's fields.
+func (u *UI) updateGrant(w http.ResponseWriter, r *http.Request, user *opsgate.User) error {
+	id, err := formID(r)
+	if err != nil {
+		return err
+	}
+	return u.saveGrant(w, r, user, id)
+}
+
+func (u *UI) saveGrant(w http.ResponseWriter, r *http.Request, user *opsgate.User, id int64) error {
+	g := opsgate.Grant{ID: id, Command: strings.TrimSpace(r.PostFormValue("command")), Subcommand: strings.TrimSpace(r.PostFormValue("subcommand")),
 		Type: opsgate.GrantType(r.PostFormValue("type")), Value: strings.TrimSpace(r.PostFormValue("value")),
 		Name: strings.TrimSpace(r.PostFormValue("name")), Platform: r.PostFormValue("platform")}
 	expires := strings.TrimSpace(r.PostFormValue("expires"))
@@ -75,8 +99,10 @@ func (u *UI) addGrant(w http.ResponseWriter, r *http.Request, user *opsgate.User
 		t, err = opsgate.ParseExpiry("Expires", expires, u.Now())
 		g.ExpiresAt = &t
 	}
-	if err == nil {
+	if err == nil && id == 0 {
 		err = u.Grants.CreateGrant(r.Context(), &g)
+	} else if err == nil {
+		err = u.Grants.UpdateGrant(r.Context(), &g)
 	}
 	if err != nil {
 		// Show the form again with what was typed and the reason.
@@ -84,7 +110,7 @@ func (u *UI) addGrant(w http.ResponseWriter, r *http.Request, user *opsgate.User
 		if derr != nil {
 			return derr
 		}
-		d.Form, d.Expires = g, expires
+		d.Form, d.Expires, d.EditID = g, expires, id
 		if expires == "" {
 			d.Form.ExpiresAt = nil
 		}
@@ -93,7 +119,11 @@ func (u *UI) addGrant(w http.ResponseWriter, r *http.Request, user *opsgate.User
 		return nil
 	}
 	u.reload(r)
-	u.flash(r, "Grant "+itoa(g.ID)+" added.")
+	if id == 0 {
+		u.flash(r, "Grant "+itoa(g.ID)+" added.")
+	} else {
+		u.flash(r, "Grant "+itoa(g.ID)+" saved.")
+	}
 	back(w, r, "/ui/grants")
 	return nil
 }

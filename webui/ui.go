@@ -167,6 +167,7 @@ func (u *UI) Register(mux Mux) error {
 	}
 	get("/ui/grants", opsgate.KindGrant, u.grantsPage)
 	post("/ui/grants", opsgate.KindGrant, opsgate.Add, u.addGrant)
+	post("/ui/grants/{id}", opsgate.KindGrant, opsgate.Change, u.updateGrant)
 	post("/ui/grants/{id}/delete", opsgate.KindGrant, opsgate.Delete, u.deleteGrant)
 	get("/ui/access", opsgate.KindAccess, u.accessPage)
 	post("/ui/access/fix", opsgate.KindGrant, opsgate.Add, u.fixAccess)

@@ -312,3 +312,29 @@ func TestAnnouncementReachesUsersChat(t *testing.T) {
 		t.Error("another user's chat shows a whisper to viewer")
 	}
 }
+
+func TestEditGrant(t *testing.T) {
+	e := newUI(t, false)
+	ctx := context.Background()
+	g := &opsgate.Grant{Command: "deploy", Type: "user", Value: "U1"}
+	e.grants.CreateGrant(ctx, g)
+	b := newBrowser(t, e.url)
+	b.login("operator", adminPassword)
+	_, page := b.get("/ui/grants?edit=1")
+	if !strings.Contains(page, `action="/ui/grants/1"`) || !strings.Contains(page, `value="deploy"`) || !strings.Contains(page, "Save grant") {
+		t.Fatalf("edit form not filled in:\n%s", page)
+	}
+	resp, _ := b.post("/ui/grants/1", url.Values{"command": {"deploy"}, "subcommand": {"prod"}, "type": {"user"}, "value": {"U1"}, "platform": {"web"}, "expires": {"24h"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	gs, _ := e.grants.FindGrants(ctx, opsgate.GrantFilter{})
+	if len(gs) != 1 || gs[0].Subcommand != "prod" || gs[0].Platform != "web" || gs[0].ExpiresAt == nil {
+		t.Errorf("after edit: %+v", gs[0])
+	}
+	v := newBrowser(t, e.url)
+	v.login("viewer", adminPassword)
+	if resp, _ := v.post("/ui/grants/1", url.Values{"command": {"x"}, "type": {"user"}, "value": {"U1"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer edit: %d, want 403", resp.StatusCode)
+	}
+}
