@@ -34,11 +34,8 @@ func (u *UI) tokensPage(w http.ResponseWriter, r *http.Request, user *opsgate.Us
 // addToken shows the new token in the answer to the post itself, never after a redirect: it is
 // in no session, no URL and no later page.
 func (u *UI) addToken(w http.ResponseWriter, r *http.Request, user *opsgate.User) error {
-	p, err := kit.TokenPlatform(r.PostFormValue("platform"))
-	if err != nil {
-		return err
-	}
-	t := opsgate.CommandToken{Platform: p, Comment: strings.TrimSpace(r.PostFormValue("comment"))}
+	// The token service checks the platform, as for the CLI.
+	t := opsgate.CommandToken{Platform: r.PostFormValue("platform"), Comment: strings.TrimSpace(r.PostFormValue("comment"))}
 	plain, err := u.Tokens.CreateToken(r.Context(), &t, "")
 	if err != nil {
 		return err

@@ -51,8 +51,10 @@ func newUI(t *testing.T, secure bool) *env {
 		return err
 	}
 	sessions := store.NewSessionStore(db)
+	tokens := store.NewTokenService(db)
+	tokens.Platform = kit.TokenPlatform
 	srv := ohttp.NewServer("127.0.0.1:0", nil)
-	ui := &webui.UI{Users: users, Sessions: sessions, Grants: grants, Tokens: store.NewTokenService(db), Auth: auth,
+	ui := &webui.UI{Users: users, Sessions: sessions, Grants: grants, Tokens: tokens, Auth: auth,
 		Audit: store.NewAuditService(db), CommandLog: store.NewCommandLogService(db), Secrets: store.NewSecretService(db),
 		Reload: reload, Secure: secure, Guard: kit.NewGuard(kit.GuardOptions{Burst: 3, Rate: 0.001})}
 	if err := ui.Register(srv); err != nil {
@@ -336,5 +338,15 @@ func TestEditGrant(t *testing.T) {
 	v.login("viewer", adminPassword)
 	if resp, _ := v.post("/ui/grants/1", url.Values{"command": {"x"}, "type": {"user"}, "value": {"U1"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("viewer edit: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestTokenPlatformCheckedByService(t *testing.T) {
+	e := newUI(t, false)
+	b := newBrowser(t, e.url)
+	b.login("admin", adminPassword)
+	resp, page := b.post("/ui/tokens", url.Values{"platform": {"slack"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "is not a platform that takes command tokens") {
+		t.Errorf("token for slack: %d; want 400 naming the platforms that take tokens", resp.StatusCode)
 	}
 }

@@ -242,7 +242,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
-	m.Grants.Platform = kit.ChatPlatform
+	m.Grants.Platform, m.Tokens.Platform = kit.ChatPlatform, kit.TokenPlatform
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
 	return nil
 }
