@@ -80,7 +80,7 @@ func TestWebUIInChromium(t *testing.T) {
 		}
 	}
 	// The web chat's identity needs grants to run the alias (whoami needs none).
-	addGrants(t, dsn, [][]string{{"*", "*", "organization", "web", "web"}, {"*", "*", "channel", "webchat", "webchat"}, {"examples", "uptime", "user", "admin", "admin"}})
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "web", "web"}, {"*", "*", "channel", "webchat", "webchat"}, {"examples", "*", "user", "admin", "admin"}})
 	slackAPI := newLookupSlackAPI(t)
 	aliases, _ := filepath.Abs("../../examples/aliases")
 	cfg := filepath.Join(t.TempDir(), "opsgate.yaml")
@@ -152,7 +152,7 @@ secrets:
 
 	// What the browser did is what the CLI sees.
 	list := mustRun(t, dsn, "grant", "list")
-	if !strings.Contains(list, "deploy") || !strings.Contains(list, "U42") {
+	if !strings.Contains(list, "deploy") || !strings.Contains(list, "U42") || !strings.Contains(list, "staging") {
 		t.Errorf("grant list lacks the grant added in the browser:\n%s", list)
 	}
 	if strings.Contains(list, "evil") {

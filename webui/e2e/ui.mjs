@@ -134,6 +134,14 @@ step("chat: whoami and an alias, seen live in the command log", async () => {
   await admin.getByRole("button", { name: "Send" }).click();
   await admin.locator("#chat-log .msg:not(.me)").filter({ hasText: "load average" }).waitFor();
   await shot(admin, "08-chat");
+  // Without the host, the alias asks for it: a prompt answered in the chat, with the keyboard.
+  await admin.getByLabel("Message").fill("dns lookup");
+  await admin.getByLabel("Message").press("Enter");
+  const answer = admin.locator("#chat-log input[name=answer]").last();
+  await answer.waitFor();
+  await answer.fill("localhost");
+  await answer.press("Enter");
+  await admin.locator("#chat-log .msg:not(.me)").filter({ hasText: /127\.0\.0\.1|::1/ }).waitFor();
   await log.locator("#command-log tbody tr").filter({ hasText: "uptime" }).waitFor();
   await shot(log, "09-command-log-live");
   await log.close();
@@ -150,9 +158,24 @@ step("audit log names the browser's user", async () => {
   }
 });
 
-step("a viewer cannot change anything", async () => {
+step("edit a grant", async () => {
+  await admin.goto(base + "/ui/grants");
+  await admin.getByRole("link", { name: "Edit grant 4" }).click();
+  expect(await admin.getByLabel("Command", { exact: true }).inputValue() === "deploy", "the edit form filled with the grant");
+  await admin.getByLabel("Subcommand", { exact: true }).fill("staging");
+  await admin.getByRole("button", { name: "Save grant" }).click();
+  await admin.getByText("Grant 4 saved.").waitFor();
+  expect(await admin.getByRole("cell", { name: "staging" }).count() === 1, "the saved subcommand listed");
+});
+
+step("a viewer cannot change anything (logged in with the keyboard alone)", async () => {
   const viewer = await (await browser.newContext()).newPage();
-  await login(viewer, "viewer", process.env.VIEWER_PASSWORD);
+  await viewer.goto(base + "/ui/");
+  await viewer.keyboard.type("viewer"); // the Username field has the focus
+  await viewer.keyboard.press("Tab");
+  await viewer.keyboard.type(process.env.VIEWER_PASSWORD);
+  await viewer.keyboard.press("Enter");
+  await viewer.waitForURL(/\/ui\/grants/);
   expect(await viewer.getByRole("button", { name: "Add grant" }).count() === 0, "no add form for a viewer");
   expect(await viewer.getByRole("button", { name: /Delete/ }).count() === 0, "no delete buttons for a viewer");
   await shot(viewer, "12-viewer-grants");
