@@ -34,11 +34,21 @@ const (
 	argonKeyLen  = 32
 )
 
+// hashSlots bounds the hashes computed at once: each takes 64 MiB, so a burst of logins waits
+// rather than taking the server's memory.
+var hashSlots = make(chan struct{}, 2)
+
+func argonKey(password string, salt []byte, t, m uint32, p uint8, n uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey([]byte(password), salt, t, m, p, n)
+}
+
 // hashPassword returns the PHC string of password ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
 func hashPassword(password string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding.EncodeToString
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64(salt), b64(key))
 }
@@ -60,7 +70,10 @@ func checkPassword(hash, password string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	if m > 256*1024 || t > 16 || p == 0 || len(want) > 64 { // a stored hash never asks for more
+		return false
+	}
+	got := argonKey(password, salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
