@@ -350,3 +350,29 @@ func TestTokenPlatformCheckedByService(t *testing.T) {
 		t.Errorf("token for slack: %d; want 400 naming the platforms that take tokens", resp.StatusCode)
 	}
 }
+
+func TestSecretConstraintOfRole(t *testing.T) {
+	e := newUI(t, false)
+	e.ui.SecretLimits = map[opsgate.Role]opsgate.SecretConstraint{
+		opsgate.RoleOperator: {Provider: "environment-variable", Param: "variable", Prefix: "NAPALM_"}}
+	b := newBrowser(t, e.url)
+	b.login("operator", adminPassword)
+	resp, page := b.post("/ui/secrets", url.Values{"name": {"db"}, "provider": {"text-file"}, "params": {"path=/etc/shadow"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "may only add secrets of provider environment-variable") {
+		t.Errorf("secret outside the constraint: %d", resp.StatusCode)
+	}
+	if resp, _ := b.post("/ui/secrets", url.Values{"name": {"napalm"}, "provider": {"environment-variable"}, "params": {"variable=NAPALM_PASSWORD"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("secret within the constraint: %d", resp.StatusCode)
+	}
+	ss, _ := store.NewSecretService(e.db).FindSecrets(context.Background())
+	if len(ss) != 1 || ss[0].Name != "napalm" {
+		t.Errorf("stored secrets: %+v", ss)
+	}
+	// An admin's secret outside the constraint cannot be deleted by the operator.
+	admin := newBrowser(t, e.url)
+	admin.login("admin", adminPassword)
+	admin.post("/ui/secrets", url.Values{"name": {"root"}, "provider": {"environment-variable"}, "params": {"variable=ROOT_PW"}})
+	if resp, _ := b.post("/ui/secrets/root/delete", url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("operator deleting a secret outside its constraint: %d, want 403", resp.StatusCode)
+	}
+}
