@@ -14,6 +14,7 @@ import (
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/alias"
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/mattermost"
 	oslack "github.com/opsgate/opsgate/slack"
 	"github.com/opsgate/opsgate/store"
 	"github.com/opsgate/opsgate/webui"
@@ -81,6 +82,12 @@ func setupUI(ctx context.Context, m *Main) error {
 		api := slack.New(s.BotToken, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
 		ui.Lookups["slack"] = func(ctx context.Context, kind, name string) (string, string, error) {
 			return oslack.Lookup(ctx, api, kind, name)
+		}
+	}
+	if mm := m.Config.Mattermost; mm.Enabled && mm.URL != "" && mm.APIToken != "" {
+		client := &http.Client{Timeout: 15 * time.Second}
+		ui.Lookups["mattermost"] = func(ctx context.Context, kind, name string) (string, string, error) {
+			return mattermost.Lookup(ctx, client, mm.URL, mm.APIToken, kind, name)
 		}
 	}
 	ui.Status = func(ctx context.Context) []webui.Check { return m.statusChecks(ctx) }
