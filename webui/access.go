@@ -62,7 +62,7 @@ func (u *UI) fixAccess(w http.ResponseWriter, r *http.Request, user *opsgate.Use
 	u.reload(r)
 	u.flash(r, "Grant "+itoa(g.ID)+" added: "+string(g.Type)+" "+g.Value+" may run "+g.Command+" "+g.Subcommand+".")
 	next := r.PostFormValue("back")
-	if pu, err := url.Parse(next); err != nil || pu.Path != "/ui/access" || pu.Host != "" {
+	if pu, err := url.Parse(next); err != nil || pu.Path != "/ui/access" || pu.Host != "" || pu.Scheme != "" {
 		next = "/ui/access"
 	}
 	back(w, r, next)

@@ -40,6 +40,11 @@ const browser = await chromium.launch({
 });
 const admin = await (await browser.newContext()).newPage();
 admin.setDefaultTimeout(10000);
+// The pages' Content-Security-Policy allows no inline script or style: a violation is a bug.
+const violations = [];
+admin.context().on("console", (msg) => {
+  if (msg.type() === "error" && msg.text().includes("Content Security Policy")) violations.push(msg.text());
+});
 
 step("log in", async () => {
   await admin.goto(base + "/ui/");
@@ -208,6 +213,10 @@ step("an expired session goes back to the login page", async () => {
   expect(admin.url().includes("/ui/login"), "the login page, got " + admin.url());
   expect(await admin.getByRole("button", { name: "Log in" }).isVisible(), "the Log in button");
   await shot(admin, "14-expired");
+});
+
+step("no page broke its Content-Security-Policy", async () => {
+  expect(violations.length === 0, violations.length + " CSP violations, the first: " + (violations[0] || "").slice(0, 160));
 });
 
 let failed = 0;
