@@ -66,6 +66,10 @@ type UI struct {
 	SecretProviders []string
 	// ListAliases lists the aliases in force.
 	ListAliases func(ctx context.Context) ([]AliasView, error)
+	// SaveAlias stores an alias definition (StackStorm's YAML, with a pack) as `alias add` does and
+	// returns its pack.name; DeleteAlias removes a stored one.
+	SaveAlias   func(ctx context.Context, definition string) (ref string, err error)
+	DeleteAlias func(ctx context.Context, ref string) error
 	// TryAlias tells which alias and parameters match a command text.
 	TryAlias func(ctx context.Context, text string) (*AliasMatch, error)
 	// Chat runs web chat messages through the pipeline.
@@ -188,6 +192,8 @@ func (u *UI) Register(mux Mux) error {
 	post("/ui/secrets/{name}/delete", opsgate.KindSecret, opsgate.Delete, u.deleteSecret)
 	post("/ui/secrets/{name}/check", opsgate.KindSecret, opsgate.View, u.checkSecret)
 	get("/ui/aliases", opsgate.KindAlias, u.aliasesPage)
+	post("/ui/aliases", opsgate.KindAlias, opsgate.Add, u.saveAlias)
+	post("/ui/aliases/{ref}/delete", opsgate.KindAlias, opsgate.Delete, u.deleteAlias)
 	get("/ui/status", opsgate.KindStatus, u.statusPage)
 	return nil
 }

@@ -67,6 +67,21 @@ func setupUI(ctx context.Context, m *Main) error {
 			return "", err
 		}
 	}
+	aliasStore := store.NewAliasService(m.DB)
+	ui.SaveAlias = func(ctx context.Context, def string) (string, error) {
+		a, err := storableAlias([]byte(def), "the alias")
+		if err != nil {
+			return "", err
+		}
+		return a.Ref(), aliasStore.SaveAlias(ctx, a)
+	}
+	ui.DeleteAlias = func(ctx context.Context, ref string) error {
+		pack, name, ok := strings.Cut(ref, ".")
+		if !ok || pack == "" || name == "" {
+			return opsgate.Errorf(opsgate.EINVALID, "%q is not PACK.NAME.", ref)
+		}
+		return aliasStore.DeleteAlias(ctx, pack, name)
+	}
 	if m.Aliases != nil {
 		ui.ListAliases = func(context.Context) ([]webui.AliasView, error) { return aliasViews(m.Aliases()), nil }
 		ui.TryAlias = func(_ context.Context, text string) (*webui.AliasMatch, error) { return tryAlias(m.Aliases(), text) }
@@ -142,9 +157,9 @@ func aliasViews(s *alias.Set) []webui.AliasView {
 	}
 	out := make([]webui.AliasView, 0, len(s.Aliases))
 	for _, a := range s.Aliases {
-		v := webui.AliasView{Ref: a.Ref(), Description: a.Description, Source: "database"}
-		if a.File != "" {
-			v.Source = a.File
+		v := webui.AliasView{Ref: a.Ref(), Description: a.Description, Source: a.File}
+		if strings.HasPrefix(a.File, "database:") { // parseStoredAlias's name for stored aliases
+			v.Source = "database"
 		}
 		for _, f := range a.Formats {
 			v.Formats = append(v.Formats, f.Display)
