@@ -8,14 +8,16 @@ import (
 )
 
 type secretsData struct {
-	Secrets    []*opsgate.Secret
-	Groups     []*opsgate.SecretsGroup
-	Limit      opsgate.SecretConstraint
-	Providers  []string
-	Checked    string // the secret just checked
-	Result     string // "ok", or the error class and message
-	Form       opsgate.Secret
-	FormParams string
+	Secrets     []*opsgate.Secret
+	Groups      []*opsgate.SecretsGroup
+	Limit       opsgate.SecretConstraint
+	Providers   []string
+	Checked     string // the secret just checked
+	Result      string // "ok", or the error class and message
+	Form        opsgate.Secret
+	FormParams  string
+	AccessTypes []opsgate.SecretAccessType
+	SecretTypes []opsgate.SecretType
 }
 
 func (u *UI) secretsData(r *http.Request, user *opsgate.User) (*secretsData, error) {
@@ -30,7 +32,8 @@ func (u *UI) secretsData(r *http.Request, user *opsgate.User) (*secretsData, err
 	if err != nil {
 		return nil, err
 	}
-	return &secretsData{Secrets: ss, Groups: gs, Limit: u.SecretLimits[user.Role], Providers: u.SecretProviders}, nil
+	return &secretsData{Secrets: ss, Groups: gs, Limit: u.SecretLimits[user.Role], Providers: u.SecretProviders,
+		AccessTypes: opsgate.SecretAccessTypes, SecretTypes: opsgate.SecretTypes}, nil
 }
 
 func (u *UI) secretsPage(w http.ResponseWriter, r *http.Request, user *opsgate.User) error {

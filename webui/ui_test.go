@@ -376,3 +376,29 @@ func TestSecretConstraintOfRole(t *testing.T) {
 		t.Errorf("operator deleting a secret outside its constraint: %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestSecretsGroupFromTheBrowser(t *testing.T) {
+	e := newUI(t, false)
+	b := newBrowser(t, e.url)
+	b.login("operator", adminPassword)
+	b.post("/ui/secrets", url.Values{"name": {"napalm"}, "provider": {"environment-variable"}, "params": {"variable=NAPALM_PASSWORD"}})
+	if resp, _ := b.post("/ui/secret-groups", url.Values{"name": {"devices"}, "description": {"NAPALM"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add group: %d", resp.StatusCode)
+	}
+	if resp, _ := b.post("/ui/secret-groups/devices/member", url.Values{"access_type": {"Generic"}, "secret_type": {"password"}, "secret": {"napalm"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set member: %d", resp.StatusCode)
+	}
+	if resp, page := b.post("/ui/secret-groups/devices/member", url.Values{"access_type": {"Telnet"}, "secret_type": {"password"}, "secret": {"napalm"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown access type: %d\n%s", resp.StatusCode, page)
+	}
+	g, err := store.NewSecretService(e.db).FindSecretsGroupByName(context.Background(), "devices")
+	if err != nil || g.Member(opsgate.AccessGeneric, opsgate.SecretTypePassword) == nil {
+		t.Fatalf("group %+v, %v: want the member set", g, err)
+	}
+	if _, page := b.get("/ui/secrets"); !strings.Contains(page, "Generic / password: napalm") {
+		t.Error("secrets page lacks the group's member")
+	}
+	if resp, _ := b.post("/ui/secret-groups/devices/delete", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("delete group: %d", resp.StatusCode)
+	}
+}

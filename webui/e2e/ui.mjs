@@ -113,8 +113,8 @@ step("add a token and see it once", async () => {
 
 step("add and check a secret", async () => {
   await admin.goto(base + "/ui/secrets");
-  await admin.getByLabel("Name").fill("napalm");
-  await admin.getByLabel("Provider").selectOption("environment-variable");
+  await admin.getByLabel("Name", { exact: true }).fill("napalm");
+  await admin.getByLabel("Provider", { exact: true }).selectOption("environment-variable");
   await admin.getByLabel("Parameters (key=value, one a line)").fill("variable=NAPALM_PASSWORD");
   await admin.getByRole("button", { name: "Add secret" }).click();
   await admin.getByText("Secret napalm added.").waitFor();
