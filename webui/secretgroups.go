@@ -54,6 +54,19 @@ func (u *UI) setGroupMember(w http.ResponseWriter, r *http.Request, user *opsgat
 	return nil
 }
 
+// flushSecrets asks every replica to drop its cached secret values, as `opsgate secret flush`.
+func (u *UI) flushSecrets(w http.ResponseWriter, r *http.Request, user *opsgate.User) error {
+	if u.Secrets == nil {
+		return opsgate.Errorf(opsgate.ENOTFOUND, "Secrets are not available on this server.")
+	}
+	if err := u.Secrets.FlushSecretCache(r.Context()); err != nil {
+		return err
+	}
+	u.flash(r, "Every replica drops its cached secret values within secrets.flush_poll_interval.")
+	back(w, r, "/ui/secrets")
+	return nil
+}
+
 func (u *UI) deleteGroup(w http.ResponseWriter, r *http.Request, user *opsgate.User) error {
 	if u.Secrets == nil {
 		return opsgate.Errorf(opsgate.ENOTFOUND, "Secrets are not available on this server.")

@@ -191,6 +191,7 @@ func (u *UI) Register(mux Mux) error {
 	post("/ui/secrets", opsgate.KindSecret, opsgate.Add, u.addSecret)
 	post("/ui/secrets/{name}/delete", opsgate.KindSecret, opsgate.Delete, u.deleteSecret)
 	post("/ui/secrets/{name}/check", opsgate.KindSecret, opsgate.View, u.checkSecret)
+	post("/ui/secrets-flush", opsgate.KindSecret, opsgate.Change, u.flushSecrets)
 	post("/ui/secret-groups", opsgate.KindSecret, opsgate.Add, u.addGroup)
 	post("/ui/secret-groups/{name}/member", opsgate.KindSecret, opsgate.Change, u.setGroupMember)
 	post("/ui/secret-groups/{name}/delete", opsgate.KindSecret, opsgate.Delete, u.deleteGroup)

@@ -402,3 +402,17 @@ func TestSecretsGroupFromTheBrowser(t *testing.T) {
 		t.Errorf("delete group: %d", resp.StatusCode)
 	}
 }
+
+func TestFlushSecretCacheAudited(t *testing.T) {
+	e := newUI(t, false)
+	b := newBrowser(t, e.url)
+	b.login("operator", adminPassword)
+	svc := store.NewSecretService(e.db)
+	before, _ := svc.SecretCacheGeneration(context.Background())
+	if resp, _ := b.post("/ui/secrets-flush", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("flush: %d", resp.StatusCode)
+	}
+	if after, _ := svc.SecretCacheGeneration(context.Background()); after == before {
+		t.Error("the flush was not recorded")
+	}
+}
