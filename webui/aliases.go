@@ -38,7 +38,7 @@ func (u *UI) saveAlias(w http.ResponseWriter, r *http.Request, user *opsgate.Use
 		return opsgate.Errorf(opsgate.ENOTFOUND, "Aliases cannot be stored on this server.")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	def := r.PostFormValue("definition")
+	def := strings.ReplaceAll(r.PostFormValue("definition"), "\r\n", "\n") // browsers send a textarea's lines with CRLF
 	ref, err := u.SaveAlias(r.Context(), def)
 	if err != nil {
 		d, derr := u.aliasesData(r)
