@@ -7,14 +7,17 @@ import (
 	"github.com/opsgate/opsgate/kit"
 )
 
-type loginData struct{ Next, Username string }
+type loginData struct {
+	Next, Username string
+	SSO            bool // offer single sign-on
+}
 
 func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 	if user, _ := u.currentUser(r); user != nil {
 		back(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	u.renderStatus(w, r, nil, http.StatusOK, "login", "Log in", loginData{Next: safeNext(r.URL.Query().Get("next"))}, "")
+	u.renderStatus(w, r, nil, http.StatusOK, "login", "Log in", loginData{Next: safeNext(r.URL.Query().Get("next")), SSO: u.OIDC != nil}, "")
 }
 
 // login checks the password unless the client address is past its limit of refused logins (shared
@@ -22,7 +25,7 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	name, password, next := r.PostFormValue("username"), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
-	data := loginData{Next: next, Username: name}
+	data := loginData{Next: next, Username: name, SSO: u.OIDC != nil}
 	if limited, wait := u.Guard.Limited(r); limited {
 		logins.WithLabelValues("limited").Inc()
 		u.Logger.Warn("web ui: login limited", "client", u.Guard.ClientIP(r))

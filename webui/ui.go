@@ -84,6 +84,8 @@ type UI struct {
 	TokenPlatforms []string
 	// SecretLimits constrains roles to some secrets (the zero constraint: all).
 	SecretLimits map[opsgate.Role]opsgate.SecretConstraint
+	// OIDC, when set, offers single sign-on on the login page.
+	OIDC *OIDC
 	// Guard limits refused logins per client address.
 	Guard  *kit.Guard
 	Logger *slog.Logger
@@ -162,6 +164,10 @@ func (u *UI) Register(mux Mux) error {
 	mux.Handle("GET /ui/login", sm.LoadAndSave(http.HandlerFunc(u.loginPage)))
 	mux.HandleForm("ui_login", "POST /ui/login", sm.LoadAndSave(http.HandlerFunc(u.login)))
 	mux.HandleForm("ui_logout", "POST /ui/logout", sm.LoadAndSave(http.HandlerFunc(u.logout)))
+	if u.OIDC != nil {
+		mux.Handle("GET /ui/login/oidc", sm.LoadAndSave(http.HandlerFunc(u.oidcStart)))
+		mux.Handle("GET /ui/login/oidc/callback", sm.LoadAndSave(http.HandlerFunc(u.oidcCallback)))
+	}
 
 	get := func(pattern string, kind opsgate.Kind, h handler) {
 		mux.Handle("GET "+pattern, u.allowed(kind, opsgate.View, h))
@@ -228,6 +234,12 @@ func (u *UI) currentUser(r *http.Request) (*opsgate.User, error) {
 	name := u.sm.GetString(r.Context(), keyUser)
 	if name == "" {
 		return nil, nil
+	}
+	if role := u.sm.GetString(r.Context(), keySSORole); role != "" {
+		if u.OIDC == nil { // single sign-on was turned off since
+			return nil, nil
+		}
+		return &opsgate.User{Name: name, Role: opsgate.Role(role)}, nil
 	}
 	user, err := u.Users.FindUserByName(r.Context(), name)
 	if opsgate.ErrorCode(err) == opsgate.ENOTFOUND {

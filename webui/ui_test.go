@@ -2,6 +2,8 @@ package webui_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -32,6 +34,12 @@ const adminPassword = "admin password 123"
 // newUI serves the UI on a real listener, with users admin, operator and viewer.
 func newUI(t *testing.T, secure bool) *env {
 	t.Helper()
+	return newUIWith(t, func(ui *webui.UI) { ui.Secure = secure })
+}
+
+// newUIWith is newUI with the UI adjusted by configure before it is registered.
+func newUIWith(t *testing.T, configure func(*webui.UI)) *env {
+	t.Helper()
 	db := storetest.Open(t, store.SQLite)
 	ctx := opsgate.NewContextWithActor(context.Background(), "test")
 	users := store.NewUserService(db)
@@ -56,7 +64,8 @@ func newUI(t *testing.T, secure bool) *env {
 	srv := ohttp.NewServer("127.0.0.1:0", nil)
 	ui := &webui.UI{Users: users, Sessions: sessions, Grants: grants, Tokens: tokens, Auth: auth,
 		Audit: store.NewAuditService(db), CommandLog: store.NewCommandLogService(db), Secrets: store.NewSecretService(db),
-		Reload: reload, Secure: secure, Guard: kit.NewGuard(kit.GuardOptions{Burst: 3, Rate: 0.001})}
+		Reload: reload, Guard: kit.NewGuard(kit.GuardOptions{Burst: 3, Rate: 0.001})}
+	configure(ui)
 	if err := ui.Register(srv); err != nil {
 		t.Fatal(err)
 	}
@@ -415,4 +424,9 @@ func TestFlushSecretCacheAudited(t *testing.T) {
 	if after, _ := svc.SecretCacheGeneration(context.Background()); after == before {
 		t.Error("the flush was not recorded")
 	}
+}
+
+func sha256Base64(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

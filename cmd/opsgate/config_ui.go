@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/opsgate/opsgate"
 )
@@ -20,6 +21,19 @@ type UIConfig struct {
 	// SecretConstraints limits a role (operator, viewer) to secrets of one provider whose
 	// parameter starts with a prefix.
 	SecretConstraints map[string]opsgate.SecretConstraint `yaml:"secret_constraints"`
+	OIDC              UIOIDCConfig                        `yaml:"oidc"`
+}
+
+// UIOIDCConfig is single sign-on through an OpenID Connect provider; off while issuer is empty.
+type UIOIDCConfig struct {
+	Issuer       string `yaml:"issuer"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// RedirectURL is https://HOST/ui/login/oidc/callback, as registered with the provider.
+	RedirectURL string `yaml:"redirect_url"`
+	// RoleClaim is the ID token claim whose values Roles maps to opsgate roles.
+	RoleClaim string            `yaml:"role_claim"`
+	Roles     map[string]string `yaml:"roles"`
 }
 
 // UIChatConfig is where web chat messages come from, for grants.
@@ -42,6 +56,23 @@ func (c *UIConfig) Validate() error {
 		return fmt.Errorf("ui.idle_timeout must not be negative")
 	case c.Chat.Organization == "" || c.Chat.Channel == "":
 		return fmt.Errorf("ui.chat.organization and ui.chat.channel must not be empty")
+	}
+	if o := c.OIDC; o.Issuer != "" {
+		switch {
+		case checkURL(o.Issuer) != nil:
+			return fmt.Errorf("ui.oidc.issuer: %v", checkURL(o.Issuer))
+		case o.ClientID == "":
+			return fmt.Errorf("ui.oidc.client_id is required with ui.oidc.issuer")
+		case o.RedirectURL == "" || !strings.HasSuffix(o.RedirectURL, "/ui/login/oidc/callback"):
+			return fmt.Errorf("ui.oidc.redirect_url is required: opsgate's public address followed by /ui/login/oidc/callback")
+		case o.RoleClaim == "" || len(o.Roles) == 0:
+			return fmt.Errorf("ui.oidc.role_claim and ui.oidc.roles are required: which claim values give which role")
+		}
+		for v, r := range o.Roles {
+			if _, err := opsgate.ParseRole(r); err != nil {
+				return fmt.Errorf("ui.oidc.roles.%s: %s", v, opsgate.ErrorMessage(err))
+			}
+		}
 	}
 	roles := make([]string, 0, len(c.SecretConstraints))
 	for r := range c.SecretConstraints {

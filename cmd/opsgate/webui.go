@@ -49,6 +49,13 @@ func setupUI(ctx context.Context, m *Main) error {
 				return j.Done(), j.Refused()
 			}},
 	}
+	if o := c.OIDC; o.Issuer != "" {
+		ui.OIDC = &webui.OIDC{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
+			RoleClaim: o.RoleClaim, Roles: map[string]opsgate.Role{}}
+		for v, r := range o.Roles {
+			ui.OIDC.Roles[v], _ = opsgate.ParseRole(r) // validated with the config
+		}
+	}
 	for r, sc := range c.SecretConstraints {
 		role, _ := opsgate.ParseRole(r) // validated with the config
 		ui.SecretLimits[role] = sc
