@@ -193,6 +193,26 @@ type GrantService interface {
 	// Returns EINVALID for a bad grant and ECONFLICT when an equal grant
 	// (platform, command, subcommand, type, value) exists.
 	CreateGrant(ctx context.Context, g *Grant) error
+	// UpdateGrant validates g and replaces the grant with g.ID (its CreatedAt kept), auditing the
+	// change. Returns ENOTFOUND, EINVALID as CreateGrant (an unchanged expiry may be past) and
+	// ECONFLICT when another grant equals it.
+	UpdateGrant(ctx context.Context, g *Grant) error
 	// DeleteGrant removes a grant and audits the change. Returns ENOTFOUND if it does not exist.
 	DeleteGrant(ctx context.Context, id int64) error
+}
+
+// ParseExpiry reads a grant's expiry as every door takes it: a duration from now ("72h") or an
+// RFC 3339 time, in the future. what names the input in the EINVALID message ("--expires", "Expires").
+func ParseExpiry(what, s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	t, err := now, error(nil)
+	if d, derr := time.ParseDuration(s); derr == nil {
+		t = now.Add(d)
+	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
+		return t, Errorf(EINVALID, "%s %q is neither a duration like 72h nor an RFC 3339 time like 2030-01-02T15:04:05Z", what, s)
+	}
+	if !t.After(now) {
+		return t, Errorf(EINVALID, "%s %s is in the past", what, s)
+	}
+	return t, nil
 }

@@ -49,6 +49,7 @@ func (a *API) Register(s *Server) {
 	}
 	s.Handle("GET /api/v1/grants", a.authed(a.listGrants))
 	s.Handle("POST /api/v1/grants", a.authed(a.createGrant))
+	s.Handle("PUT /api/v1/grants/{id}", a.authed(a.updateGrant))
 	s.Handle("DELETE /api/v1/grants/{id}", a.authed(a.deleteGrant))
 	s.Handle("GET /api/v1/access/check", a.authed(a.check))
 	s.Handle("GET /api/v1/commandlog", a.authed(a.commandLog))
@@ -158,29 +159,39 @@ func decodeBody(r *http.Request, what string, v any) error {
 	return nil
 }
 
-func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
+func decodeGrant(r *http.Request) (opsgate.Grant, error) {
 	var g opsgate.Grant
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&g); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return opsgate.Errorf(opsgate.EINVALID, "Request body is larger than %d bytes.", maxAPIBody)
-		}
-		return opsgate.Errorf(opsgate.EINVALID, "Request body is not a grant: %s.", jsonError(err))
+	err := decodeBody(r, "a grant", &g)
+	return g, err
+}
+
+func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
+	g, err := decodeGrant(r)
+	if err != nil {
+		return err
 	}
-	g.ID = 0
-	if g.Platform != "" {
-		p, err := kit.ChatPlatform(g.Platform)
-		if err != nil {
-			return err
-		}
-		g.Platform = p
-	}
+	g.ID = 0 // the service checks the rest, platform included, as for the CLI and the web UI
 	if err := a.Grants.CreateGrant(r.Context(), &g); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, g)
+}
+
+// updateGrant replaces a grant with the body (every field: a missing one is its zero value).
+func (a *API) updateGrant(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return opsgate.Errorf(opsgate.EINVALID, "Grant id %q is not a number.", r.PathValue("id"))
+	}
+	g, err := decodeGrant(r)
+	if err != nil {
+		return err
+	}
+	g.ID = id
+	if err := a.Grants.UpdateGrant(r.Context(), &g); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
 }
 
 func (a *API) deleteGrant(w http.ResponseWriter, r *http.Request) error {

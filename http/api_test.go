@@ -10,6 +10,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	oghttp "github.com/opsgate/opsgate/http"
+	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/store"
 	"github.com/opsgate/opsgate/store/storetest"
 )
@@ -25,7 +26,9 @@ func adminAPI(t *testing.T) (string, *store.DB, string) {
 		t.Fatal(err)
 	}
 	srv := oghttp.NewServer("127.0.0.1:0", nil)
-	(&oghttp.API{Grants: store.NewGrantService(db), Tokens: tokens, Audit: store.NewAuditService(db),
+	grants := store.NewGrantService(db)
+	grants.Platform = kit.ChatPlatform // as opsgate wires it
+	(&oghttp.API{Grants: grants, Tokens: tokens, Audit: store.NewAuditService(db),
 		CommandLog: store.NewCommandLogService(db)}).Register(srv)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -49,6 +49,13 @@ func (g *Guard) Refuse(r *http.Request) (ok bool, wait time.Duration) {
 	return g.limits.Allow(addrKey(g.ClientIP(r)))
 }
 
+// Limited reports whether r's client is past its limit of refusals, and how long until it is not,
+// without counting anything: a login form asks before checking a password, so that a guess past
+// the limit is not even tried (and learns nothing).
+func (g *Guard) Limited(r *http.Request) (bool, time.Duration) {
+	return g.limits.Empty(addrKey(g.ClientIP(r)))
+}
+
 // addrKey is the limit's key for an address. An IPv6 host usually holds a whole /64, so a limit
 // per /128 would be one fresh address away from useless.
 func addrKey(s string) string {

@@ -130,3 +130,25 @@ func BenchmarkLimitsAllow(b *testing.B) {
 		}
 	}
 }
+
+func TestGuardLimitedCountsNothing(t *testing.T) {
+	now := time.Unix(1000, 0)
+	g := NewGuard(GuardOptions{Rate: 1, Burst: 2, Now: func() time.Time { return now }})
+	r := httptest.NewRequest("POST", "/ui/login", nil)
+	r.RemoteAddr = "192.0.2.7:5000"
+	for range 5 {
+		if limited, _ := g.Limited(r); limited {
+			t.Fatal("Limited before any refusal")
+		}
+	}
+	g.Refuse(r)
+	g.Refuse(r)
+	limited, wait := g.Limited(r)
+	if !limited || wait <= 0 {
+		t.Errorf("after the burst: Limited = %v, %v; want true and a wait", limited, wait)
+	}
+	now = now.Add(2 * time.Second)
+	if limited, _ := g.Limited(r); limited {
+		t.Error("still limited after the bucket refilled")
+	}
+}

@@ -59,6 +59,22 @@ func (l *Limits) Allow(key string) (bool, time.Duration) {
 	return false, time.Duration(missing / float64(l.rate) * float64(time.Second))
 }
 
+// Empty reports whether key's bucket holds no token now, and how long until it does; it takes
+// nothing and remembers no new key.
+func (l *Limits) Empty(key string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	lim, ok := l.cache.Peek(key)
+	l.mu.Unlock()
+	if !ok {
+		return false, 0
+	}
+	if tokens := lim.TokensAt(now); tokens < 1 {
+		return true, time.Duration((1 - tokens) / float64(l.rate) * float64(time.Second))
+	}
+	return false, 0
+}
+
 // Len is the number of keys remembered.
 func (l *Limits) Len() int { return l.cache.Len() }
 

@@ -17,7 +17,12 @@ import (
 var _ opsgate.GrantService = (*GrantService)(nil)
 
 // GrantService stores access grants.
-type GrantService struct{ db *DB }
+type GrantService struct {
+	db *DB
+	// Platform, when set, checks and spells a grant's platform (kit.ChatPlatform in opsgate), so
+	// that the CLI, the API and the web UI refuse the same names with the same words.
+	Platform func(name string) (string, error)
+}
 
 // NewGrantService returns the grant store for db.
 func NewGrantService(db *DB) *GrantService { return &GrantService{db: db} }
@@ -86,25 +91,54 @@ func (s *GrantService) FindGrants(ctx context.Context, f opsgate.GrantFilter) ([
 	return out, rows.Err()
 }
 
-// CreateGrant validates and stores g. Returns ECONFLICT when an equal grant exists.
-func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error {
+// check normalizes and validates g as every door's grant: platform, fields, and an expiry in the
+// future unless it is the one the grant had (before, when updating).
+func (s *GrantService) check(g *opsgate.Grant, before *opsgate.Grant) error {
 	g.Normalize()
+	if g.Platform != "" && s.Platform != nil {
+		p, err := s.Platform(g.Platform)
+		if err != nil {
+			return err
+		}
+		g.Platform = p
+	}
 	if err := g.Validate(); err != nil {
 		return err
 	}
-	g.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
-	if g.ExpiresAt != nil && !g.ExpiresAt.After(g.CreatedAt) {
+	now := s.db.Now()
+	unchanged := before != nil && before.ExpiresAt != nil && g.ExpiresAt != nil && before.ExpiresAt.Equal(*g.ExpiresAt)
+	if g.ExpiresAt != nil && !g.ExpiresAt.After(now) && !unchanged {
 		return opsgate.Errorf(opsgate.EINVALID, "Grant expiry %s is not in the future.", g.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	var expires sql.NullInt64
-	if g.ExpiresAt != nil {
-		expires = sql.NullInt64{Int64: Time(*g.ExpiresAt), Valid: true}
+	return nil
+}
+
+func expiresColumn(g *opsgate.Grant) sql.NullInt64 {
+	if g.ExpiresAt == nil {
+		return sql.NullInt64{}
 	}
-	var conds sql.NullString
-	if len(g.Conditions) > 0 {
-		b, _ := json.Marshal(g.Conditions)
-		conds = sql.NullString{String: string(b), Valid: true}
+	return sql.NullInt64{Int64: Time(*g.ExpiresAt), Valid: true}
+}
+
+func conditionsColumn(g *opsgate.Grant) sql.NullString {
+	if len(g.Conditions) == 0 {
+		return sql.NullString{}
 	}
+	b, _ := json.Marshal(g.Conditions)
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+func conflict(g *opsgate.Grant) error {
+	return opsgate.Errorf(opsgate.ECONFLICT, "An equal grant already exists (command %s, subcommand %s, type %s, value %s).", g.Command, g.Subcommand, g.Type, g.Target())
+}
+
+// CreateGrant validates and stores g. Returns ECONFLICT when an equal grant exists, ENOTFOUND
+// when it names a group that does not exist.
+func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error {
+	if err := s.check(g, nil); err != nil {
+		return err
+	}
+	g.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if g.Group != "" {
 			if _, err := groupID(ctx, s.db, tx, g.Group); err != nil {
@@ -112,7 +146,7 @@ func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error 
 			}
 		}
 		id, err := s.db.Insert(ctx, tx, `INSERT INTO grants (key_hash, platform, command, subcommand, grant_type, name, value, group_name, conditions, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, grantKey(g), g.Platform, g.Command, g.Subcommand, string(g.Type), g.Name, g.Value, g.Group, conds, expires, Time(g.CreatedAt))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, grantKey(g), g.Platform, g.Command, g.Subcommand, string(g.Type), g.Name, g.Value, g.Group, conditionsColumn(g), expiresColumn(g), Time(g.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -120,7 +154,43 @@ func (s *GrantService) CreateGrant(ctx context.Context, g *opsgate.Grant) error 
 		return s.db.Audit(ctx, tx, "create", "grant", strconv.FormatInt(id, 10), nil, g)
 	})
 	if IsUniqueViolation(err) {
-		return opsgate.Errorf(opsgate.ECONFLICT, "An equal grant already exists (command %s, subcommand %s, type %s, value %s).", g.Command, g.Subcommand, g.Type, g.Target())
+		return conflict(g)
+	}
+	return err
+}
+
+// UpdateGrant replaces grant g.ID with g. Returns ENOTFOUND, EINVALID or ECONFLICT.
+func (s *GrantService) UpdateGrant(ctx context.Context, g *opsgate.Grant) error {
+	gs, err := s.FindGrants(ctx, opsgate.GrantFilter{ID: &g.ID})
+	if err != nil {
+		return err
+	} else if len(gs) == 0 {
+		return opsgate.Errorf(opsgate.ENOTFOUND, "Grant %d does not exist.", g.ID)
+	}
+	before := gs[0]
+	if err := s.check(g, before); err != nil {
+		return err
+	}
+	g.CreatedAt = before.CreatedAt
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if g.Group != "" {
+			if _, err := groupID(ctx, s.db, tx, g.Group); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE grants SET key_hash = ?, platform = ?, command = ?, subcommand = ?, grant_type = ?,
+			name = ?, value = ?, group_name = ?, conditions = ?, expires_at = ? WHERE id = ?`), grantKey(g), g.Platform, g.Command, g.Subcommand, string(g.Type),
+			g.Name, g.Value, g.Group, conditionsColumn(g), expiresColumn(g), g.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 && s.db.Dialect != MySQL { // MySQL counts changed rows only
+			return opsgate.Errorf(opsgate.ENOTFOUND, "Grant %d does not exist.", g.ID)
+		}
+		return s.db.Audit(ctx, tx, "update", "grant", strconv.FormatInt(g.ID, 10), before, g)
+	})
+	if IsUniqueViolation(err) {
+		return conflict(g)
 	}
 	return err
 }

@@ -111,7 +111,12 @@ func shortenOldPrefix(p string) string {
 }
 
 // TokenService stores command tokens as SHA-256 hashes.
-type TokenService struct{ db *DB }
+type TokenService struct {
+	db *DB
+	// Platform, when set, checks and spells a token's platform (kit.TokenPlatform in opsgate), so
+	// that every door refuses the same names with the same words.
+	Platform func(name string) (string, error)
+}
 
 // NewTokenService returns the token store for db.
 func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
@@ -153,6 +158,13 @@ func (s *TokenService) CreateToken(ctx context.Context, t *opsgate.CommandToken,
 	t.Platform = strings.ToLower(strings.TrimSpace(t.Platform))
 	if t.Platform == "" || strings.ContainsAny(t.Platform, " \t\r\n") {
 		return "", opsgate.Errorf(opsgate.EINVALID, "Token platform is required (e.g. mattermost, webhook).")
+	}
+	if s.Platform != nil {
+		p, err := s.Platform(t.Platform)
+		if err != nil {
+			return "", err
+		}
+		t.Platform = p
 	}
 	if token == "" {
 		b := make([]byte, 24)

@@ -35,6 +35,7 @@ func setupAliases(ctx context.Context, m *Main) error {
 	specs := &specCache{}
 	src := &aliasSources{mode: mode, logger: m.Logger}
 	src.set.Store(alias.NewSet(nil, mode))
+	m.Aliases = src.current
 	interval := cfg.ReloadInterval.D()
 	if interval <= 0 {
 		interval = 2 * time.Second
@@ -289,19 +290,11 @@ func (m *Main) aliasAddCommand() *cobra.Command {
 				if err != nil {
 					return usageErrorf("alias add: %v", err)
 				}
-				a, err := alias.Parse(data, f, "")
+				a, err := storableAlias(data, f)
 				if err != nil {
-					return &exitError{code: 1, msg: err.Error()}
+					return &exitError{code: 1, msg: opsgate.ErrorMessage(err)}
 				}
-				if a.Pack == "" {
-					return &exitError{code: 1, msg: fmt.Sprintf("%s: an alias stored in the database needs a pack", f)}
-				}
-				if a.Runner != nil {
-					if _, err := executor.ParseSpec(a.Runner); err != nil {
-						return &exitError{code: 1, msg: fmt.Sprintf("%s:%d: alias %s: %v", f, a.RunnerLine, a.Ref(), err)}
-					}
-				}
-				parsed = append(parsed, &store.StoredAlias{Pack: a.Pack, Name: a.Name, Definition: string(data)})
+				parsed = append(parsed, a)
 			}
 			ctx := actorContext(cmd.Context())
 			if err := m.openDB(ctx); err != nil {
@@ -317,6 +310,24 @@ func (m *Main) aliasAddCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// storableAlias checks an alias definition (StackStorm's YAML with a pack, and a valid runner when
+// it has one) for the database, as `alias add` and the web UI take it. file names it in messages.
+func storableAlias(data []byte, file string) (*store.StoredAlias, error) {
+	a, err := alias.Parse(data, file, "")
+	if err != nil {
+		return nil, opsgate.Errorf(opsgate.EINVALID, "%s", err.Error())
+	}
+	if a.Pack == "" {
+		return nil, opsgate.Errorf(opsgate.EINVALID, "%s: an alias stored in the database needs a pack", file)
+	}
+	if a.Runner != nil {
+		if _, err := executor.ParseSpec(a.Runner); err != nil {
+			return nil, opsgate.Errorf(opsgate.EINVALID, "%s:%d: alias %s: %v", file, a.RunnerLine, a.Ref(), err)
+		}
+	}
+	return &store.StoredAlias{Pack: a.Pack, Name: a.Name, Definition: string(data)}, nil
 }
 
 func (m *Main) aliasListCommand() *cobra.Command {

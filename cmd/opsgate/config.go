@@ -53,6 +53,7 @@ type Config struct {
 	Secrets    SecretsConfig    `yaml:"secrets"`
 	StackStorm StackStormConfig `yaml:"stackstorm"`
 	TLS        TLSConfig        `yaml:"tls"`
+	UI         UIConfig         `yaml:"ui"`
 }
 
 // DefaultConfig returns the settings used when nothing is configured.
@@ -65,6 +66,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout:     Duration(30 * time.Second),
 		GrantReloadInterval: Duration(2 * time.Second),
 		LeaseTTL:            Duration(kit.DefaultLeaseTTL),
+		UI:                  defaultUIConfig(),
 	}
 }
 

@@ -20,6 +20,7 @@ var needsExistingDB = map[string]bool{
 	"alias list": true, "alias delete": true,
 	"secret list": true, "secret check": true, "secret delete": true, "secret flush": true,
 	"secret group list": true, "secret group set": true, "secret group delete": true,
+	"user list": true, "user delete": true, "user passwd": true,
 }
 
 // checkDatabaseFile refuses (exit 1: the environment is wrong, not the command line) a SQLite

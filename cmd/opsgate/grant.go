@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ func (m *Main) grantCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.Type = opsgate.GrantType(typ)
 			g.Normalize()
-			if g.Platform != "" {
+			if g.Platform != "" { // checked here too (the service does it) so bad input never opens the database
 				p, err := kit.ChatPlatform(g.Platform)
 				if err != nil {
 					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
@@ -157,14 +158,9 @@ func (m *Main) deleteByIDCommand(noun, short string, del func(ctx context.Contex
 // parseExpiry reads --expires: a duration from now or an RFC 3339 time, in the future (a grant
 // expired at creation would be stored and listed, yet allow nothing).
 func parseExpiry(s string, now time.Time) (time.Time, error) {
-	t, err := now, error(nil)
-	if d, derr := time.ParseDuration(s); derr == nil {
-		t = now.Add(d)
-	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
-		return t, fmt.Errorf("--expires %q is neither a duration like 72h nor an RFC 3339 time like 2030-01-02T15:04:05Z", s)
-	}
-	if !t.After(now) {
-		return t, fmt.Errorf("--expires %s is in the past", s)
+	t, err := opsgate.ParseExpiry("--expires", s, now)
+	if err != nil {
+		return t, errors.New(opsgate.ErrorMessage(err))
 	}
 	return t, nil
 }

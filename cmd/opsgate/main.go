@@ -53,6 +53,8 @@ type Main struct {
 	// AliasFallback runs aliases whose action opsgate cannot run itself (no `opsgate:` runner):
 	// set by the StackStorm module when StackStorm is configured.
 	AliasFallback alias.Executor
+	// Aliases returns the aliases in force; set by the aliases module (Order 30).
+	Aliases func() *alias.Set
 
 	DB         *store.DB
 	Grants     *store.GrantService
@@ -244,6 +246,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	m.DB = db
 	m.Grants, m.Tokens = store.NewGrantService(db), store.NewTokenService(db)
 	m.Groups, m.Approvals, m.Schedules = store.NewGroupService(db), store.NewApprovalService(db), store.NewScheduleService(db)
+	m.Grants.Platform, m.Tokens.Platform = kit.ChatPlatform, kit.TokenPlatform
 	m.Audit, m.CommandLog = store.NewAuditService(db), store.NewCommandLogService(db)
 	return nil
 }
