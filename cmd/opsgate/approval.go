@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,66 +92,22 @@ func (m *Main) approvalCommand() *cobra.Command {
 	f.StringVar(&timeout, "timeout", "1h", "how long a request waits before it expires")
 	add.MarkFlagRequired("command")
 
-	var asJSON bool
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List approval rules",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := m.openDB(cmd.Context()); err != nil {
-				return err
-			}
-			rs, err := m.Approvals.FindApprovalRules(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if rs == nil {
-					rs = []*opsgate.ApprovalRule{}
-				}
-				return writeJSON(m, rs)
-			}
-			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPLATFORM\tCOMMAND\tSUBCOMMAND\tREQUIRED\tAPPROVERS\tGROUPS\tTIMEOUT")
-			for _, r := range rs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, orAny(r.Platform), r.Command, r.Subcommand, r.Required,
-					strings.Join(r.Approvers, " "), strings.Join(r.Groups, " "), r.Timeout)
-			}
-			return tw.Flush()
-		},
-	}
-	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	list := listCommand(m, "List approval rules", "ID\tPLATFORM\tCOMMAND\tSUBCOMMAND\tREQUIRED\tAPPROVERS\tGROUPS\tTIMEOUT",
+		func(ctx context.Context) ([]*opsgate.ApprovalRule, error) { return m.Approvals.FindApprovalRules(ctx) }, func(r *opsgate.ApprovalRule) []any {
+			return []any{r.ID, orAny(r.Platform), r.Command, r.Subcommand, r.Required, strings.Join(r.Approvers, " "), strings.Join(r.Groups, " "), r.Timeout}
+		})
 
 	var status string
 	var limit int
-	requests := &cobra.Command{
-		Use:   "requests",
-		Short: "List requests held for approval, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := m.openDB(cmd.Context()); err != nil {
-				return err
-			}
-			as, err := m.Approvals.FindApprovalRequests(cmd.Context(), status, limit)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if as == nil {
-					as = []*opsgate.ApprovalRequest{}
-				}
-				return writeJSON(m, as)
-			}
-			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tPLATFORM\tCHANNEL\tUSER\tTEXT\tAPPROVALS\tEXPIRES")
-			for _, a := range as {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d/%d %s\t%s\n", a.ID, a.Status, a.Request.Platform, a.Request.ChannelID, a.Request.UserID,
-					a.Request.Text, len(a.Approvals), a.Required, strings.Join(a.Approvals, " "), a.ExpiresAt.Format(time.RFC3339))
-			}
-			return tw.Flush()
+	requests := listCommand(m, "List requests held for approval, newest first", "ID\tSTATUS\tPLATFORM\tCHANNEL\tUSER\tTEXT\tAPPROVALS\tEXPIRES",
+		func(ctx context.Context) ([]*opsgate.ApprovalRequest, error) {
+			return m.Approvals.FindApprovalRequests(ctx, status, limit)
 		},
-	}
-	requests.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+		func(a *opsgate.ApprovalRequest) []any {
+			return []any{a.ID, a.Status, a.Request.Platform, a.Request.ChannelID, a.Request.UserID, a.Request.Text,
+				fmt.Sprintf("%d/%d %s", len(a.Approvals), a.Required, strings.Join(a.Approvals, " ")), a.ExpiresAt.Format(time.RFC3339)}
+		})
+	requests.Use = "requests"
 	requests.Flags().StringVar(&status, "status", "", "only this status: awaiting_approval, approved, denied, expired")
 	requests.Flags().IntVar(&limit, "limit", 50, "at most this many")
 

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -48,34 +48,9 @@ func (m *Main) groupCommand() *cobra.Command {
 	add.Flags().StringVar(&g.Platform, "platform", "", "the chat platform whose user ids the members are: "+strings.Join(kit.Names(kit.IsChat), ", ")+" (default: any)")
 	add.Flags().StringArrayVar(&g.Members, "member", nil, "a member's user id; repeat for several")
 
-	var asJSON bool
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List groups and their members",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := m.openDB(cmd.Context()); err != nil {
-				return err
-			}
-			gs, err := m.Groups.FindGroups(cmd.Context(), "")
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if gs == nil {
-					gs = []*opsgate.Group{}
-				}
-				return writeJSON(m, gs)
-			}
-			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tPLATFORM\tMEMBERS")
-			for _, g := range gs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", g.Name, orAny(g.Platform), strings.Join(g.Members, " "))
-			}
-			return tw.Flush()
-		},
-	}
-	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	list := listCommand(m, "List groups and their members", "NAME\tPLATFORM\tMEMBERS",
+		func(ctx context.Context) ([]*opsgate.Group, error) { return m.Groups.FindGroups(ctx, "") },
+		func(g *opsgate.Group) []any { return []any{g.Name, orAny(g.Platform), strings.Join(g.Members, " ")} })
 
 	del := &cobra.Command{
 		Use:   "delete NAME",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -90,34 +89,10 @@ func (m *Main) scheduleCommand() *cobra.Command {
 		add.MarkFlagRequired(req)
 	}
 
-	var asJSON bool
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List scheduled commands",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := m.openDB(cmd.Context()); err != nil {
-				return err
-			}
-			ss, err := m.Schedules.FindSchedules(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if ss == nil {
-					ss = []*opsgate.Schedule{}
-				}
-				return writeJSON(m, ss)
-			}
-			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tCRON\tTZ\tPLATFORM\tCHANNEL\tAS\tMISSED\tTEXT")
-			for _, s := range ss {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Cron, s.TimeZone, s.Platform, s.ChannelID, s.UserID, s.Missed, s.Text)
-			}
-			return tw.Flush()
-		},
-	}
-	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	list := listCommand(m, "List scheduled commands", "ID\tCRON\tTZ\tPLATFORM\tCHANNEL\tAS\tMISSED\tTEXT",
+		func(ctx context.Context) ([]*opsgate.Schedule, error) { return m.Schedules.FindSchedules(ctx) }, func(s *opsgate.Schedule) []any {
+			return []any{s.ID, s.Cron, s.TimeZone, s.Platform, s.ChannelID, s.UserID, s.Missed, s.Text}
+		})
 	del := m.deleteByIDCommand("schedule", "Delete a scheduled command", func(ctx context.Context, id int64) error {
 		return m.Schedules.DeleteSchedule(ctx, id)
 	})
