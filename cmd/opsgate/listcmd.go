@@ -9,8 +9,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// listCommand is a `list [--json]` subcommand (find is called at run time, after the database is open): find's rows as JSON (an empty list, never null),
-// or as a table with header's tab-separated columns and row's cells.
+// listCommand is a `list [--json]` subcommand: find's rows as JSON (an empty list, never null), or
+// as a table with header's tab-separated columns and row's cells. find runs after the database
+// is open, so it must not be a method value taken before (the services are nil until then).
 func listCommand[T any](m *Main, short, header string, find func(ctx context.Context) ([]T, error), row func(T) []any) *cobra.Command {
 	var asJSON bool
 	list := &cobra.Command{
