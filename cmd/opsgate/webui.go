@@ -43,6 +43,7 @@ func setupUI(ctx context.Context, m *Main) error {
 		Lifetime: c.SessionLifetime.D(), IdleTimeout: c.IdleTimeout.D(), Version: version(),
 		TokenPlatforms: kit.Names(kit.TakesTokens), SecretLimits: map[opsgate.Role]opsgate.SecretConstraint{},
 		Lookups: map[string]webui.Lookup{}, Stopping: ctx.Done(),
+		Groups: m.Groups, Approvals: m.Approvals, Schedules: m.Schedules,
 		Chat: webui.Chat{OrgID: c.Chat.Organization, ChannelID: c.Chat.Channel, Wait: m.Config.CommandTimeout.D(),
 			Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (<-chan struct{}, string) {
 				j := m.Pipeline.Handle(ctx, req, out)
