@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -129,34 +128,6 @@ func setupUI(ctx context.Context, m *Main) error {
 		fmt.Fprintln(m.Stdout, "web UI at /ui/ has no accounts yet: create one with  opsgate user add --name admin --role admin")
 	}
 	return nil
-}
-
-// statusChecks answers the status page by asking the server's own health endpoints.
-func (m *Main) statusChecks(ctx context.Context) []webui.Check {
-	probe := func(name, path string) webui.Check {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequestWithContext(ctx, "GET", path, nil)
-		m.HTTP.ServeHTTP(rec, req)
-		return webui.Check{Name: name, OK: rec.Code == http.StatusOK, Detail: strings.TrimSpace(rec.Body.String())}
-	}
-	checks := []webui.Check{probe("database (readyz)", "/readyz"),
-		{Name: "access grants loaded", OK: true, Detail: fmt.Sprintf("%d grants", m.Auth.Len())}}
-	for _, p := range []struct {
-		name string
-		on   bool
-	}{{"slack", m.Config.Slack.Enabled}, {"mattermost", m.Config.Mattermost.Enabled}, {"web chat", true}} {
-		detail := "disabled"
-		if p.on {
-			detail = "enabled"
-		}
-		checks = append(checks, webui.Check{Name: "platform " + p.name, OK: true, Detail: detail})
-	}
-	if m.Config.StackStorm.Enabled {
-		checks = append(checks, probe("StackStorm stream", "/stackstorm/health"))
-	} else {
-		checks = append(checks, webui.Check{Name: "StackStorm", OK: true, Detail: "disabled"})
-	}
-	return checks
 }
 
 func aliasViews(s *alias.Set) []webui.AliasView {
