@@ -262,6 +262,23 @@ matrix:
 		return strings.Contains(page, "announced to web:webchat")
 	})
 
+	// Look up value from name, on Webex (people, spaces) and Teams (members of the conversations
+	// the bot heard from: the channel whoami came from).
+	wSpace := wf.NamedRoom("Network Operations")
+	for _, l := range []struct{ platform, kind, name, id string }{
+		{"webex", "user", "alice@example.com", wAlice.ID}, {"webex", "channel", "network operations", wSpace},
+		{"teams", "user", "alice@contoso.com", teamsfake.UserAAD}, {"slack", "channel", "#general", ""},
+	} {
+		q := url.Values{"lookup_platform": {l.platform}, "lookup_kind": {l.kind}, "lookup_name": {l.name}}
+		_, page := ui.get("/ui/grants?" + q.Encode())
+		if l.id != "" && !strings.Contains(page, `<code id="lookup-result">`+l.id+`</code>`) {
+			t.Errorf("look up %s %s %q: no %s on the page", l.platform, l.kind, l.name, l.id)
+		}
+		if l.id == "" && strings.Contains(page, "is not available for platform") {
+			t.Errorf("look up on %s is not offered", l.platform)
+		}
+	}
+
 	// The status page tells each platform's health without calling the platforms.
 	code, page := ui.get("/ui/status")
 	if code != 200 {

@@ -16,6 +16,8 @@ import (
 	"github.com/opsgate/opsgate/mattermost"
 	oslack "github.com/opsgate/opsgate/slack"
 	"github.com/opsgate/opsgate/store"
+	"github.com/opsgate/opsgate/teams"
+	"github.com/opsgate/opsgate/webex"
 	"github.com/opsgate/opsgate/webui"
 )
 
@@ -110,6 +112,26 @@ func setupUI(ctx context.Context, m *Main) error {
 		client := &http.Client{Timeout: 15 * time.Second}
 		ui.Lookups["mattermost"] = func(ctx context.Context, kind, name string) (string, string, error) {
 			return mattermost.Lookup(ctx, client, mm.URL, mm.APIToken, kind, name)
+		}
+	}
+	if w := m.Config.Webex; w.Enabled && w.Token != "" {
+		ui.Lookups["webex"] = (&webex.Client{APIURL: w.APIURL, Token: w.Token}).Lookup
+	}
+	if tc := m.Config.Teams; tc.Enabled {
+		// People are found among the members of the conversations the bot has heard from.
+		hc := &http.Client{Timeout: 15 * time.Second}
+		client := teams.NewClient(teams.NewTokenSource(tc.TokenURL, tc.TenantID, tc.AppID, tc.AppPassword, hc), hc)
+		refs := store.NewTeamsService(m.DB)
+		ui.Lookups["teams"] = func(ctx context.Context, kind, name string) (string, string, error) {
+			cs, err := refs.FindConversations(ctx, teams.LookupConversations)
+			if err != nil {
+				return "", "", err
+			}
+			convs := make([]teams.ConversationReference, len(cs))
+			for i, c := range cs {
+				convs[i] = teams.ConversationReference{ServiceURL: c.ServiceURL, ConversationID: c.ConversationID, TenantID: c.TenantID, BotID: c.BotID}
+			}
+			return teams.Lookup(ctx, client, convs, kind, name)
 		}
 	}
 	ui.Status = func(ctx context.Context) []webui.Check { return m.statusChecks(ctx) }
