@@ -31,7 +31,8 @@ func (u *UI) groupsPage(w http.ResponseWriter, r *http.Request, user *opsgate.Us
 	return u.render(w, r, user, "groups", "Groups", d)
 }
 
-// addGroup creates a group (with its first members) through the group service, as `group add` does.
+// addUserGroup creates a group of chat users (not a secrets group) with its first members through
+// the group service, as `group add` does.
 func (u *UI) addUserGroup(w http.ResponseWriter, r *http.Request, user *opsgate.User) error {
 	g := opsgate.Group{Name: strings.TrimSpace(r.PostFormValue("name")), Platform: strings.TrimSpace(r.PostFormValue("platform")),
 		Members: strings.Fields(r.PostFormValue("members"))}
