@@ -286,7 +286,7 @@ matrix:
 	}
 	for _, want := range []string{"platform slack", "platform mattermost", "platform teams", "platform webex", "webhooks deliver to http://" + addr,
 		"platform discord", "platform rocketchat", "platform xmpp", "the XMPP connection runs in this replica", "platform matrix",
-		"the Matrix sync loop runs in this replica", "platform web chat", "StackStorm stream", "StackStorm doctor: auth_url",
+		"the Matrix sync loop runs in this replica", "platform web chat", "StackStorm stream", "connected, listening for st2.announcement__opsgate; ", "StackStorm doctor: auth_url",
 		"StackStorm doctor: stream_url"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("status page lacks %q", want)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -115,7 +116,7 @@ func (m *Main) statusChecks(ctx context.Context) []webui.Check {
 		checks = append(checks, webui.Check{Name: "platforms disabled", OK: true, Detail: strings.Join(disabled, ", ")})
 	}
 	if c.StackStorm.Enabled {
-		checks = append(checks, probe("StackStorm stream", "/stackstorm/health"))
+		checks = append(checks, streamCheck(probe("StackStorm stream", "/stackstorm/health")))
 		checks = append(checks, m.doctorChecks(ctx)...)
 	} else {
 		checks = append(checks, webui.Check{Name: "StackStorm", OK: true, Detail: "disabled"})
@@ -172,4 +173,27 @@ func (m *Main) doctorChecks(ctx context.Context) []webui.Check {
 	}
 	b.doctorAt, b.doctorChecks = at, out
 	return out
+}
+
+// streamCheck words /stackstorm/health's JSON for people.
+func streamCheck(c webui.Check) webui.Check {
+	var h struct {
+		Connected        bool   `json:"connected"`
+		Event            string `json:"event"`
+		Reconnects       int    `json:"reconnects"`
+		Delivered        int    `json:"delivered"`
+		LastAnnouncement string `json:"last_announcement"`
+	}
+	if json.Unmarshal([]byte(c.Detail), &h) != nil {
+		return c
+	}
+	state := "not connected"
+	if h.Connected {
+		state = "connected"
+	}
+	c.Detail = fmt.Sprintf("%s, listening for %s; %d announcements delivered, %d reconnects", state, h.Event, h.Delivered, h.Reconnects)
+	if h.LastAnnouncement != "" {
+		c.Detail += ", the last at " + h.LastAnnouncement
+	}
+	return c
 }
