@@ -33,16 +33,19 @@ func ParseRole(s string) (Role, error) {
 type Kind string
 
 const (
-	KindGrant  Kind = "grant"
-	KindToken  Kind = "token"
-	KindSecret Kind = "secret"
-	KindAlias  Kind = "alias"
-	KindUser   Kind = "user"
-	KindLog    Kind = "log" // the command and audit logs (view only)
-	KindChat   Kind = "chat"
-	KindStatus Kind = "status"
-	KindAccess Kind = "access" // the access check page
-	KindLookup Kind = "lookup" // look up a platform id from a name
+	KindGrant    Kind = "grant"
+	KindToken    Kind = "token"
+	KindSecret   Kind = "secret"
+	KindAlias    Kind = "alias"
+	KindUser     Kind = "user"
+	KindLog      Kind = "log" // the command and audit logs (view only)
+	KindChat     Kind = "chat"
+	KindStatus   Kind = "status"
+	KindAccess   Kind = "access"   // the access check page
+	KindLookup   Kind = "lookup"   // look up a platform id from a name
+	KindGroup    Kind = "group"    // groups of chat users
+	KindApproval Kind = "approval" // approval rules (and the requests they hold, viewed)
+	KindSchedule Kind = "schedule" // scheduled commands
 )
 
 // Action is what is done to an object.
@@ -58,9 +61,10 @@ const (
 // Permits reports whether role may do action on objects of kind:
 //   - admin: everything;
 //   - operator: views everything but users; adds, changes and deletes grants, secrets (within its
-//     SecretConstraint) and aliases; uses the chat; tokens and users are the admin's;
-//   - viewer: views grants, tokens, secrets, aliases, logs and status, checks access, uses the
-//     chat (where grants still decide what runs); changes nothing.
+//     SecretConstraint), aliases, groups, approval rules and schedules; uses the chat; tokens and
+//     users are the admin's;
+//   - viewer: views grants, tokens, secrets, aliases, groups, approvals, schedules, logs and
+//     status, checks access, uses the chat (where grants still decide what runs); changes nothing.
 func (r Role) Permits(kind Kind, action Action) bool {
 	switch r {
 	case RoleAdmin:

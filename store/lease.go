@@ -45,3 +45,14 @@ func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 	_, err := db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM leases WHERE name = ? AND holder = ?`), name, holder)
 	return err
 }
+
+// LeaseHolder tells who holds the lease called name and until when; holder is "" when nobody
+// has taken it (or it was released).
+func (db *DB) LeaseHolder(ctx context.Context, name string) (holder string, until time.Time, err error) {
+	var exp int64
+	err = db.SQL.QueryRowContext(ctx, db.Rebind(`SELECT holder, expires_at FROM leases WHERE name = ?`), name).Scan(&holder, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	return holder, FromTime(exp), err
+}

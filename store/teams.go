@@ -80,6 +80,27 @@ func (s *TeamsService) FindConversation(ctx context.Context, id string) (*TeamsC
 	return &c, nil
 }
 
+// FindConversations returns up to limit conversation references, most recently heard from first.
+func (s *TeamsService) FindConversations(ctx context.Context, limit int) ([]TeamsConversation, error) {
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(`SELECT conversation_id, service_url, tenant_id, bot_id, updated_at
+		FROM teams_conversations ORDER BY updated_at DESC LIMIT ?`), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TeamsConversation
+	for rows.Next() {
+		var c TeamsConversation
+		var updated int64
+		if err := rows.Scan(&c.ConversationID, &c.ServiceURL, &c.TenantID, &c.BotID, &updated); err != nil {
+			return nil, err
+		}
+		c.UpdatedAt = FromTime(updated)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // SaveUser inserts or replaces the reference of u.AADObjectID; an empty PersonalConversationID
 // keeps the one already stored.
 func (s *TeamsService) SaveUser(ctx context.Context, u TeamsUser) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/store"
@@ -59,6 +60,24 @@ func TestTeamsUserReferences(t *testing.T) {
 		got, err := s.FindUser(ctx, "aad-1")
 		if err != nil || got.PersonalConversationID != "a:1personal" || got.UserID != "29:1alice-new" || got.TenantID != "t1" {
 			t.Fatalf("user = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestTeamsConversationsNewestFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := store.NewTeamsService(db)
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { at = at.Add(time.Second); return at }
+		for _, id := range []string{"19:a", "19:b", "19:c", "19:a"} { // a heard from again: newest
+			if err := s.SaveConversation(ctx, store.TeamsConversation{ConversationID: id, ServiceURL: "https://smba.trafficmanager.net/amer/"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := s.FindConversations(ctx, 2)
+		if err != nil || len(cs) != 2 || cs[0].ConversationID != "19:a" || cs[1].ConversationID != "19:c" {
+			t.Fatalf("conversations = %+v, %v; want 19:a then 19:c", cs, err)
 		}
 	})
 }

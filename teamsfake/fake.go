@@ -50,6 +50,7 @@ type Server struct {
 	updated       []Posted
 	deleted       []string // conversation id + "/" + activity id
 	conversations []map[string]any
+	members       map[string][]Member // conversation id -> members added beyond Alice
 	jwksFetches   int
 	tokenRequests int
 	throttle      int
@@ -76,6 +77,7 @@ func New(appID, password, tenant string) *Server {
 	mux.HandleFunc("POST /amer/v3/conversations", s.connector(s.createConversation))
 	mux.HandleFunc("PUT /amer/v3/conversations/{id}/activities/{activityId}", s.connector(s.updateActivity))
 	mux.HandleFunc("DELETE /amer/v3/conversations/{id}/activities/{activityId}", s.connector(s.deleteActivity))
+	mux.HandleFunc("GET /amer/v3/conversations/{id}/members", s.connector(s.listMembers))
 	s.Server = httptest.NewServer(mux)
 	return s
 }
@@ -276,7 +278,7 @@ func (s *Server) connector(h func(w http.ResponseWriter, r *http.Request, body [
 			connectorError(w, http.StatusTooManyRequests, "TooManyRequests", "Too many requests.")
 			return
 		}
-		if r.Method == http.MethodDelete {
+		if r.Method == http.MethodDelete || r.Method == http.MethodGet {
 			h(w, r, nil, nil)
 			return
 		}

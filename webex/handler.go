@@ -52,6 +52,7 @@ type Handler struct {
 	seen   *kit.Once // data.id of deliveries handled
 	spent  *kit.Once // answered card tokens, by hash
 	work   sync.WaitGroup
+	hooks  webhookState
 }
 
 // New returns a Handler with defaults filled in.

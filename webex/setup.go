@@ -2,6 +2,7 @@ package webex
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,7 @@ const (
 // delivering, and the replica's other platforms must not be taken out of a load balancer.
 func (h *Handler) KeepWebhooks(ctx context.Context, targetURL string) {
 	webhooksOK.Set(0)
+	h.hooks.set(false, "registering the webhooks for "+targetURL)
 	h.work.Add(1)
 	go func() {
 		defer h.work.Done()
@@ -38,14 +40,40 @@ func (h *Handler) KeepWebhooks(ctx context.Context, targetURL string) {
 			}
 			if err == nil {
 				webhooksOK.Set(1)
+				h.hooks.set(true, "webhooks deliver to "+targetURL)
 				h.Logger.Info("webex: webhooks deliver to public_url", "url", targetURL)
 				return
 			}
 			h.Logger.Error("webex: could not register the webhooks; retrying", "url", targetURL, "in", wait.String(), "err", err)
+			h.hooks.set(false, "could not register the webhooks for "+targetURL+" (retrying): "+err.Error())
 			if h.Sleep(ctx, wait) != nil {
 				return
 			}
 			wait = min(2*wait, webhooksMaxWait)
 		}
 	}()
+}
+
+// webhookState is what KeepWebhooks last knew, for the status page.
+type webhookState struct {
+	mu     sync.Mutex
+	ok     bool
+	detail string
+}
+
+func (w *webhookState) set(ok bool, detail string) {
+	w.mu.Lock()
+	w.ok, w.detail = ok, detail
+	w.mu.Unlock()
+}
+
+// Webhooks tells whether the bot's webhooks deliver to public_url, and why not: what the status
+// page shows (it calls no Webex API). Without KeepWebhooks, opsgate does not manage them.
+func (h *Handler) Webhooks() (ok bool, detail string) {
+	h.hooks.mu.Lock()
+	defer h.hooks.mu.Unlock()
+	if h.hooks.detail == "" {
+		return true, "webhooks managed outside opsgate (webex.public_url is not set)"
+	}
+	return h.hooks.ok, h.hooks.detail
 }

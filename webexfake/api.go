@@ -25,6 +25,8 @@ func (s *Server) routes(m *http.ServeMux) {
 	m.HandleFunc("POST /v1/webhooks", s.createWebhook)
 	m.HandleFunc("PUT /v1/webhooks/{id}", s.updateWebhook)
 	m.HandleFunc("DELETE /v1/webhooks/{id}", s.deleteWebhook)
+	m.HandleFunc("GET /v1/people", s.listPeople)
+	m.HandleFunc("GET /v1/rooms", s.listRooms)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		errorf(w, 404, "The requested resource could not be found.")
 	})

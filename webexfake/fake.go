@@ -36,6 +36,7 @@ type Server struct {
 	pageSize int
 	people   map[string]Person
 	rooms    map[string]string // id -> "direct" or "group"
+	titles   map[string]string // room id -> title (group spaces given one)
 	direct   map[string]string // person id -> direct room id with the bot
 	messages map[string]*Message
 	actions  map[string]*Action
@@ -52,7 +53,7 @@ type Server struct {
 func New(t testing.TB) *Server {
 	s := &Server{
 		OrgID: NewID("ORGANIZATION"), token: Token, pageSize: 100,
-		people: map[string]Person{}, rooms: map[string]string{}, direct: map[string]string{},
+		people: map[string]Person{}, rooms: map[string]string{}, titles: map[string]string{}, direct: map[string]string{},
 		messages: map[string]*Message{}, actions: map[string]*Action{}, calls: map[string]int{}, limits: map[string][]int{}, fails: map[string][]int{},
 		client: &http.Client{Timeout: 10 * time.Second},
 	}

@@ -18,7 +18,8 @@ type grantsData struct {
 	Platforms []string
 	Form      opsgate.Grant
 	Expires   string
-	EditID    int64 // the grant the form edits (0: the form adds one)
+	When      string // the form's conditions, TYPE=ID separated by spaces
+	EditID    int64  // the grant the form edits (0: the form adds one)
 	Lookups   []string
 	Lookup    lookupResult
 	Expired   func(g *opsgate.Grant) bool
@@ -55,7 +56,7 @@ func (u *UI) grantsPage(w http.ResponseWriter, r *http.Request, user *opsgate.Us
 	if id := r.URL.Query().Get("edit"); id != "" && user.Role.Permits(opsgate.KindGrant, opsgate.Change) {
 		for _, g := range d.Grants {
 			if itoa(g.ID) == id {
-				d.Form, d.EditID = *g, g.ID
+				d.Form, d.EditID, d.When = *g, g.ID, conditions(g.Conditions)
 				if g.ExpiresAt != nil {
 					d.Expires = g.ExpiresAt.UTC().Format(time.RFC3339)
 				}
@@ -91,10 +92,20 @@ func (u *UI) updateGrant(w http.ResponseWriter, r *http.Request, user *opsgate.U
 func (u *UI) saveGrant(w http.ResponseWriter, r *http.Request, user *opsgate.User, id int64) error {
 	g := opsgate.Grant{ID: id, Command: strings.TrimSpace(r.PostFormValue("command")), Subcommand: strings.TrimSpace(r.PostFormValue("subcommand")),
 		Type: opsgate.GrantType(r.PostFormValue("type")), Value: strings.TrimSpace(r.PostFormValue("value")),
-		Name: strings.TrimSpace(r.PostFormValue("name")), Platform: r.PostFormValue("platform")}
+		Name: strings.TrimSpace(r.PostFormValue("name")), Platform: r.PostFormValue("platform"), Group: strings.TrimSpace(r.PostFormValue("group"))}
 	expires := strings.TrimSpace(r.PostFormValue("expires"))
+	when := r.PostFormValue("when")
 	err := error(nil)
-	if expires != "" {
+	// Conditions are written as the CLI's --when takes them, TYPE=ID, separated by spaces.
+	for _, w := range strings.Fields(when) {
+		c, cerr := opsgate.ParseCondition(w)
+		if cerr != nil {
+			err = cerr
+			break
+		}
+		g.Conditions = append(g.Conditions, c)
+	}
+	if err == nil && expires != "" {
 		var t time.Time
 		t, err = opsgate.ParseExpiry("Expires", expires, u.Now())
 		g.ExpiresAt = &t
@@ -110,7 +121,7 @@ func (u *UI) saveGrant(w http.ResponseWriter, r *http.Request, user *opsgate.Use
 		if derr != nil {
 			return derr
 		}
-		d.Form, d.Expires, d.EditID = g, expires, id
+		d.Form, d.Expires, d.EditID, d.When = g, expires, id, when
 		if expires == "" {
 			d.Form.ExpiresAt = nil
 		}
@@ -163,4 +174,13 @@ func (u *UI) lookup(r *http.Request, platform, kind, name string) lookupResult {
 	}
 	res.ID, res.Display = id, display
 	return res
+}
+
+// conditions writes a grant's conditions as the form takes them.
+func conditions(cs []opsgate.Condition) string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.String()
+	}
+	return strings.Join(out, " ")
 }

@@ -25,6 +25,8 @@ type page struct {
 	Error   string
 	Version string
 	Data    any
+	// Has names the optional pages this server serves (their services are set).
+	Has map[string]bool
 }
 
 // Can reports whether the page's user may do action on kind, for showing only usable forms.
@@ -111,7 +113,8 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, user *opsgate.User, 
 
 // renderStatus writes a page; errMsg, when set, is shown above the content.
 func (u *UI) renderStatus(w http.ResponseWriter, r *http.Request, user *opsgate.User, status int, name, title string, data any, errMsg string) {
-	p := page{Title: title, Nav: name, User: user, Error: errMsg, Version: u.Version, Data: data}
+	p := page{Title: title, Nav: name, User: user, Error: errMsg, Version: u.Version, Data: data,
+		Has: map[string]bool{"groups": u.Groups != nil, "approvals": u.Approvals != nil, "schedules": u.Schedules != nil}}
 	if user != nil {
 		p.Flash = u.sm.PopString(r.Context(), keyFlash)
 	}

@@ -58,6 +58,10 @@ type UI struct {
 	Audit      opsgate.AuditService
 	CommandLog opsgate.CommandLogService
 	Secrets    opsgate.SecretService
+	// Groups, Approvals and Schedules serve their pages when set.
+	Groups    opsgate.GroupService
+	Approvals opsgate.ApprovalService
+	Schedules opsgate.ScheduleService
 	// CheckSecret resolves a secret: "ok", or its error's class and message (never the value);
 	// err only for failures that are not the secret's.
 	CheckSecret func(ctx context.Context, name string) (result string, err error)
@@ -205,6 +209,22 @@ func (u *UI) Register(mux Mux) error {
 	post("/ui/aliases", opsgate.KindAlias, opsgate.Add, u.saveAlias)
 	post("/ui/aliases/{ref}/delete", opsgate.KindAlias, opsgate.Delete, u.deleteAlias)
 	get("/ui/status", opsgate.KindStatus, u.statusPage)
+	if u.Groups != nil {
+		get("/ui/groups", opsgate.KindGroup, u.groupsPage)
+		post("/ui/groups", opsgate.KindGroup, opsgate.Add, u.addUserGroup)
+		post("/ui/groups/{name}/delete", opsgate.KindGroup, opsgate.Delete, u.deleteGroupOfUsers)
+		post("/ui/groups/{name}/members", opsgate.KindGroup, opsgate.Change, u.groupMember)
+	}
+	if u.Approvals != nil {
+		get("/ui/approvals", opsgate.KindApproval, u.approvalsPage)
+		post("/ui/approvals", opsgate.KindApproval, opsgate.Add, u.addApprovalRule)
+		post("/ui/approvals/{id}/delete", opsgate.KindApproval, opsgate.Delete, u.deleteApprovalRule)
+	}
+	if u.Schedules != nil {
+		get("/ui/schedules", opsgate.KindSchedule, u.schedulesPage)
+		post("/ui/schedules", opsgate.KindSchedule, opsgate.Add, u.addSchedule)
+		post("/ui/schedules/{id}/delete", opsgate.KindSchedule, opsgate.Delete, u.deleteSchedule)
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/opsgate/opsgate/access"
 	ohttp "github.com/opsgate/opsgate/http"
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/scheduler"
 	"github.com/opsgate/opsgate/store"
 	"github.com/opsgate/opsgate/store/storetest"
 	"github.com/opsgate/opsgate/webui"
@@ -64,7 +65,11 @@ func newUIWith(t *testing.T, configure func(*webui.UI)) *env {
 	srv := ohttp.NewServer("127.0.0.1:0", nil)
 	ui := &webui.UI{Users: users, Sessions: sessions, Grants: grants, Tokens: tokens, Auth: auth,
 		Audit: store.NewAuditService(db), CommandLog: store.NewCommandLogService(db), Secrets: store.NewSecretService(db),
-		Reload: reload, Guard: kit.NewGuard(kit.GuardOptions{Burst: 3, Rate: 0.001})}
+		Reload: reload, Guard: kit.NewGuard(kit.GuardOptions{Burst: 3, Rate: 0.001}),
+		Groups: store.NewGroupService(db), Approvals: store.NewApprovalService(db)}
+	schedules := store.NewScheduleService(db)
+	schedules.Check = scheduler.Check
+	ui.Schedules = schedules
 	configure(ui)
 	if err := ui.Register(srv); err != nil {
 		t.Fatal(err)

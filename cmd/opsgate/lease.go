@@ -24,6 +24,7 @@ func holderID() string {
 func (m *Main) runLeased(name string, connect func(ctx context.Context) error) {
 	l := &kit.Lease{Name: name, Holder: holderID(), Acquire: m.DB.AcquireLease, Release: m.DB.ReleaseLease,
 		TTL: m.Config.LeaseTTL.D(), Logger: m.Logger.With("lease", name)}
+	m.status.lease(name, l.Holder)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); l.Run(ctx, connect) }()

@@ -73,6 +73,9 @@ type Main struct {
 	// Serving is true under `serve` (HTTP listening), false under `chat` and admin commands.
 	Serving bool
 
+	// status is what the web UI's status page shows beyond the health endpoints (status.go).
+	status statusBoard
+
 	flagDatabase, flagListen string
 	verbose, existingDBOnly  bool
 	stops                    []func(context.Context) error

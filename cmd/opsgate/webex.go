@@ -36,6 +36,7 @@ func setupWebex(ctx context.Context, m *Main) error {
 		Unclaim: func(ctx context.Context, key string) error { return m.DB.Unclaim(ctx, "webex", key) },
 	})
 	h.Register(m.HTTP)
+	m.status.add("webex", func(context.Context) (bool, string) { return h.Webhooks() })
 	// StackStorm announcements and webhook posts for this platform.
 	m.Announce.Register(webex.Platform, h.Conversation)
 	kctx, cancel := context.WithCancel(context.Background())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -17,6 +16,8 @@ import (
 	"github.com/opsgate/opsgate/mattermost"
 	oslack "github.com/opsgate/opsgate/slack"
 	"github.com/opsgate/opsgate/store"
+	"github.com/opsgate/opsgate/teams"
+	"github.com/opsgate/opsgate/webex"
 	"github.com/opsgate/opsgate/webui"
 )
 
@@ -43,6 +44,7 @@ func setupUI(ctx context.Context, m *Main) error {
 		Lifetime: c.SessionLifetime.D(), IdleTimeout: c.IdleTimeout.D(), Version: version(),
 		TokenPlatforms: kit.Names(kit.TakesTokens), SecretLimits: map[opsgate.Role]opsgate.SecretConstraint{},
 		Lookups: map[string]webui.Lookup{}, Stopping: ctx.Done(),
+		Groups: m.Groups, Approvals: m.Approvals, Schedules: m.Schedules,
 		Chat: webui.Chat{OrgID: c.Chat.Organization, ChannelID: c.Chat.Channel, Wait: m.Config.CommandTimeout.D(),
 			Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (<-chan struct{}, string) {
 				j := m.Pipeline.Handle(ctx, req, out)
@@ -112,6 +114,26 @@ func setupUI(ctx context.Context, m *Main) error {
 			return mattermost.Lookup(ctx, client, mm.URL, mm.APIToken, kind, name)
 		}
 	}
+	if w := m.Config.Webex; w.Enabled && w.Token != "" {
+		ui.Lookups["webex"] = (&webex.Client{APIURL: w.APIURL, Token: w.Token}).Lookup
+	}
+	if tc := m.Config.Teams; tc.Enabled {
+		// People are found among the members of the conversations the bot has heard from.
+		hc := &http.Client{Timeout: 15 * time.Second}
+		client := teams.NewClient(teams.NewTokenSource(tc.TokenURL, tc.TenantID, tc.AppID, tc.AppPassword, hc), hc)
+		refs := store.NewTeamsService(m.DB)
+		ui.Lookups["teams"] = func(ctx context.Context, kind, name string) (string, string, error) {
+			cs, err := refs.FindConversations(ctx, teams.LookupConversations)
+			if err != nil {
+				return "", "", err
+			}
+			convs := make([]teams.ConversationReference, len(cs))
+			for i, c := range cs {
+				convs[i] = teams.ConversationReference{ServiceURL: c.ServiceURL, ConversationID: c.ConversationID, TenantID: c.TenantID, BotID: c.BotID}
+			}
+			return teams.Lookup(ctx, client, convs, kind, name)
+		}
+	}
 	ui.Status = func(ctx context.Context) []webui.Check { return m.statusChecks(ctx) }
 	if err := ui.Register(m.HTTP); err != nil {
 		return err
@@ -128,34 +150,6 @@ func setupUI(ctx context.Context, m *Main) error {
 		fmt.Fprintln(m.Stdout, "web UI at /ui/ has no accounts yet: create one with  opsgate user add --name admin --role admin")
 	}
 	return nil
-}
-
-// statusChecks answers the status page by asking the server's own health endpoints.
-func (m *Main) statusChecks(ctx context.Context) []webui.Check {
-	probe := func(name, path string) webui.Check {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequestWithContext(ctx, "GET", path, nil)
-		m.HTTP.ServeHTTP(rec, req)
-		return webui.Check{Name: name, OK: rec.Code == http.StatusOK, Detail: strings.TrimSpace(rec.Body.String())}
-	}
-	checks := []webui.Check{probe("database (readyz)", "/readyz"),
-		{Name: "access grants loaded", OK: true, Detail: fmt.Sprintf("%d grants", m.Auth.Len())}}
-	for _, p := range []struct {
-		name string
-		on   bool
-	}{{"slack", m.Config.Slack.Enabled}, {"mattermost", m.Config.Mattermost.Enabled}, {"web chat", true}} {
-		detail := "disabled"
-		if p.on {
-			detail = "enabled"
-		}
-		checks = append(checks, webui.Check{Name: "platform " + p.name, OK: true, Detail: detail})
-	}
-	if m.Config.StackStorm.Enabled {
-		checks = append(checks, probe("StackStorm stream", "/stackstorm/health"))
-	} else {
-		checks = append(checks, webui.Check{Name: "StackStorm", OK: true, Detail: "disabled"})
-	}
-	return checks
 }
 
 func aliasViews(s *alias.Set) []webui.AliasView {

@@ -192,6 +192,52 @@ step("edit a grant", async () => {
   expect(await admin.getByRole("cell", { name: "staging" }).count() === 1, "the saved subcommand listed");
 });
 
+step("add a group with a member", async () => {
+  await admin.goto(base + "/ui/groups");
+  await admin.getByLabel("Group name").fill("oncall");
+  await admin.getByLabel("Group platform").selectOption("slack");
+  await admin.getByLabel("Members", { exact: true }).fill("U42");
+  await admin.getByRole("button", { name: "Add group" }).click();
+  await admin.getByText("Group oncall added.").waitFor();
+  await admin.getByLabel("Member of oncall").fill("U43");
+  await admin.getByRole("button", { name: "Add member" }).click();
+  await admin.getByText("U43 added to group oncall.").waitFor();
+  const row = await admin.getByRole("row", { name: /oncall/ }).textContent();
+  expect(row.includes("U42") && row.includes("U43"), "both members listed, got " + row.replace(/\s+/g, " "));
+  await shot(admin, "15-groups");
+});
+
+step("add an approval rule", async () => {
+  await admin.goto(base + "/ui/approvals");
+  await admin.getByLabel("Command", { exact: true }).fill("deploy");
+  await admin.getByLabel("Approver groups").fill("oncall");
+  await admin.getByLabel("Approvals required").fill("1");
+  await admin.getByLabel("Timeout").fill("30m");
+  await admin.getByRole("button", { name: "Add rule" }).click();
+  await admin.getByText(/Approval rule \d+ added\./).waitFor();
+  expect(await admin.getByRole("cell", { name: "30m0s" }).count() === 1, "the rule listed with its timeout");
+  await shot(admin, "16-approvals");
+});
+
+step("add a schedule", async () => {
+  await admin.goto(base + "/ui/schedules");
+  await admin.getByLabel("Cron").fill("0 9 * * 1-5");
+  await admin.getByLabel("Time zone").fill("Europe/Paris");
+  await admin.getByLabel("Platform", { exact: true }).selectOption("slack");
+  await admin.getByLabel("Channel").fill("C0GENERAL");
+  await admin.getByLabel("Run as user").fill("U42");
+  await admin.getByLabel("Command text").fill("uptime");
+  await admin.getByRole("button", { name: "Add schedule" }).click();
+  await admin.getByText(/Schedule \d+ added\./).waitFor();
+  await admin.getByLabel("Cron").fill("0 25 * * *");
+  await admin.getByLabel("Channel").fill("C0GENERAL");
+  await admin.getByLabel("Run as user").fill("U42");
+  await admin.getByLabel("Command text").fill("uptime");
+  await admin.getByRole("button", { name: "Add schedule" }).click();
+  expect(await admin.getByRole("alert").isVisible(), "a bad cron expression refused with the reason shown");
+  await shot(admin, "17-schedules");
+});
+
 step("a viewer cannot change anything (logged in with the keyboard alone)", async () => {
   const viewer = await (await browser.newContext()).newPage();
   await viewer.goto(base + "/ui/");
@@ -210,6 +256,16 @@ step("a viewer cannot change anything (logged in with the keyboard alone)", asyn
   expect(status === 403, "a viewer's post refused with 403, got " + status);
   await viewer.goto(base + "/ui/users");
   expect((await viewer.content()).includes("cannot view users"), "the users page refused");
+  for (const p of ["groups", "approvals", "schedules"]) {
+    await viewer.goto(base + "/ui/" + p);
+    expect(await viewer.locator("main form").count() === 0, "no forms on " + p + " for a viewer");
+  }
+  expect((await viewer.content()).includes("uptime"), "the viewer sees the schedules");
+  const refused = await viewer.evaluate(async () => {
+    const body = new URLSearchParams({ name: "viewers", members: "U1" });
+    return (await fetch("/ui/groups", { method: "POST", body })).status;
+  });
+  expect(refused === 403, "a viewer's group post refused with 403, got " + refused);
   await viewer.context().close();
 });
 
