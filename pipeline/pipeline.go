@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/opsgate/opsgate"
@@ -24,6 +23,12 @@ type Config struct {
 	// Workers bounds commands running at once (default 64); MaxQueued bounds those waiting (default 10,000).
 	Workers   int
 	MaxQueued int
+	// QueueWait is how long a command may wait for a worker: requests are admitted only as far as
+	// the measured throughput finishes them within it (default 1s), never beyond MaxQueued.
+	QueueWait time.Duration
+	// AdmitWait is how long a request waits for room before it is refused (default 1s, well
+	// within every platform's deadline for the acknowledgement).
+	AdmitWait time.Duration
 	// AbandonAfter is how long past its timeout a command that ignores its context is waited
 	// for before the user is told it timed out and its worker is freed (default 5s).
 	AbandonAfter time.Duration
@@ -42,13 +47,13 @@ type Pipeline struct {
 	gate     opsgate.Gate
 	Now      func() time.Time
 
-	sem     chan struct{}
-	pending atomic.Int64
-	wg      sync.WaitGroup
-	mu      sync.RWMutex // guards closed
-	closed  bool
-	base    context.Context
-	cancel  context.CancelFunc
+	sem    chan struct{}
+	admit  *admission
+	wg     sync.WaitGroup
+	mu     sync.RWMutex // guards closed
+	closed bool
+	base   context.Context
+	cancel context.CancelFunc
 }
 
 // New returns a pipeline with the built-in commands help and whoami registered.
@@ -62,6 +67,12 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 	if cfg.MaxQueued <= 0 {
 		cfg.MaxQueued = 10000
 	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = time.Second
+	}
+	if cfg.AdmitWait <= 0 {
+		cfg.AdmitWait = time.Second
+	}
 	if cfg.AbandonAfter <= 0 {
 		cfg.AbandonAfter = 5 * time.Second
 	}
@@ -69,7 +80,8 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 		logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Pipeline{cfg: cfg, auth: auth, log: log, logger: logger, builtins: NewRegistry(), redactor: opsgate.NopRedactor{},
-		Now: time.Now, sem: make(chan struct{}, cfg.Workers)}
+		Now: time.Now, sem: make(chan struct{}, cfg.Workers),
+		admit: newAdmission(cfg.Workers, cfg.MaxQueued, cfg.QueueWait)}
 	p.base, p.cancel = context.WithCancel(context.Background())
 	p.routers = []opsgate.Router{p.builtins}
 	p.builtins.Add(p.helpCommand())
@@ -119,15 +131,19 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	out = opsgate.RedactDispatcher(out, p.redactor)
 	start := p.Now()
 
-	p.mu.RLock()
-	defer p.mu.RUnlock()
 	// Refusals cost nothing further: no goroutine, no platform API call, so an overloaded
 	// server sheds load instead of queueing replies about being overloaded.
-	if p.closed {
-		return refuse(job, "shutting_down", "opsgate is restarting; please send your command again in a moment.")
+	if p.isClosed() {
+		return refuse(job, "shutting_down", shuttingDown)
 	}
-	if p.pending.Load() >= int64(p.cfg.MaxQueued) {
+	if !p.admit.acquire(ctx, p.cfg.AdmitWait) {
 		return refuse(job, "overloaded", "opsgate is overloaded; please try again shortly.")
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		p.admit.release(0, p.Now())
+		return refuse(job, "shutting_down", shuttingDown)
 	}
 
 	words := opsgate.SplitWords(req.Text)
@@ -173,6 +189,14 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	return job
 }
 
+const shuttingDown = "opsgate is restarting; please send your command again in a moment."
+
+func (p *Pipeline) isClosed() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.closed
+}
+
 func refuse(job *Job, reason, msg string) *Job {
 	rejectedTotal.WithLabelValues(reason).Inc()
 	job.Refusal = msg
@@ -191,18 +215,22 @@ func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []stri
 }
 
 // enqueue runs fn on a worker, bounded by the worker count; the queue is the set of goroutines
-// waiting for a slot, bounded by MaxQueued in Handle.
+// waiting for a slot, bounded by the admission Handle took room in.
 func (p *Pipeline) enqueue(job *Job, fn func(ctx context.Context)) {
-	p.pending.Add(1)
 	p.wg.Add(1)
 	go func() {
+		var held time.Duration
 		defer func() {
-			p.pending.Add(-1)
+			p.admit.release(held, p.Now())
 			p.wg.Done()
 			close(job.done)
 		}()
 		p.sem <- struct{}{}
-		defer func() { <-p.sem }()
+		start := p.Now()
+		defer func() {
+			held = max(p.Now().Sub(start), time.Nanosecond)
+			<-p.sem
+		}()
 		// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
 		// ours, and a panic on a worker goroutine would stop the whole server.
 		defer func() {
