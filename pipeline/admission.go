@@ -26,8 +26,9 @@ type admission struct {
 }
 
 func newAdmission(workers, max int, queueWait time.Duration) *admission {
-	a := &admission{workers: workers, max: max, queueWait: queueWait, limit: max}
-	queueLimit.Set(float64(max))
+	// Until a command has run nothing says what finishes in time: take what the workers run.
+	a := &admission{workers: workers, max: max, queueWait: queueWait, limit: min(workers, max)}
+	queueLimit.Set(float64(a.limit))
 	return a
 }
 

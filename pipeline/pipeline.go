@@ -23,8 +23,10 @@ type Config struct {
 	// Workers bounds commands running at once (default 64); MaxQueued bounds those waiting (default 10,000).
 	Workers   int
 	MaxQueued int
-	// QueueWait is how long a command may wait for a worker: requests are admitted only as far as
-	// the measured throughput finishes them within it (default 1s), never beyond MaxQueued.
+	// QueueWait is how long a taken command may wait for a worker: requests are taken only as far
+	// as the measured throughput starts them within it (default 50ms), never beyond MaxQueued.
+	// Short, because the wait for room (AdmitWait) is the queue: there a request holds only its
+	// platform's connection, and it can still be refused with an answer the user sees.
 	QueueWait time.Duration
 	// AdmitWait is how long a request waits for room before it is refused (default 1s, well
 	// within every platform's deadline for the acknowledgement).
@@ -68,7 +70,7 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 		cfg.MaxQueued = 10000
 	}
 	if cfg.QueueWait <= 0 {
-		cfg.QueueWait = time.Second
+		cfg.QueueWait = 50 * time.Millisecond
 	}
 	if cfg.AdmitWait <= 0 {
 		cfg.AdmitWait = time.Second
