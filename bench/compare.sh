@@ -34,7 +34,7 @@ for run in $(seq "$runs"); do
   kill $og; wait $og 2>/dev/null || true
 
   t0=$(date +%s%N)
-  taskset -c 0 "$work/reference" -listen 127.0.0.1:18090 -secret $secret -api http://127.0.0.1:18091/api/ & ref=$!
+  taskset -c 0 "$work/reference" 2>/dev/null -listen 127.0.0.1:18090 -secret $secret -api http://127.0.0.1:18091/api/ & ref=$!
   ready http://127.0.0.1:18090/healthz; ref_ready=$(ms "$t0"); sleep 1; ref_idle=$(rss $ref)
   r=$(taskset -c 1 "$work/load" -target http://127.0.0.1:18090/slash -stub 127.0.0.1:18091 -duration "${secs}s" -label reference -pid $ref)
   kill $ref; wait $ref 2>/dev/null || true
