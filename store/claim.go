@@ -86,9 +86,10 @@ func (db *DB) claimBatch(ctx context.Context, batch []*pendingClaim) error {
 	}
 	insert = db.Rebind(insert)
 	update := db.Rebind(`UPDATE claims SET claimed_at = ? WHERE key_hash = ? AND claimed_at < ?`)
+	db.prepare(ctx, insert, update)
 	run := func(ex execer) error {
 		for _, c := range batch {
-			res, err := ex.ExecContext(ctx, insert, c.hash, c.scope, Time(c.at))
+			res, err := db.execHot(ctx, ex, insert, c.hash, c.scope, Time(c.at))
 			if err != nil {
 				return err
 			}
@@ -97,7 +98,7 @@ func (db *DB) claimBatch(ctx context.Context, batch []*pendingClaim) error {
 				return err
 			}
 			if n == 0 {
-				if res, err = ex.ExecContext(ctx, update, Time(c.at), c.hash, Time(c.at.Add(-c.window))); err != nil {
+				if res, err = db.execHot(ctx, ex, update, Time(c.at), c.hash, Time(c.at.Add(-c.window))); err != nil {
 					return err
 				}
 				if n, err = res.RowsAffected(); err != nil {
@@ -112,10 +113,6 @@ func (db *DB) claimBatch(ctx context.Context, batch []*pendingClaim) error {
 		return run(db.SQL)
 	}
 	return db.Tx(ctx, func(tx *sql.Tx) error { return run(tx) })
-}
-
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // purgeClaims deletes a scope's claims older than before, at most once per purgeEvery.

@@ -40,7 +40,8 @@ type DB struct {
 
 	claimMu      sync.Mutex // guards the claims waiting for a transaction (Claim)
 	claimQueue   []*pendingClaim
-	claimLeading bool // a caller is committing claim batches
+	claimLeading bool     // a caller is committing claim batches
+	stmts        sync.Map // query → *sql.Stmt (execHot)
 }
 
 // Open connects to dsn (sqlite://PATH, postgres://..., mysql://user:pass@host:port/db), checks the
