@@ -49,7 +49,8 @@ type Pipeline struct {
 	gate     opsgate.Gate
 	Now      func() time.Time
 
-	sem    chan struct{}
+	tasks  chan task
+	stop   sync.Once // closes tasks
 	admit  *admission
 	wg     sync.WaitGroup
 	mu     sync.RWMutex // guards closed
@@ -82,12 +83,15 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 		logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Pipeline{cfg: cfg, auth: auth, log: log, logger: logger, builtins: NewRegistry(), redactor: opsgate.NopRedactor{},
-		Now: time.Now, sem: make(chan struct{}, cfg.Workers),
+		Now: time.Now, tasks: make(chan task, max(cfg.MaxQueued, cfg.Workers)),
 		admit: newAdmission(cfg.Workers, cfg.MaxQueued, cfg.QueueWait)}
 	p.base, p.cancel = context.WithCancel(context.Background())
 	p.routers = []opsgate.Router{p.builtins}
 	p.builtins.Add(p.helpCommand())
 	p.builtins.Add(whoamiCommand())
+	for range cfg.Workers {
+		go p.worker()
+	}
 	return p
 }
 
@@ -216,32 +220,44 @@ func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []stri
 	return nil, nil
 }
 
-// enqueue runs fn on a worker, bounded by the worker count; the queue is the set of goroutines
-// waiting for a slot, bounded by the admission Handle took room in.
+// task is a taken request's work, waiting for a worker.
+type task struct {
+	job *Job
+	fn  func(ctx context.Context)
+}
+
+// enqueue hands fn to the workers. The channel never blocks: it holds MaxQueued, more than the
+// admission Handle took room in ever lets wait.
 func (p *Pipeline) enqueue(job *Job, fn func(ctx context.Context)) {
 	p.wg.Add(1)
-	go func() {
-		var held time.Duration
-		defer func() {
-			p.admit.release(held, p.Now())
-			p.wg.Done()
-			close(job.done)
-		}()
-		p.sem <- struct{}{}
-		start := p.Now()
-		defer func() {
-			held = max(p.Now().Sub(start), time.Nanosecond)
-			<-p.sem
-		}()
-		// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
-		// ours, and a panic on a worker goroutine would stop the whole server.
-		defer func() {
-			if r := recover(); r != nil {
-				p.logger.Error("pipeline worker panic", "panic", p.redactor.Redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
-			}
-		}()
-		fn(p.base)
+	p.tasks <- task{job, fn}
+}
+
+// worker runs tasks until Close. Workers live as long as the pipeline rather than one goroutine
+// per request: a fresh goroutine grows its stack anew for every command (runtime.copystack was a
+// tenth of the CPU under load).
+func (p *Pipeline) worker() {
+	for t := range p.tasks {
+		p.runTask(t)
+	}
+}
+
+func (p *Pipeline) runTask(t task) {
+	start := p.Now()
+	defer func() {
+		now := p.Now()
+		p.admit.release(max(now.Sub(start), time.Nanosecond), now)
+		p.wg.Done()
+		close(t.job.done)
 	}()
+	// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
+	// ours, and a panic on a worker goroutine would stop the whole server.
+	defer func() {
+		if r := recover(); r != nil {
+			p.logger.Error("pipeline worker panic", "panic", p.redactor.Redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
+		}
+	}()
+	t.fn(p.base)
 }
 
 func (p *Pipeline) reply(job *Job, out opsgate.Dispatcher, m opsgate.Message) *Job {
@@ -484,6 +500,8 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+	// Nothing is enqueued once closed is set: the workers finish what is queued, then end.
+	p.stop.Do(func() { close(p.tasks) })
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {
