@@ -2,13 +2,14 @@
 # compare.sh: opsgate serve against the hand-written reference (bench/reference), each loaded by
 # bench/load (64 connections, signed /whoami slash commands; it is also the Slack API stand-in
 # that counts completed replies). Servers run on CPU 0, load and stand-in on CPU 1.
-# Usage: bench/compare.sh [runs (3)] [seconds (10)]; BENCH_NATS_URL=nats://... adds nats.url.
+# Usage: bench/compare.sh [runs (3)] [seconds (10)]; BENCH_NATS_URL=nats://... adds nats.url;
+# BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (e.g. an older build, for before/after).
 set -euo pipefail
 runs=${1:-3} secs=${2:-10}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-go build -o "$work/opsgate" ./cmd/opsgate
+if [ -n "${BENCH_OPSGATE:-}" ]; then cp "$BENCH_OPSGATE" "$work/opsgate"; else go build -o "$work/opsgate" ./cmd/opsgate; fi
 go build -o "$work/reference" ./bench/reference
 go build -o "$work/load" ./bench/load
 
