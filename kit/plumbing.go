@@ -28,7 +28,7 @@ type Plumbing struct {
 }
 
 // Defaults fills what is unset: the wall clock, a silent logger, maxBody, a client with a 10 s
-// timeout, Sleep and DefaultAttempts.
+// timeout over APITransport, Sleep and DefaultAttempts.
 func (p *Plumbing) Defaults(maxBody int64) {
 	if p.Now == nil {
 		p.Now = time.Now
@@ -40,7 +40,7 @@ func (p *Plumbing) Defaults(maxBody int64) {
 		p.MaxBody = maxBody
 	}
 	if p.HTTPClient == nil {
-		p.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		p.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: APITransport}
 	}
 	if p.Sleep == nil {
 		p.Sleep = Sleep

@@ -18,6 +18,9 @@ var (
 	unknownTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "opsgate_unknown_commands_total", Help: "Messages that matched no command.",
 	}, []string{"platform"})
+	queueLimit = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "opsgate_pipeline_queue_limit", Help: "Requests the pipeline takes at once (running and waiting): what its measured throughput finishes within the queue wait.",
+	})
 	rejectedTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "opsgate_pipeline_rejected_total", Help: "Requests refused by the pipeline itself (overloaded, shutting down).",
 	}, []string{"reason"})

@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/opsgate/opsgate"
@@ -24,6 +23,14 @@ type Config struct {
 	// Workers bounds commands running at once (default 64); MaxQueued bounds those waiting (default 10,000).
 	Workers   int
 	MaxQueued int
+	// QueueWait is how long a taken command may wait for a worker: requests are taken only as far
+	// as the measured throughput starts them within it (default 50ms), never beyond MaxQueued.
+	// Short, because the wait for room (AdmitWait) is the queue: there a request holds only its
+	// platform's connection, and it can still be refused with an answer the user sees.
+	QueueWait time.Duration
+	// AdmitWait is how long a request waits for room before it is refused (default 1s, well
+	// within every platform's deadline for the acknowledgement).
+	AdmitWait time.Duration
 	// AbandonAfter is how long past its timeout a command that ignores its context is waited
 	// for before the user is told it timed out and its worker is freed (default 5s).
 	AbandonAfter time.Duration
@@ -42,13 +49,14 @@ type Pipeline struct {
 	gate     opsgate.Gate
 	Now      func() time.Time
 
-	sem     chan struct{}
-	pending atomic.Int64
-	wg      sync.WaitGroup
-	mu      sync.RWMutex // guards closed
-	closed  bool
-	base    context.Context
-	cancel  context.CancelFunc
+	tasks  chan task
+	stop   sync.Once // closes tasks
+	admit  *admission
+	wg     sync.WaitGroup
+	mu     sync.RWMutex // guards closed
+	closed bool
+	base   context.Context
+	cancel context.CancelFunc
 }
 
 // New returns a pipeline with the built-in commands help and whoami registered.
@@ -62,6 +70,12 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 	if cfg.MaxQueued <= 0 {
 		cfg.MaxQueued = 10000
 	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 50 * time.Millisecond
+	}
+	if cfg.AdmitWait <= 0 {
+		cfg.AdmitWait = time.Second
+	}
 	if cfg.AbandonAfter <= 0 {
 		cfg.AbandonAfter = 5 * time.Second
 	}
@@ -69,11 +83,15 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 		logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Pipeline{cfg: cfg, auth: auth, log: log, logger: logger, builtins: NewRegistry(), redactor: opsgate.NopRedactor{},
-		Now: time.Now, sem: make(chan struct{}, cfg.Workers)}
+		Now: time.Now, tasks: make(chan task, max(cfg.MaxQueued, cfg.Workers)),
+		admit: newAdmission(cfg.Workers, cfg.MaxQueued, cfg.QueueWait)}
 	p.base, p.cancel = context.WithCancel(context.Background())
 	p.routers = []opsgate.Router{p.builtins}
 	p.builtins.Add(p.helpCommand())
 	p.builtins.Add(whoamiCommand())
+	for range cfg.Workers {
+		go p.worker()
+	}
 	return p
 }
 
@@ -119,15 +137,19 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	out = opsgate.RedactDispatcher(out, p.redactor)
 	start := p.Now()
 
-	p.mu.RLock()
-	defer p.mu.RUnlock()
 	// Refusals cost nothing further: no goroutine, no platform API call, so an overloaded
 	// server sheds load instead of queueing replies about being overloaded.
-	if p.closed {
-		return refuse(job, "shutting_down", "opsgate is restarting; please send your command again in a moment.")
+	if p.isClosed() {
+		return refuse(job, "shutting_down", shuttingDown)
 	}
-	if p.pending.Load() >= int64(p.cfg.MaxQueued) {
+	if !p.admit.acquire(ctx, p.cfg.AdmitWait) {
 		return refuse(job, "overloaded", "opsgate is overloaded; please try again shortly.")
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		p.admit.release(0, p.Now())
+		return refuse(job, "shutting_down", shuttingDown)
 	}
 
 	words := opsgate.SplitWords(req.Text)
@@ -173,6 +195,14 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	return job
 }
 
+const shuttingDown = "opsgate is restarting; please send your command again in a moment."
+
+func (p *Pipeline) isClosed() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.closed
+}
+
 func refuse(job *Job, reason, msg string) *Job {
 	rejectedTotal.WithLabelValues(reason).Inc()
 	job.Refusal = msg
@@ -190,28 +220,44 @@ func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []stri
 	return nil, nil
 }
 
-// enqueue runs fn on a worker, bounded by the worker count; the queue is the set of goroutines
-// waiting for a slot, bounded by MaxQueued in Handle.
+// task is a taken request's work, waiting for a worker.
+type task struct {
+	job *Job
+	fn  func(ctx context.Context)
+}
+
+// enqueue hands fn to the workers. The channel never blocks: it holds MaxQueued, more than the
+// admission Handle took room in ever lets wait.
 func (p *Pipeline) enqueue(job *Job, fn func(ctx context.Context)) {
-	p.pending.Add(1)
 	p.wg.Add(1)
-	go func() {
-		defer func() {
-			p.pending.Add(-1)
-			p.wg.Done()
-			close(job.done)
-		}()
-		p.sem <- struct{}{}
-		defer func() { <-p.sem }()
-		// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
-		// ours, and a panic on a worker goroutine would stop the whole server.
-		defer func() {
-			if r := recover(); r != nil {
-				p.logger.Error("pipeline worker panic", "panic", p.redactor.Redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
-			}
-		}()
-		fn(p.base)
+	p.tasks <- task{job, fn}
+}
+
+// worker runs tasks until Close. Workers live as long as the pipeline rather than one goroutine
+// per request: a fresh goroutine grows its stack anew for every command (runtime.copystack was a
+// tenth of the CPU under load).
+func (p *Pipeline) worker() {
+	for t := range p.tasks {
+		p.runTask(t)
+	}
+}
+
+func (p *Pipeline) runTask(t task) {
+	start := p.Now()
+	defer func() {
+		now := p.Now()
+		p.admit.release(max(now.Sub(start), time.Nanosecond), now)
+		p.wg.Done()
+		close(t.job.done)
 	}()
+	// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
+	// ours, and a panic on a worker goroutine would stop the whole server.
+	defer func() {
+		if r := recover(); r != nil {
+			p.logger.Error("pipeline worker panic", "panic", p.redactor.Redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
+		}
+	}()
+	t.fn(p.base)
 }
 
 func (p *Pipeline) reply(job *Job, out opsgate.Dispatcher, m opsgate.Message) *Job {
@@ -454,6 +500,8 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+	// Nothing is enqueued once closed is set: the workers finish what is queued, then end.
+	p.stop.Do(func() { close(p.tasks) })
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {

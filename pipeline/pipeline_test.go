@@ -389,3 +389,50 @@ func TestOptionalBeforeRequiredIsPromptedTogether(t *testing.T) {
 		t.Fatalf("filled: %+v", route)
 	}
 }
+
+// Under overload the pipeline admits what its measured throughput finishes within QueueWait and
+// refuses the rest at once, instead of queueing up to MaxQueued: a queued command is one that
+// will run in time.
+func TestOverloadAdmitsWhatFinishesInTime(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_800_000_000, 0)
+	p, _ := setup(t, pipeline.Config{Workers: 2, QueueWait: time.Second, AdmitWait: time.Millisecond})
+	p.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	p.Register(&opsgate.Command{Name: "work", Exempt: true, Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+		mu.Lock()
+		now = now.Add(250 * time.Millisecond) // each command holds its worker 250 ms
+		mu.Unlock()
+		return nil
+	}})
+	for range 20 {
+		if job, _ := do(p, "U1", "work"); job.Refused() != "" {
+			t.Fatalf("idle pipeline refused: %q", job.Refused())
+		}
+	}
+	release := make(chan struct{})
+	p.Register(&opsgate.Command{Name: "block", Exempt: true, Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+		<-release
+		return nil
+	}})
+	// Two workers finishing a command per 250 ms each get through 8 a second: 2 running and 8
+	// waiting is what QueueWait (1 s) allows.
+	var taken []*pipeline.Job
+	refused := 0
+	for range 40 {
+		job := p.Handle(context.Background(), req("U1", "block"), &recorder{})
+		if msg := job.Refused(); msg == "" {
+			taken = append(taken, job)
+		} else if msg == "opsgate is overloaded; please try again shortly." {
+			refused++
+		} else {
+			t.Fatalf("refusal %q", msg)
+		}
+	}
+	close(release)
+	for _, j := range taken {
+		j.Wait()
+	}
+	if len(taken) != 10 || refused != 30 {
+		t.Fatalf("took %d and refused %d of 40 commands; want 10 taken (what runs within 1s) and 30 refused", len(taken), refused)
+	}
+}

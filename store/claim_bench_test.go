@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,28 @@ func BenchmarkClaim(b *testing.B) {
 					b.Fatal(ok, err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkClaimConcurrent is the same under load: 64 requests claiming at once, as the ack
+// paths of a busy server do.
+func BenchmarkClaimConcurrent(b *testing.B) {
+	for _, d := range []string{store.SQLite, store.Postgres, store.MySQL} {
+		b.Run(d, func(b *testing.B) {
+			db := storetest.Open(b, d)
+			ctx := context.Background()
+			now := time.Now()
+			var n atomic.Int64
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if ok, err := db.Claim(ctx, "slack-request", strconv.FormatInt(n.Add(1), 10), now, 11*time.Minute); !ok || err != nil {
+						b.Error(ok, err)
+						return
+					}
+				}
+			})
 		})
 	}
 }

@@ -76,6 +76,7 @@ func (s *CommandLogService) CreateCommandLogEntry(ctx context.Context, e *opsgat
 }
 
 func (s *CommandLogService) insert(ctx context.Context, batch []*pendingEntry) error {
+	s.db.prepare(ctx, insertCommandLog)
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, p := range batch {
 			e := p.e
@@ -87,11 +88,18 @@ func (s *CommandLogService) insert(ctx context.Context, batch []*pendingEntry) e
 			if err != nil {
 				return err
 			}
-			id, err := s.db.Insert(ctx, tx, `INSERT INTO command_log (started_at, runtime_us, platform, org_id, channel_id, channel_name,
-				user_id, user_name, command, subcommand, params, status, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
+			args := []any{Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
 				storable(e.ChannelID, maxStr), storable(e.ChannelName, maxStr), storable(e.UserID, maxStr), storable(e.UserName, maxStr),
-				storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails))
+				storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails)}
+			var id int64
+			if s.db.Dialect == SQLite {
+				var res sql.Result
+				if res, err = s.db.execHot(ctx, tx, insertCommandLog, args...); err == nil {
+					id, err = res.LastInsertId()
+				}
+			} else {
+				id, err = s.db.Insert(ctx, tx, insertCommandLog, args...)
+			}
 			if err != nil {
 				return err
 			}
@@ -100,6 +108,9 @@ func (s *CommandLogService) insert(ctx context.Context, batch []*pendingEntry) e
 		return nil
 	})
 }
+
+const insertCommandLog = `INSERT INTO command_log (started_at, runtime_us, platform, org_id, channel_id, channel_name,
+	user_id, user_name, command, subcommand, params, status, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // Column limits: {{STR}} is VARCHAR(255) characters; details and params are bounded well under
 // MySQL's 16 MiB MEDIUMTEXT and default packet size.

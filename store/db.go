@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,11 @@ type DB struct {
 	Redactor opsgate.Redactor
 
 	lastPurge atomic.Int64 // unix nanoseconds of the last claims purge
+
+	claimMu      sync.Mutex // guards the claims waiting for a transaction (Claim)
+	claimQueue   []*pendingClaim
+	claimLeading bool     // a caller is committing claim batches
+	stmts        sync.Map // query → *sql.Stmt (execHot)
 }
 
 // Open connects to dsn (sqlite://PATH, postgres://..., mysql://user:pass@host:port/db), checks the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -78,8 +79,9 @@ func checkPassword(hash, password string) bool {
 }
 
 // dummyHash is checked for unknown names, so a login for a name that does not exist takes as
-// long as one with a wrong password.
-var dummyHash = hashPassword("opsgate-no-such-user")
+// long as one with a wrong password. Made at the first such login: at start-up it cost every
+// process 64 MiB and a hash's time.
+var dummyHash = sync.OnceValue(func() string { return hashPassword("opsgate-no-such-user") })
 
 func validateUserName(name string) error {
 	switch {
@@ -220,7 +222,7 @@ func (s *UserService) Authenticate(ctx context.Context, name, password string) (
 	refused := opsgate.Errorf(opsgate.EUNAUTHORIZED, "Wrong username or password.")
 	u, hash, err := s.find(ctx, strings.TrimSpace(name))
 	if opsgate.ErrorCode(err) == opsgate.ENOTFOUND {
-		checkPassword(dummyHash, password)
+		checkPassword(dummyHash(), password)
 		return nil, refused
 	} else if err != nil {
 		return nil, err

@@ -39,6 +39,8 @@ type Config struct {
 	// LeaseTTL bounds how long a connection only one replica may hold (XMPP, Slack Socket Mode)
 	// stays down after its replica dies, before another takes it over.
 	LeaseTTL Duration `yaml:"lease_ttl"`
+	// PprofListen, when set, serves Go's net/http/pprof profiles on this separate address (off by default).
+	PprofListen string `yaml:"pprof_listen"`
 
 	Slack      SlackConfig      `yaml:"slack"`
 	Mattermost MattermostConfig `yaml:"mattermost"`

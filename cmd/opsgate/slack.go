@@ -33,7 +33,7 @@ func setupSlack(ctx context.Context, m *Main) error {
 	if !strings.HasSuffix(apiURL, "/") {
 		apiURL += "/"
 	}
-	opts := []slack.Option{slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	opts := []slack.Option{slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second, Transport: kit.APITransport})}
 	if c.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(c.AppToken))
 	}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# compare.sh: opsgate serve against the hand-written reference (bench/reference), each loaded by
+# bench/load (64 connections, signed /whoami slash commands; it is also the Slack API stand-in
+# that counts completed replies). Servers run on CPU 0, load and stand-in on CPU 1.
+# Usage: bench/compare.sh [runs (3)] [seconds (10)]; BENCH_NATS_URL=nats://... adds nats.url;
+# BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (e.g. an older build, for before/after).
+set -euo pipefail
+runs=${1:-3} secs=${2:-10}
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+if [ -n "${BENCH_OPSGATE:-}" ]; then cp "$BENCH_OPSGATE" "$work/opsgate"; else go build -o "$work/opsgate" ./cmd/opsgate; fi
+go build -o "$work/reference" ./bench/reference
+go build -o "$work/load" ./bench/load
+
+secret=bench-signing-secret
+export OPSGATE_DATABASE="sqlite://$work/opsgate.db" OPSGATE_LISTEN=127.0.0.1:18080 OPSGATE_LOG_LEVEL=warn \
+  OPSGATE_SLACK_ENABLED=true OPSGATE_SLACK_SIGNING_SECRET=$secret OPSGATE_SLACK_BOT_TOKEN=xoxb-bench \
+  OPSGATE_SLACK_API_URL=http://127.0.0.1:18091/api/ OPSGATE_SLACK_BOT_USER_ID=U0BOT
+[ -n "${BENCH_NATS_URL:-}" ] && export OPSGATE_NATS_URL=$BENCH_NATS_URL
+"$work/opsgate" migrate >/dev/null
+for t in organization channel user; do "$work/opsgate" grant add --command whoami --type $t --value '*' >/dev/null; done
+
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+ready() { until curl -fs "$1" >/dev/null 2>&1; do sleep 0.005; done; }
+rss() { awk '/VmRSS/ {printf "%.1fMB", $2/1024}' /proc/$1/status; }
+field() { awk -v k="$2" '{for (i=1;i<NF;i++) if ($i==k) {v=$(i+1); sub(/ms$/,"",v); print v}}' <<<"$1"; }
+
+for run in $(seq "$runs"); do
+  t0=$(date +%s%N)
+  taskset -c 0 "$work/opsgate" serve >"$work/serve.log" 2>&1 & og=$!
+  ready http://127.0.0.1:18080/readyz; og_ready=$(ms "$t0"); sleep 1; og_idle=$(rss $og)
+  o=$(taskset -c 1 "$work/load" -target http://127.0.0.1:18080/api/plugins/chatops/slack/slash_command/ \
+    -stub 127.0.0.1:18091 -duration "${secs}s" -label opsgate -pid $og)
+  kill $og; wait $og 2>/dev/null || true
+
+  t0=$(date +%s%N)
+  taskset -c 0 "$work/reference" 2>/dev/null -listen 127.0.0.1:18090 -secret $secret -api http://127.0.0.1:18091/api/ & ref=$!
+  ready http://127.0.0.1:18090/healthz; ref_ready=$(ms "$t0"); sleep 1; ref_idle=$(rss $ref)
+  r=$(taskset -c 1 "$work/load" -target http://127.0.0.1:18090/slash -stub 127.0.0.1:18091 -duration "${secs}s" -label reference -pid $ref)
+  kill $ref; wait $ref 2>/dev/null || true
+
+  echo "run $run"
+  echo "$o  idle $og_idle  ready ${og_ready}ms"
+  echo "$r  idle $ref_idle  ready ${ref_ready}ms"
+  awk -v oc="$(field "$o" completed/s)" -v rc="$(field "$r" completed/s)" -v op="$(field "$o" p99)" -v rp="$(field "$r" p99)" \
+    'BEGIN { printf "ratio      completed/s %.2f (goal >= 0.75)  p99 %.2fx (goal <= 1.5x)\n", oc/rc, op/rp }'
+done

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/pprof"
+)
+
+func init() {
+	registerModule(module{Name: "pprof", Order: 1, Setup: setupPprof})
+}
+
+// setupPprof serves CPU, heap and allocation profiles on pprof_listen, a listener of its own so
+// that profiles (which reveal internals) are never reachable through the public address.
+func setupPprof(ctx context.Context, m *Main) error {
+	if m.Config.PprofListen == "" || !m.Serving {
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Config.PprofListen)
+	if err != nil {
+		return errors.New("pprof_listen: " + err.Error())
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	m.Logger.Info("pprof listening", "addr", ln.Addr().String())
+	m.OnStop(func(ctx context.Context) error { return srv.Close() })
+	return nil
+}
