@@ -54,6 +54,7 @@ type Config struct {
 	StackStorm StackStormConfig `yaml:"stackstorm"`
 	TLS        TLSConfig        `yaml:"tls"`
 	UI         UIConfig         `yaml:"ui"`
+	NATS       NATSConfig       `yaml:"nats"`
 }
 
 // DefaultConfig returns the settings used when nothing is configured.
@@ -67,6 +68,7 @@ func DefaultConfig() Config {
 		GrantReloadInterval: Duration(2 * time.Second),
 		LeaseTTL:            Duration(kit.DefaultLeaseTTL),
 		UI:                  defaultUIConfig(),
+		NATS:                NATSConfig{StreamPrefix: "OPSGATE"},
 	}
 }
 
