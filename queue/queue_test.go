@@ -52,7 +52,11 @@ type sink struct {
 	sent []string
 }
 
-func (s *sink) texts() []string { s.mu.Lock(); defer s.mu.Unlock(); return append([]string(nil), s.sent...) }
+func (s *sink) texts() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.sent...)
+}
 
 type conv struct {
 	opsgate.Dispatcher
