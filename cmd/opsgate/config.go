@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/queue"
 )
 
 // Config is opsgate's configuration: defaults, then the YAML file, then OPSGATE_* environment
@@ -68,7 +69,7 @@ func DefaultConfig() Config {
 		GrantReloadInterval: Duration(2 * time.Second),
 		LeaseTTL:            Duration(kit.DefaultLeaseTTL),
 		UI:                  defaultUIConfig(),
-		NATS:                NATSConfig{StreamPrefix: "OPSGATE"},
+		NATS:                NATSConfig{StreamPrefix: "OPSGATE", AckWait: Duration(queue.DefaultAckWait)},
 	}
 }
 

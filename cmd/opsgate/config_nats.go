@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"regexp"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -12,6 +13,8 @@ import (
 type NATSConfig struct {
 	URL          string `yaml:"url"`
 	StreamPrefix string `yaml:"stream_prefix"`
+	// AckWait is how long a replica may go silent on a command before JetStream gives it to another.
+	AckWait Duration `yaml:"ack_wait"`
 	// Credentials, as nats.go offers them: a .creds file (JWT and seed), an nkey seed file, or
 	// user and password (also allowed in the URL).
 	CredsFile string `yaml:"creds_file"`
@@ -35,6 +38,8 @@ func (c *NATSConfig) Validate() error {
 	switch {
 	case !natsPrefix.MatchString(c.StreamPrefix):
 		return errors.New("nats.stream_prefix must be 1 to 32 letters, digits, _ or - (it names the stream, subjects and consumer)")
+	case c.AckWait < Duration(time.Second):
+		return errors.New("nats.ack_wait must be at least 1s (running commands report progress every third of it)")
 	case (c.CertFile == "") != (c.KeyFile == ""):
 		return errors.New("nats.cert_file and nats.key_file go together")
 	case c.Password != "" && c.User == "":

@@ -21,6 +21,7 @@ func TestNATSConfig(t *testing.T) {
 		"OPSGATE_NATS_STREAM_PREFIX=a.b":        "nats.stream_prefix",
 		"OPSGATE_NATS_CERT_FILE=/tmp/c.pem":     "nats.cert_file and nats.key_file",
 		"OPSGATE_NATS_PASSWORD=hunter2":         "nats.password needs nats.user",
+		"OPSGATE_NATS_ACK_WAIT=100ms":           "nats.ack_wait must be at least 1s",
 		"OPSGATE_NATS_NKEY_FILE=/tmp/user.nkey": "set one",
 	} {
 		_, err := LoadConfig("", []string{"OPSGATE_NATS_URL=nats://127.0.0.1:4222", "OPSGATE_NATS_CREDS_FILE=/x.creds", env})

@@ -55,7 +55,7 @@ func setupNATS(ctx context.Context, m *Main) error {
 		},
 		Unclaim: func(ctx context.Context, id string) error { return m.DB.Unclaim(ctx, "queued-command", id) },
 		Log:     m.CommandLog,
-		AckWait: queue.DefaultAckWait,
+		AckWait: c.AckWait.D(),
 		Logger:  log,
 	})
 	if err != nil {
