@@ -333,3 +333,117 @@ func slackPostQuiet(base, path, body string) (int, string, error) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), nil
 }
+
+// natsServer is a nats-server of the test's own, so it can be stopped and started again.
+type natsServer struct {
+	t    *testing.T
+	addr string
+	dir  string
+	cmd  *exec.Cmd
+}
+
+func startNATSServer(t *testing.T, addr, dir string) *natsServer {
+	t.Helper()
+	const bin = "/usr/sbin/nats-server"
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required when CI=true: %v", bin, err)
+		}
+		t.Skipf("skipping: %s not installed; set CI=true to require it", bin)
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	s := &natsServer{t: t, addr: addr, dir: dir, cmd: exec.Command(bin, "-js", "-a", host, "-p", port, "-sd", dir)}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.stop)
+	waitUntil(t, "nats-server to listen", 30*time.Second, func() bool {
+		nc, err := nats.Connect("nats://" + addr)
+		if err == nil {
+			nc.Close()
+		}
+		return err == nil
+	})
+	return s
+}
+
+func (s *natsServer) stop() {
+	if s.cmd.ProcessState == nil {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.cmd.Wait()
+	}
+}
+
+// When NATS goes away a replica refuses new commands at once with a clear answer and /readyz says
+// why; commands it acknowledged before still get their one reply; when NATS is back it takes
+// commands again by itself.
+func TestNATSUnreachableAndBack(t *testing.T) {
+	addr := freePort(t)
+	dir := t.TempDir()
+	ns := startNATSServer(t, addr, dir)
+	rec := &recorder{}
+	fs := newFakeSlackAPI(t, rec)
+	g, gateURL := newGate(t)
+	t.Setenv(natsGateEnv, gateURL) // read by the test command's setup in this process
+	dsn := sqliteDSN(t)
+	addGrants(t, dsn, [][]string{{"work", "*", "organization", "T1", "acme"}, {"work", "*", "channel", "*", "any"}, {"work", "*", "user", "*", "any"}})
+	base, _ := startServer(t, dsn, "OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET="+e2eSecret,
+		"OPSGATE_SLACK_BOT_TOKEN=xoxb-test", "OPSGATE_SLACK_API_URL="+fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID="+natsBotUser,
+		"OPSGATE_NATS_URL=nats://"+addr, "OPSGATE_NATS_ACK_WAIT=2s")
+	waitUntil(t, "ready", 30*time.Second, func() bool { c, _ := getQuiet(base + "/readyz"); return c == 200 })
+
+	slash := func(tag string) (int, string) {
+		code, body, err := slackPostQuiet(base, oslack.PathSlashCommand, slashCommand("U1", tag, "trig."+tag))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code, body
+	}
+	for i := range 5 {
+		if code, body := slash(fmt.Sprintf("c%d", i)); code != 200 || body != "" {
+			t.Fatalf("before the outage: %d %q", code, body)
+		}
+	}
+	waitUntil(t, "the commands to run", 30*time.Second, func() bool { return g.at(os.Getpid()) == 5 })
+
+	ns.stop()
+	waitUntil(t, "/readyz to say NATS is down", 30*time.Second, func() bool {
+		c, body := getQuiet(base + "/readyz")
+		return c == 503 && strings.Contains(body, "nats")
+	})
+	code, body := slash("c5")
+	if code != 200 || !strings.Contains(body, "its message queue (NATS) is unreachable") || !strings.Contains(body, `"ephemeral"`) {
+		t.Fatalf("during the outage: %d %q, want the refusal as an ephemeral answer", code, body)
+	}
+	if _, m := getQuiet(base + "/metrics"); !strings.Contains(m, `opsgate_queue_refused_total{reason="unreachable"}`) {
+		t.Error("the refusal is not counted in opsgate_queue_refused_total")
+	}
+	close(g.open) // the commands taken before the outage finish and reply while NATS is away
+	waitUntil(t, "the replies of commands taken before the outage", 30*time.Second, func() bool { return len(replies(rec)) == 5 })
+
+	startNATSServer(t, addr, dir)
+	waitUntil(t, "the replica to recover", 60*time.Second, func() bool { c, _ := getQuiet(base + "/readyz"); return c == 200 })
+	if code, body := slash("c6"); code != 200 || body != "" {
+		t.Fatalf("after the outage: %d %q", code, body)
+	}
+	waitUntil(t, "the reply after the outage", 30*time.Second, func() bool { return replies(rec)["c6"] == 1 })
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := nc.JetStream()
+	waitUntil(t, "the stream to drain", 30*time.Second, func() bool {
+		info, err := js.StreamInfo("OPSGATE_COMMANDS")
+		return err == nil && info.State.Msgs == 0
+	})
+	got := replies(rec)
+	for _, tag := range []string{"c0", "c1", "c2", "c3", "c4", "c6"} {
+		if got[tag] != 1 {
+			t.Errorf("%s: replied %d times, want once", tag, got[tag])
+		}
+	}
+	if got["c5"] != 0 {
+		t.Errorf("the refused command was run")
+	}
+}
