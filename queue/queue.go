@@ -72,8 +72,9 @@ type Queue struct {
 	consumer string
 	ready    atomic.Bool // stream and consumer exist (as far as we know)
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // the worker loop and running commands
+	cancel  context.CancelFunc
+	looping chan struct{}  // closed when the worker loop has returned
+	wg      sync.WaitGroup // the worker loop and running commands
 }
 
 // New returns a queue on nc; Start makes it take commands.

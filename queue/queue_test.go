@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -261,4 +262,43 @@ func (l *memLog) wait(t *testing.T) *opsgate.CommandLogEntry {
 		return e != nil
 	})
 	return e
+}
+
+// A stopping replica (SIGTERM: its pipeline refuses new work while running ones finish) takes no
+// more commands, so it does not bounce them until MaxDeliver gives them up: another replica runs them.
+func TestStoppedWorkerTakesNothing(t *testing.T) {
+	nc := natsURL(t)
+	p := prefix(t, nc)
+	s, c := &sink{}, &claims{m: map[string]bool{}}
+	var mu sync.Mutex
+	ran := map[string]int{}
+	opts := func(name string) Options {
+		return Options{Prefix: p, Claim: c.claim, Unclaim: c.unclaim, MaxDeliver: 2,
+			Open: func(context.Context, *opsgate.Request) (opsgate.Dispatcher, error) { return conv{s: s}, nil },
+			Run: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (string, func()) {
+				mu.Lock()
+				ran[name]++
+				mu.Unlock()
+				out.Send(ctx, opsgate.Textf("done by %s", name))
+				return "", func() {}
+			}}
+	}
+	stopping, _ := New(nc, opts("stopping"))
+	stopping.Start()
+	waitFor(t, "the stream", func() bool { return stopping.Ready(context.Background()) == nil })
+	stopping.Stop()
+	for i := range 3 {
+		if r := stopping.Submit(context.Background(), &opsgate.Request{ID: fmt.Sprint("s", i), Platform: "slack", UserID: "U1", Text: "ping"}); r != "" {
+			t.Fatal(r)
+		}
+	}
+	other, _ := New(nc, opts("other"))
+	other.Start()
+	t.Cleanup(func() { other.Close(context.Background()); stopping.Close(context.Background()) })
+	waitFor(t, "the replies", func() bool { return len(s.texts()) == 3 })
+	mu.Lock()
+	defer mu.Unlock()
+	if ran["stopping"] != 0 || ran["other"] != 3 {
+		t.Fatalf("runs %v: want all 3 by the replica not stopping", ran)
+	}
 }

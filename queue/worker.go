@@ -17,11 +17,23 @@ import (
 func (q *Queue) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	q.cancel = cancel
+	q.looping = make(chan struct{})
 	q.wg.Add(1)
 	go func() {
 		defer q.wg.Done()
+		defer close(q.looping)
 		q.loop(ctx)
 	}()
+}
+
+// Stop stops taking commands; those running go on. Call it as soon as the replica begins to stop:
+// a stopping pipeline refuses new work, and a command taken and handed back again and again would
+// reach MaxDeliver and be given up.
+func (q *Queue) Stop() {
+	if q.cancel != nil {
+		q.cancel()
+		<-q.looping
+	}
 }
 
 // Close stops taking commands and waits (up to ctx) for those running: an unfinished one is not
@@ -30,7 +42,7 @@ func (q *Queue) Close(ctx context.Context) error {
 	if q.cancel == nil {
 		return nil
 	}
-	q.cancel()
+	q.Stop()
 	done := make(chan struct{})
 	go func() { q.wg.Wait(); close(done) }()
 	select {
@@ -57,7 +69,8 @@ func (q *Queue) loop(ctx context.Context) {
 			sleep(ctx, time.Second)
 			continue
 		}
-		stop := context.AfterFunc(ctx, it.Stop)
+		// Stopping drains: what was pulled already is handed back at once, not after the ack wait.
+		stop := context.AfterFunc(ctx, it.Drain)
 		for {
 			msg, err := it.Next()
 			if err != nil {
@@ -66,10 +79,14 @@ func (q *Queue) loop(ctx context.Context) {
 				}
 				break
 			}
+			if ctx.Err() != nil {
+				msg.Nak()
+				continue
+			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				msg.Nak() // not started: let another replica have it now
+				msg.Nak()
 				continue
 			}
 			q.wg.Add(1)

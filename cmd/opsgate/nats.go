@@ -66,6 +66,7 @@ func setupNATS(ctx context.Context, m *Main) error {
 	m.OnStop(func(context.Context) error { nc.Close(); return nil })
 	m.OnStop(q.Close)
 	q.Start()
+	context.AfterFunc(ctx, q.Stop) // SIGTERM: the pipeline drains from here on and refuses new work
 	m.Queue = q
 	return nil
 }
