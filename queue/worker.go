@@ -72,7 +72,16 @@ func (q *Queue) loop(ctx context.Context) {
 		// Stopping drains: what was pulled already is handed back at once, not after the ack wait.
 		stop := context.AfterFunc(ctx, it.Drain)
 		for {
-			msg, err := it.Next()
+			var msg jetstream.Msg
+			if ctx.Err() == nil {
+				msg, err = it.Next(jetstream.NextContext(ctx))
+				if err != nil && ctx.Err() != nil {
+					continue // stopping: drain below
+				}
+			} else {
+				// Draining needs NATS: when it does not answer within a second, stop anyway.
+				msg, err = it.Next(jetstream.NextMaxWait(time.Second))
+			}
 			if err != nil {
 				if ctx.Err() == nil {
 					q.o.Logger.Warn("queue: taking commands stopped; setting up again", "err", err)
