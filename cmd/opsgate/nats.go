@@ -63,6 +63,14 @@ func setupNATS(ctx context.Context, m *Main) error {
 		return err
 	}
 	m.HTTP.Ready["nats"] = q.Ready
+	// Grant and group changes reach every replica at once, not at the next grant_reload_interval
+	// poll (which stays, for changes made by the CLI and for missed notifications).
+	changed := c.StreamPrefix + ".changed"
+	if _, err := nc.Subscribe(changed, func(*nats.Msg) { m.Watcher.Poke() }); err != nil {
+		nc.Close()
+		return err
+	}
+	m.DB.OnAudit(func() { nc.Publish(changed, nil) })
 	m.OnStop(func(context.Context) error { nc.Close(); return nil })
 	m.OnStop(q.Close)
 	q.Start()

@@ -286,7 +286,7 @@ func TestNATSReplicasSurviveSIGKILL(t *testing.T) {
 	t.Logf("%d commands acknowledged, each replied once; the killed replica was running %d", len(acked), held)
 }
 
-var doneTag = regexp.MustCompile(`done (c\d+)`)
+var doneTag = regexp.MustCompile(`done ([a-z]\w*)`)
 
 // replies counts the "done TAG" posts by tag.
 func replies(rec *recorder) map[string]int {
