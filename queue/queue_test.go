@@ -18,7 +18,7 @@ import (
 )
 
 // natsURL is the machine's NATS with JetStream: required when CI=true, else the test skips.
-func natsURL(t *testing.T) *nats.Conn {
+func natsURL(t testing.TB) *nats.Conn {
 	t.Helper()
 	url := os.Getenv("OPSGATE_TEST_NATS")
 	if url == "" {
@@ -36,7 +36,7 @@ func natsURL(t *testing.T) *nats.Conn {
 }
 
 // prefix is a stream prefix of this test alone; its stream is deleted afterwards.
-func prefix(t *testing.T, nc *nats.Conn) string {
+func prefix(t testing.TB, nc *nats.Conn) string {
 	var b [6]byte
 	rand.Read(b[:])
 	p := "T" + hex.EncodeToString(b[:])

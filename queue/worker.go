@@ -64,31 +64,28 @@ func (q *Queue) loop(ctx context.Context) {
 			continue
 		}
 		q.ready.Store(true)
-		it, err := cons.Messages(jetstream.PullMaxMessages(q.o.Workers))
+		q.take(ctx, cons, sem)
+	}
+}
+
+// take fetches commands in short batches, as many as there are free workers, until ctx ends or
+// the consumer is gone. Each fetch is a pull request of its own that expires within a second, so
+// a missed heartbeat, a busy replica or a NATS restart strands nothing until the ack wait.
+func (q *Queue) take(ctx context.Context, cons jetstream.Consumer, sem chan struct{}) {
+	for ctx.Err() == nil {
+		free := max(cap(sem)-len(sem), 1)
+		batch, err := cons.Fetch(free, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
-			sleep(ctx, time.Second)
+			if q.nc.IsConnected() { // NATS answers but not as expected (stream or consumer lost): set up again
+				q.o.Logger.Warn("queue: cannot fetch commands; setting up again", "err", err)
+				sleep(ctx, time.Second)
+				return
+			}
+			sleep(ctx, time.Second) // NATS away: the connection retries by itself
 			continue
 		}
-		// Stopping drains: what was pulled already is handed back at once, not after the ack wait.
-		stop := context.AfterFunc(ctx, it.Drain)
-		for {
-			var msg jetstream.Msg
-			if ctx.Err() == nil {
-				msg, err = it.Next(jetstream.NextContext(ctx))
-				if err != nil && ctx.Err() != nil {
-					continue // stopping: drain below
-				}
-			} else {
-				// Draining needs NATS: when it does not answer within a second, stop anyway.
-				msg, err = it.Next(jetstream.NextMaxWait(time.Second))
-			}
-			if err != nil {
-				if ctx.Err() == nil {
-					q.o.Logger.Warn("queue: taking commands stopped; setting up again", "err", err)
-				}
-				break
-			}
-			if ctx.Err() != nil {
+		for msg := range batch.Messages() {
+			if ctx.Err() != nil { // stopping: hand it back at once, not after the ack wait
 				msg.Nak()
 				continue
 			}
@@ -104,9 +101,9 @@ func (q *Queue) loop(ctx context.Context) {
 				q.process(ctx, msg)
 			}()
 		}
-		it.Stop()
-		stop()
-		sleep(ctx, time.Second)
+		if err := batch.Error(); errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+			return
+		}
 	}
 }
 
