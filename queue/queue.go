@@ -133,7 +133,8 @@ func (q *Queue) Submit(ctx context.Context, req *opsgate.Request) string {
 		refused.WithLabelValues("encode").Inc()
 		return "opsgate could not queue this command."
 	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Within Slack's 3-second acknowledgement deadline, with room for the rest of the request.
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	ack, err := q.js.PublishMsg(pctx, &nats.Msg{Subject: q.subject, Data: data}, jetstream.WithMsgID(r.ID))
 	if err != nil {
