@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/opsgate/opsgate"
+	ohttp "github.com/opsgate/opsgate/http"
 	"github.com/opsgate/opsgate/queue"
 )
 
@@ -62,7 +63,12 @@ func setupNATS(ctx context.Context, m *Main) error {
 		nc.Close()
 		return err
 	}
-	m.HTTP.Ready["nats"] = q.Ready
+	m.HTTP.Ready["nats"] = func(ctx context.Context) error {
+		if err := q.Ready(ctx); err != nil {
+			return ohttp.ReadyReason(err.Error()) // the queue's reasons name no address or credential
+		}
+		return nil
+	}
 	// Grant and group changes reach every replica at once, not at the next grant_reload_interval
 	// poll (which stays, for changes made by the CLI and for missed notifications).
 	changed := c.StreamPrefix + ".changed"

@@ -409,7 +409,7 @@ func TestNATSUnreachableAndBack(t *testing.T) {
 	ns.stop()
 	waitUntil(t, "/readyz to say NATS is down", 30*time.Second, func() bool {
 		c, body := getQuiet(base + "/readyz")
-		return c == 503 && strings.Contains(body, "nats")
+		return c == 503 && strings.Contains(body, "nats: not ready: NATS is unreachable")
 	})
 	code, body := slash("c5")
 	if code != 200 || !strings.Contains(body, "its message queue (NATS) is unreachable") || !strings.Contains(body, `"ephemeral"`) {
