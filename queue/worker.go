@@ -133,11 +133,13 @@ func (q *Queue) setup(ctx context.Context) (jetstream.Consumer, error) {
 func (q *Queue) process(ctx context.Context, msg jetstream.Msg) {
 	var req opsgate.Request
 	if err := json.Unmarshal(msg.Data(), &req); err != nil || req.ID == "" || req.Platform == "" {
-		q.o.Logger.Error("queue: malformed command dropped", "err", err)
+		q.o.Logger.Error("queue: malformed command dropped: not a JSON request with an id and a platform", "subject", msg.Subject(), "err", err)
 		processed.WithLabelValues("malformed").Inc()
 		msg.Term()
 		return
 	}
+	// Only platforms' requests are queued: an approval or schedule id never comes from outside.
+	req.Approval, req.Schedule = 0, 0
 	meta, err := msg.Metadata()
 	if err != nil {
 		msg.Term()
