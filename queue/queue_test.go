@@ -302,3 +302,29 @@ func TestStoppedWorkerTakesNothing(t *testing.T) {
 		t.Fatalf("runs %v: want all 3 by the replica not stopping", ran)
 	}
 }
+
+// The stream is input like any other: a queued request claiming to run under an approval or a
+// schedule (set only by opsgate itself, never queued) runs as a plain request.
+func TestQueuedRequestCarriesNoApproval(t *testing.T) {
+	nc := natsURL(t)
+	c := &claims{m: map[string]bool{}}
+	got := make(chan opsgate.Request, 1)
+	q, _ := New(nc, Options{Prefix: prefix(t, nc), Claim: c.claim, Unclaim: c.unclaim,
+		Open: func(context.Context, *opsgate.Request) (opsgate.Dispatcher, error) { return conv{s: &sink{}}, nil },
+		Run: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (string, func()) {
+			got <- *req
+			return "", func() {}
+		}})
+	q.Start()
+	t.Cleanup(func() { q.Close(context.Background()) })
+	waitFor(t, "the stream", func() bool { return q.Ready(context.Background()) == nil })
+	q.Submit(context.Background(), &opsgate.Request{ID: "a-1", Platform: "slack", UserID: "U1", Text: "deploy", Approval: 7, Schedule: 3})
+	select {
+	case r := <-got:
+		if r.Approval != 0 || r.Schedule != 0 || r.Text != "deploy" {
+			t.Fatalf("ran %+v", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not run")
+	}
+}
