@@ -13,6 +13,9 @@ type Request struct {
 	Direct      bool   // a direct (private) message to the bot rather than a room
 	ThreadID    string // reply in this thread when set
 	Text        string // the command text, without the slash command or bot mention
+	// ID is the platform's id of this request (event id, trigger id), when it has one: a queued
+	// command is stored and run once per ID.
+	ID string `json:",omitempty"`
 	// Approval is the id of the approval request under which this request runs (0: none): set
 	// only by opsgate itself when a held request is approved, never from a platform's input.
 	Approval int64 `json:",omitempty"`

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/opsgate/opsgate"
@@ -19,7 +20,23 @@ type Watcher struct {
 	Interval time.Duration
 	Logger   *slog.Logger
 
-	last int64
+	last     int64
+	poke     chan struct{}
+	pokeOnce sync.Once
+}
+
+// Poke makes Run check for changes now rather than at the next tick (a replica was told of a
+// change through NATS). Safe to call from any goroutine, before or while Run runs.
+func (w *Watcher) Poke() {
+	select {
+	case w.pokes() <- struct{}{}:
+	default: // a check is pending already
+	}
+}
+
+func (w *Watcher) pokes() chan struct{} {
+	w.pokeOnce.Do(func() { w.poke = make(chan struct{}, 1) })
+	return w.poke
 }
 
 // Reload reads all grants and groups now.
@@ -47,11 +64,13 @@ func (w *Watcher) Reload(ctx context.Context) error {
 func (w *Watcher) Run(ctx context.Context) {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
+	poke := w.pokes()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-poke:
 		}
 		last, err := w.Audit.LastAuditID(ctx)
 		if err != nil {

@@ -152,7 +152,7 @@ func (in *interaction) who() user {
 func (in *interaction) request(text string) *opsgate.Request {
 	u := in.who()
 	r := &opsgate.Request{Platform: "discord", OrgID: in.GuildID, ChannelID: in.ChannelID, UserID: u.ID,
-		UserName: u.Username, Direct: in.GuildID == "", Text: text}
+		UserName: u.Username, Direct: in.GuildID == "", Text: text, ID: kit.Prefixed("discord-interaction:", in.ID)}
 	if in.Channel != nil {
 		r.ChannelName = in.Channel.Name
 	}

@@ -54,13 +54,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.recoverer(s.mux).ServeHTTP(w, r)
 }
 
+// ReadyReason is a readiness check's error that /readyz may show as it is: it says why and holds
+// no address, password or other detail (other errors are only logged).
+type ReadyReason string
+
+func (r ReadyReason) Error() string { return string(r) }
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	for name, check := range s.Ready {
 		if err := check(ctx); err != nil {
 			s.Logger.Warn("not ready", "check", name, "err", err)
-			http.Error(w, name+": not ready", http.StatusServiceUnavailable)
+			msg := name + ": not ready"
+			var why ReadyReason
+			if errors.As(err, &why) {
+				msg += ": " + string(why)
+			}
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 	}

@@ -42,3 +42,12 @@ func Echo(r opsgate.Redactor, value string) string {
 	}
 	return r.Redact(value)
 }
+
+// Prefixed returns prefix+id, or "" when the platform gave no id: a request's ID (the queue's
+// message id) names the platform, so ids of two platforms never collide.
+func Prefixed(prefix, id string) string {
+	if id == "" {
+		return ""
+	}
+	return prefix + id
+}

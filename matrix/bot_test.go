@@ -30,7 +30,7 @@ func TestCommandInRoomAnsweredInThread(t *testing.T) {
 	cmd := e.hs.As(aliceToken).Say(room, "!whoami")
 	req := e.Next()
 	want := opsgate.Request{Platform: "matrix", OrgID: "example.org", OrgName: "example.org", ChannelID: room, ChannelName: "ops",
-		UserID: e.alice, UserName: e.alice, ThreadID: cmd, Text: "whoami"}
+		UserID: e.alice, UserName: e.alice, ThreadID: cmd, Text: "whoami", ID: "matrix-event:" + cmd} // the queue's message id
 	if *req != want {
 		t.Fatalf("request\n got %+v\nwant %+v", *req, want)
 	}

@@ -148,7 +148,8 @@ func (b *Bot) message(ctx context.Context, roomID id.RoomID, evt *event.Event) {
 	b.mu.Unlock()
 	server := serverName(me)
 	req := &opsgate.Request{Platform: "matrix", OrgID: server, OrgName: server, ChannelID: string(c.room), ChannelName: name,
-		UserID: string(evt.Sender), UserName: string(evt.Sender), Direct: c.direct, ThreadID: string(c.thread), Text: text}
+		UserID: string(evt.Sender), UserName: string(evt.Sender), Direct: c.direct, ThreadID: string(c.thread), Text: text,
+		ID: kit.Prefixed("matrix-event:", string(evt.ID))}
 	if refusal := b.Handle(ctx, req, c); refusal != "" {
 		refusals.Count("overloaded")
 		c.notice(ctx, refusal)

@@ -117,6 +117,7 @@ func (h *Handler) ServeOutgoing(w http.ResponseWriter, r *http.Request) {
 	}
 	req := &opsgate.Request{Platform: "rocketchat", OrgID: h.org, OrgName: h.org, ChannelID: in.ChannelID, ChannelName: in.ChannelName,
 		UserID: in.UserID, UserName: in.UserName, ThreadID: in.ThreadID, Text: commandText(in.Text, in.TriggerWord),
+		ID: kit.Prefixed("rocketchat-message:", in.MessageID),
 		// A direct room's id is the two members' ids joined; rooms have ids of their own.
 		Direct: len(in.ChannelID) > len(in.UserID) && strings.Contains(in.ChannelID, in.UserID)}
 	if refusal := h.Handle(ctx, req, &conversation{h: h, req: *req}); refusal != "" {

@@ -57,7 +57,7 @@ func (h *Handler) event(ctx context.Context, eventID string, ev slackevents.Even
 		refusals.Count("duplicate_event")
 		return
 	}
-	req := &opsgate.Request{Platform: "slack", OrgID: ev.TeamID}
+	req := &opsgate.Request{Platform: "slack", OrgID: ev.TeamID, ID: "slack-event:" + eventID}
 	conv := &conversation{h: h}
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:

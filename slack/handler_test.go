@@ -124,7 +124,8 @@ func TestSlashCommand(t *testing.T) {
 	}
 	r := e.Next()
 	want := opsgate.Request{Platform: "slack", OrgID: "T1", OrgName: "acme", ChannelID: "C1", ChannelName: "ops",
-		UserID: "U1", UserName: "alice", Text: "network status  “new york”"}
+		UserID: "U1", UserName: "alice", Text: "network status  “new york”",
+		ID: "slack-trigger:13345224609.738474920.8088930838d88f008e0"} // the queue's message id
 	if *r != want {
 		t.Fatalf("request = %+v", *r)
 	}

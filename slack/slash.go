@@ -58,6 +58,9 @@ func (h *Handler) slashCommand(ctx context.Context, sc *slack.SlashCommand) stri
 		Direct: sc.ChannelName == "directmessage" || strings.HasPrefix(sc.ChannelID, "D"),
 		Text:   h.commandText(sc.Command, sc.Text),
 	}
+	if sc.TriggerID != "" { // unique per invocation: the queue stores and runs it once
+		req.ID = "slack-trigger:" + sc.TriggerID
+	}
 	conv := &conversation{h: h, channel: sc.ChannelID, user: sc.UserID,
 		responseURL: sc.ResponseURL, responseAt: now, triggerID: sc.TriggerID, triggerAt: now}
 	return h.Handle(ctx, req, conv)

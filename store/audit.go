@@ -38,6 +38,7 @@ func (db *DB) Audit(ctx context.Context, tx *sql.Tx, action, object, objectID st
 	if err != nil {
 		return err
 	}
+	db.audited.Store(tx, true)
 	_, err = tx.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (at, actor, action, object, object_id, before_doc, after_doc)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`), Time(db.Now()), opsgate.ActorFromContext(ctx), action, object, objectID, b, a)
 	return err

@@ -42,7 +42,13 @@ type DB struct {
 	claimQueue   []*pendingClaim
 	claimLeading bool     // a caller is committing claim batches
 	stmts        sync.Map // query → *sql.Stmt (execHot)
+	audited      sync.Map // *sql.Tx that called Audit, until they end
+	onAudit      atomic.Pointer[func()]
 }
+
+// OnAudit sets f to be called after each transaction that wrote the audit log commits (grants,
+// groups, tokens ... changed): cmd/opsgate tells the other replicas through NATS.
+func (db *DB) OnAudit(f func()) { db.onAudit.Store(&f) }
 
 // Open connects to dsn (sqlite://PATH, postgres://..., mysql://user:pass@host:port/db), checks the
 // connection and runs pending migrations.
@@ -175,10 +181,18 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
+		db.audited.Delete(tx)
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	_, audited := db.audited.LoadAndDelete(tx)
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if f := db.onAudit.Load(); audited && f != nil {
+		(*f)()
+	}
+	return nil
 }
 
 // Insert runs an INSERT (with ? placeholders) in tx and returns the new row's id.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Platform is the name requests from Teams carry.
@@ -137,6 +138,7 @@ func Request(a *Activity) (*opsgate.Request, error) {
 		UserName:  a.From.Name,
 		Direct:    a.Conversation.ConversationType == "personal",
 		Text:      StripMentions(a),
+		ID:        kit.Prefixed("teams-activity:", a.ID),
 	}
 	r.ChannelName = a.Conversation.Name
 	if a.ChannelData != nil {

@@ -24,7 +24,8 @@ func TestRequestIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := opsgate.Request{Platform: "teams", OrgID: tenant, OrgName: "Ops", ChannelID: teamsfake.ChannelConv, ChannelName: "General",
-		UserID: teamsfake.UserAAD, UserName: "Alice", ThreadID: teamsfake.ChannelConv + ";messageid=1700000000001", Text: "whoami"}
+		UserID: teamsfake.UserAAD, UserName: "Alice", ThreadID: teamsfake.ChannelConv + ";messageid=1700000000001", Text: "whoami",
+		ID: "teams-activity:1700000000001"} // the activity id: the queue stores and runs it once
 	if *r != want {
 		t.Fatalf("got  %+v\nwant %+v", *r, want)
 	}

@@ -112,6 +112,7 @@ func TestMessagesBecomeRequests(t *testing.T) {
 	for i, got := range rc.requests {
 		w := want[i]
 		w.ThreadID = got.ThreadID
+		w.ID = "webex-message:" + got.ThreadID // a top-level message starts its thread; its id is the queue's message id
 		if *got != w || got.ThreadID == "" {
 			t.Errorf("request %d:\n got %+v\nwant %+v", i, *got, w)
 		}

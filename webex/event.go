@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Platform is the name requests from Webex carry.
@@ -119,7 +120,7 @@ func (c *Client) MessageRequest(ctx context.Context, e *Envelope) (*opsgate.Requ
 	}
 	return &opsgate.Request{
 		Platform: Platform, OrgID: e.OrgID, ChannelID: m.RoomID, UserID: m.PersonID, UserName: m.PersonEmail,
-		Direct: m.RoomType == "direct", ThreadID: thread, Text: stripMention(m, me),
+		Direct: m.RoomType == "direct", ThreadID: thread, Text: stripMention(m, me), ID: kit.Prefixed("webex-message:", m.ID),
 	}, nil
 }
 

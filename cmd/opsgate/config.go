@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/queue"
 )
 
 // Config is opsgate's configuration: defaults, then the YAML file, then OPSGATE_* environment
@@ -56,6 +57,7 @@ type Config struct {
 	StackStorm StackStormConfig `yaml:"stackstorm"`
 	TLS        TLSConfig        `yaml:"tls"`
 	UI         UIConfig         `yaml:"ui"`
+	NATS       NATSConfig       `yaml:"nats"`
 }
 
 // DefaultConfig returns the settings used when nothing is configured.
@@ -69,6 +71,7 @@ func DefaultConfig() Config {
 		GrantReloadInterval: Duration(2 * time.Second),
 		LeaseTTL:            Duration(kit.DefaultLeaseTTL),
 		UI:                  defaultUIConfig(),
+		NATS:                NATSConfig{StreamPrefix: "OPSGATE", AckWait: Duration(queue.DefaultAckWait)},
 	}
 }
 

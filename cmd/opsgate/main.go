@@ -23,6 +23,7 @@ import (
 	ohttp "github.com/opsgate/opsgate/http"
 	"github.com/opsgate/opsgate/kit"
 	"github.com/opsgate/opsgate/pipeline"
+	"github.com/opsgate/opsgate/queue"
 	"github.com/opsgate/opsgate/secret"
 	"github.com/opsgate/opsgate/store"
 )
@@ -72,6 +73,8 @@ type Main struct {
 	Guard *kit.Guard
 	// Serving is true under `serve` (HTTP listening), false under `chat` and admin commands.
 	Serving bool
+	// Queue, when nats.url is set, carries accepted commands to whichever replica runs them.
+	Queue *queue.Queue
 
 	// status is what the web UI's status page shows beyond the health endpoints (status.go).
 	status statusBoard

@@ -90,6 +90,9 @@ func setupSlack(ctx context.Context, m *Main) error {
 // request; the pipeline replies through the dispatcher.
 func pipelineHandle(m *Main) opsgate.RequestHandler {
 	return func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
+		if m.Queue != nil { // nats.url: any replica runs it, replying through m.Announce
+			return m.Queue.Submit(ctx, req)
+		}
 		return m.Pipeline.Handle(ctx, req, out).Refused()
 	}
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/opsgate/opsgate"
+	ohttp "github.com/opsgate/opsgate/http"
+	"github.com/opsgate/opsgate/queue"
+)
+
+func init() {
+	// After the platforms (50): the worker replies through the targets they register.
+	registerModule(module{Name: "nats", Order: 90, Setup: setupNATS})
+}
+
+// setupNATS sends accepted commands through JetStream when nats.url is set (docs/scaling.md).
+// Connecting does not wait for NATS: until it answers, commands are refused and /readyz says so.
+func setupNATS(ctx context.Context, m *Main) error {
+	c := m.Config.NATS
+	if c.URL == "" || !m.Serving {
+		return nil
+	}
+	opts, err := c.options()
+	if err != nil {
+		return err
+	}
+	log := m.Logger.With("component", "nats")
+	opts = append(opts,
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("NATS connection lost; refusing new commands until it is back", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("NATS connection back", "server", nc.ConnectedUrlRedacted()) }))
+	nc, err := nats.Connect(c.URL, opts...)
+	if err != nil {
+		return fmt.Errorf("nats.url: %v", err)
+	}
+	q, err := queue.New(nc, queue.Options{
+		Prefix: c.StreamPrefix,
+		Run: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (string, func()) {
+			j := m.Pipeline.Handle(ctx, req, out)
+			return j.Refused(), j.Wait
+		},
+		Open: func(ctx context.Context, req *opsgate.Request) (opsgate.Dispatcher, error) {
+			open, _ := m.Announce.Target(req.Platform)
+			if open == nil {
+				return nil, fmt.Errorf("platform %q is not enabled on this replica", req.Platform)
+			}
+			return open(ctx, req.ChannelID, req.UserID, req.Direct)
+		},
+		Claim: func(ctx context.Context, id string) (bool, error) {
+			return m.DB.Claim(ctx, "queued-command", id, time.Now(), queue.DoneWindow)
+		},
+		Unclaim: func(ctx context.Context, id string) error { return m.DB.Unclaim(ctx, "queued-command", id) },
+		Log:     m.CommandLog,
+		AckWait: c.AckWait.D(),
+		Logger:  log,
+	})
+	if err != nil {
+		nc.Close()
+		return err
+	}
+	m.HTTP.Ready["nats"] = func(ctx context.Context) error {
+		if err := q.Ready(ctx); err != nil {
+			return ohttp.ReadyReason(err.Error()) // the queue's reasons name no address or credential
+		}
+		return nil
+	}
+	// Grant and group changes reach every replica at once, not at the next grant_reload_interval
+	// poll (which stays, for changes made by the CLI and for missed notifications).
+	changed := c.StreamPrefix + ".changed"
+	if _, err := nc.Subscribe(changed, func(*nats.Msg) { m.Watcher.Poke() }); err != nil {
+		nc.Close()
+		return err
+	}
+	m.DB.OnAudit(func() { nc.Publish(changed, nil) })
+	m.OnStop(func(context.Context) error { nc.Close(); return nil })
+	m.OnStop(q.Close)
+	q.Start()
+	context.AfterFunc(ctx, q.Stop) // SIGTERM: the pipeline drains from here on and refuses new work
+	m.Queue = q
+	return nil
+}

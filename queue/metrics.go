@@ -1,0 +1,25 @@
+package queue
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	published = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "opsgate_queue_published_total",
+		Help: "Accepted commands stored in the JetStream work queue.",
+	})
+	refused = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "opsgate_queue_refused_total",
+		Help: "Commands refused because they could not be queued, by reason (unreachable, publish, encode).",
+	}, []string{"reason"})
+	processed = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "opsgate_queue_processed_total",
+		Help: "Queued commands a worker finished, by outcome (done, already_done, poison, malformed, requeued).",
+	}, []string{"outcome"})
+	duplicates = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "opsgate_queue_duplicates_total",
+		Help: "Commands seen again: a platform retry stored once (publish), a redelivery of a finished command (deliver).",
+	}, []string{"stage"})
+)

@@ -1,0 +1,156 @@
+// Package queue carries accepted commands through a NATS JetStream work-queue stream, so a
+// command acknowledged by one replica is finished by whichever replica is alive: the worker acks
+// a message only after the command ran and its reply was sent.
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/opsgate/opsgate"
+)
+
+// Refusal is what a user is told when their command cannot be queued.
+const Refusal = "opsgate cannot take commands right now: its message queue (NATS) is unreachable. Please send your command again in a minute."
+
+// Defaults, chosen for chat commands: a platform retries within minutes, a command runs for at
+// most its timeout.
+const (
+	DefaultAckWait    = 30 * time.Second
+	DefaultMaxDeliver = 5
+	// DuplicateWindow is how long JetStream remembers a Nats-Msg-Id: a platform's retry of the same
+	// event inside it is stored once.
+	DuplicateWindow = 10 * time.Minute
+	// DoneWindow is how long a finished request id is remembered, so a redelivery is not run again.
+	DoneWindow = 24 * time.Hour
+)
+
+// Options configure a Queue.
+type Options struct {
+	// Prefix names the stream (PREFIX_COMMANDS), its subject (PREFIX.commands) and the workers'
+	// durable consumer (PREFIX_workers), so tenants and tests can share a server.
+	Prefix string
+	// Run runs req through the pipeline, replying through out. It returns the pipeline's refusal
+	// ("" when taken) and a function that waits until the replies were sent.
+	Run func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) (refusal string, wait func())
+	// Open opens the conversation to reply in (kit.Targets on the request's platform).
+	Open func(ctx context.Context, req *opsgate.Request) (opsgate.Dispatcher, error)
+	// Claim records that request id finished, false when it was already (store.DB.Claim);
+	// Unclaim takes a claim back.
+	Claim   func(ctx context.Context, id string) (bool, error)
+	Unclaim func(ctx context.Context, id string) error
+	// Log records a command given up on (MaxDeliver deliveries) as errored.
+	Log opsgate.CommandLogService
+	// AckWait is how long a worker may go silent before its command goes to another replica;
+	// running commands report progress every third of it. MaxDeliver bounds deliveries.
+	AckWait    time.Duration
+	MaxDeliver int
+	// Workers bounds commands this replica takes at once (default 64).
+	Workers int
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Queue publishes accepted commands and runs a worker taking them.
+type Queue struct {
+	o        Options
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   string
+	subject  string
+	consumer string
+	ready    atomic.Bool // stream and consumer exist (as far as we know)
+
+	cancel  context.CancelFunc
+	looping chan struct{}  // closed when the worker loop has returned
+	wg      sync.WaitGroup // the worker loop and running commands
+}
+
+// New returns a queue on nc; Start makes it take commands.
+func New(nc *nats.Conn, o Options) (*Queue, error) {
+	if o.Prefix == "" || o.Run == nil || o.Open == nil || o.Claim == nil {
+		return nil, errors.New("queue: Prefix, Run, Open and Claim are required")
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = DefaultAckWait
+	}
+	if o.MaxDeliver <= 1 {
+		o.MaxDeliver = DefaultMaxDeliver
+	}
+	if o.Workers <= 0 {
+		o.Workers = 64
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	return &Queue{o: o, nc: nc, js: js, stream: o.Prefix + "_COMMANDS", subject: o.Prefix + ".commands",
+		consumer: o.Prefix + "_workers"}, nil
+}
+
+// Ready returns nil when commands can be queued, else why not (for /readyz).
+func (q *Queue) Ready(context.Context) error {
+	if !q.nc.IsConnected() {
+		return fmt.Errorf("NATS is unreachable (%s)", q.nc.Status())
+	}
+	if !q.ready.Load() {
+		return errors.New("the JetStream stream is not set up yet")
+	}
+	return nil
+}
+
+// Submit queues req and returns "" once JetStream has stored it, or the refusal to show the user.
+// req.ID (the platform's event or request id) is the message id, so a retry is stored once; one
+// is made up when the platform has none.
+func (q *Queue) Submit(ctx context.Context, req *opsgate.Request) string {
+	if err := q.Ready(ctx); err != nil {
+		refused.WithLabelValues("unreachable").Inc()
+		return Refusal
+	}
+	r := *req
+	if r.ID == "" {
+		r.ID = newID()
+	}
+	data, err := json.Marshal(&r)
+	if err != nil {
+		refused.WithLabelValues("encode").Inc()
+		return "opsgate could not queue this command."
+	}
+	// Within Slack's 3-second acknowledgement deadline, with room for the rest of the request.
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	ack, err := q.js.PublishMsg(pctx, &nats.Msg{Subject: q.subject, Data: data}, jetstream.WithMsgID(r.ID))
+	if err != nil {
+		q.o.Logger.Warn("queue: publish failed; command refused", "platform", r.Platform, "err", err)
+		refused.WithLabelValues("publish").Inc()
+		return Refusal
+	}
+	if ack.Duplicate {
+		duplicates.WithLabelValues("publish").Inc()
+	}
+	published.Inc()
+	return ""
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "og-" + hex.EncodeToString(b[:])
+}
