@@ -34,9 +34,9 @@ func setupDiscord(ctx context.Context, m *Main) error {
 		Plumbing:      kit.Plumbing{Logger: m.Logger.With("platform", "discord")},
 		// An interaction, and a prompt's answer, is handled once, on whichever replica it reaches.
 		Claim: func(ctx context.Context, key string) (bool, error) {
-			return m.DB.Claim(ctx, "discord", key, time.Now(), callback.DefaultTTL)
+			return m.claim(ctx, "discord", key, time.Now(), callback.DefaultTTL)
 		},
-		Unclaim: func(ctx context.Context, key string) error { return m.DB.Unclaim(ctx, "discord", key) },
+		Unclaim: func(ctx context.Context, key string) error { return m.unclaim(ctx, "discord", key) },
 	})
 	h.Register(m.HTTP)
 	m.Announce.Register("discord", h.Conversation)

@@ -22,7 +22,7 @@ func holderID() string {
 // runLeased runs connect (a connection only one replica may hold) in the background while this
 // replica holds the lease called name, until the server stops.
 func (m *Main) runLeased(name string, connect func(ctx context.Context) error) {
-	l := &kit.Lease{Name: name, Holder: holderID(), Acquire: m.DB.AcquireLease, Release: m.DB.ReleaseLease,
+	l := &kit.Lease{Name: name, Holder: holderID(), Acquire: m.acquireLease, Release: m.releaseLease,
 		TTL: m.Config.LeaseTTL.D(), Logger: m.Logger.With("lease", name)}
 	m.status.lease(name, l.Holder)
 	ctx, cancel := context.WithCancel(context.Background())

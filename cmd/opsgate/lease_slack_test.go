@@ -44,6 +44,22 @@ func (s *socketCounter) counts() (open, total, most int) {
 // Two replicas share a database and Slack Socket Mode: one holds the connection, and when it
 // stops the other connects within the lease's TTL. There is never more than one connection.
 func TestSlackSocketModeOneReplica(t *testing.T) {
+	dsn := sqliteDSN(t)
+	mustRun(t, dsn, "migrate")
+	socketModeOneReplica(t, dsn, dsn)
+}
+
+// With NATS the lease is in JetStream: two replicas on databases of their own (so the database
+// cannot be what keeps the second one standing by) still hold one connection between them.
+func TestSlackSocketModeOneReplicaOnNATS(t *testing.T) {
+	natsURL := testNATS(t)
+	dsnA, dsnB := sqliteDSN(t), sqliteDSN(t)
+	mustRun(t, dsnA, "migrate")
+	mustRun(t, dsnB, "migrate")
+	socketModeOneReplica(t, dsnA, dsnB, "OPSGATE_NATS_URL="+natsURL, "OPSGATE_NATS_STREAM_PREFIX="+testNATSPrefix(t, natsURL))
+}
+
+func socketModeOneReplica(t *testing.T, dsnA, dsnB string, extra ...string) {
 	sc := &socketCounter{}
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	ws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,14 +89,13 @@ func TestSlackSocketModeOneReplica(t *testing.T) {
 	})
 	fs.Start()
 	t.Cleanup(fs.Stop)
-	dsn := sqliteDSN(t)
-	mustRun(t, dsn, "migrate")
 	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_BOT_TOKEN=xoxb-test", "OPSGATE_SLACK_APP_TOKEN=xapp-1-test",
 		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser}
+	env = append(env, extra...)
 
-	stopA := startReplica(t, dsn, env...)
+	stopA := startReplica(t, dsnA, env...)
 	waitFor(t, "replica a's connection", func() bool { open, _, _ := sc.counts(); return open == 1 })
-	startReplica(t, dsn, env...)
+	startReplica(t, dsnB, env...)
 	time.Sleep(2500 * time.Millisecond) // more than two lease renewals: b stands by
 	if open, total, _ := sc.counts(); open != 1 || total != 1 {
 		t.Fatalf("with two replicas: %d connections open, %d made; want 1 and 1", open, total)

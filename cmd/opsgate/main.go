@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/opsgate/opsgate"
@@ -75,6 +76,8 @@ type Main struct {
 	Serving bool
 	// Queue, when nats.url is set, carries accepted commands to whichever replica runs them.
 	Queue *queue.Queue
+	nc    *nats.Conn // nats.url's connection, shared by the queue, claims and leases (natskv.go)
+	kv    *natsKV    // claims and leases in JetStream when nats.url is set
 
 	// status is what the web UI's status page shows beyond the health endpoints (status.go).
 	status statusBoard

@@ -28,7 +28,7 @@ func setupMatrix(ctx context.Context, m *Main) error {
 		Handle:      pipelineHandle(m),
 		// A message is answered once, whichever replica's loop reads it (a lease handing over).
 		Claim: func(ctx context.Context, key string) (bool, error) {
-			return m.DB.Claim(ctx, "matrix-event", key, time.Now(), time.Hour)
+			return m.claim(ctx, "matrix-event", key, time.Now(), time.Hour)
 		},
 		Plumbing: kit.Plumbing{Logger: m.Logger.With("platform", "matrix")},
 	})

@@ -33,9 +33,9 @@ func setupMattermost(ctx context.Context, m *Main) error {
 		Redactor:    m.Announce.Redactor(),
 		// A prompt is answered once, on whichever replica the answer reaches.
 		Claim: func(ctx context.Context, key string) (bool, error) {
-			return m.DB.Claim(ctx, "mattermost-callback", key, time.Now(), callback.DefaultTTL)
+			return m.claim(ctx, "mattermost-callback", key, time.Now(), callback.DefaultTTL)
 		},
-		Unclaim: func(ctx context.Context, key string) error { return m.DB.Unclaim(ctx, "mattermost-callback", key) },
+		Unclaim: func(ctx context.Context, key string) error { return m.unclaim(ctx, "mattermost-callback", key) },
 	})
 	if c.PublicURL == "" {
 		m.Logger.Warn("mattermost.public_url is not set: the callback address is learnt from the first slash command; set it so a forged first request cannot choose it")

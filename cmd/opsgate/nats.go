@@ -24,19 +24,10 @@ func setupNATS(ctx context.Context, m *Main) error {
 	if c.URL == "" || !m.Serving {
 		return nil
 	}
-	opts, err := c.options()
+	log := m.Logger.With("component", "nats")
+	nc, err := m.natsConn()
 	if err != nil {
 		return err
-	}
-	log := m.Logger.With("component", "nats")
-	opts = append(opts,
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("NATS connection lost; refusing new commands until it is back", "err", err)
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("NATS connection back", "server", nc.ConnectedUrlRedacted()) }))
-	nc, err := nats.Connect(c.URL, opts...)
-	if err != nil {
-		return fmt.Errorf("nats.url: %v", err)
 	}
 	q, err := queue.New(nc, queue.Options{
 		Prefix: c.StreamPrefix,
@@ -52,15 +43,14 @@ func setupNATS(ctx context.Context, m *Main) error {
 			return open(ctx, req.ChannelID, req.UserID, req.Direct)
 		},
 		Claim: func(ctx context.Context, id string) (bool, error) {
-			return m.DB.Claim(ctx, "queued-command", id, time.Now(), queue.DoneWindow)
+			return m.claim(ctx, "queued-command", id, time.Now(), queue.DoneWindow)
 		},
-		Unclaim: func(ctx context.Context, id string) error { return m.DB.Unclaim(ctx, "queued-command", id) },
+		Unclaim: func(ctx context.Context, id string) error { return m.unclaim(ctx, "queued-command", id) },
 		Log:     m.CommandLog,
 		AckWait: c.AckWait.D(),
 		Logger:  log,
 	})
 	if err != nil {
-		nc.Close()
 		return err
 	}
 	m.HTTP.Ready["nats"] = func(ctx context.Context) error {
@@ -77,7 +67,6 @@ func setupNATS(ctx context.Context, m *Main) error {
 		return err
 	}
 	m.DB.OnAudit(func() { nc.Publish(changed, nil) })
-	m.OnStop(func(context.Context) error { nc.Close(); return nil })
 	m.OnStop(q.Close)
 	q.Start()
 	context.AfterFunc(ctx, q.Stop) // SIGTERM: the pipeline drains from here on and refuses new work

@@ -104,6 +104,11 @@ func testNATSPrefix(t *testing.T, natsURL string) string {
 		if nc, err := nats.Connect(natsURL); err == nil {
 			js, _ := nc.JetStream()
 			js.DeleteStream(p + "_COMMANDS")
+			for name := range js.KeyValueStoreNames() { // the claims' and leases' buckets
+				if strings.HasPrefix(name, p+"_") {
+					js.DeleteKeyValue(name)
+				}
+			}
 			nc.Close()
 		}
 	})

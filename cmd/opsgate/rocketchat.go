@@ -25,7 +25,7 @@ func setupRocketChat(ctx context.Context, m *Main) error {
 		Plumbing: kit.Plumbing{Logger: m.Logger.With("platform", "rocketchat")},
 		// A message Rocket.Chat retried to another replica runs once.
 		Claim: func(ctx context.Context, key string) (bool, error) {
-			return m.DB.Claim(ctx, "rocketchat", key, time.Now(), time.Hour)
+			return m.claim(ctx, "rocketchat", key, time.Now(), time.Hour)
 		},
 	})
 	h.Register(m.HTTP)

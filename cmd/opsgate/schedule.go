@@ -24,7 +24,7 @@ func setupSchedules(_ context.Context, m *Main) error {
 	if !m.Serving {
 		return nil
 	}
-	r := &scheduler.Runner{Store: m.Schedules, Claim: m.DB.Claim, Unclaim: m.DB.Unclaim, Now: m.DB.Now, Logger: m.Logger,
+	r := &scheduler.Runner{Store: m.Schedules, Claim: m.claim, Unclaim: m.unclaim, Now: m.DB.Now, Logger: m.Logger,
 		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
 			return m.Pipeline.Handle(ctx, req, out).Refused()
 		},

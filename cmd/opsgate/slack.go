@@ -60,11 +60,11 @@ func setupSlack(ctx context.Context, m *Main) error {
 		BotUserID:     botUser,
 		DeleteInput:   m.Config.DeleteInputOnSubmission,
 		Claim: func(ctx context.Context, eventID string) (bool, error) {
-			return m.DB.Claim(ctx, "slack-event", eventID, time.Now(), time.Hour)
+			return m.claim(ctx, "slack-event", eventID, time.Now(), time.Hour)
 		},
 		// A signed slash command or interaction runs once, whichever replica a copy reaches.
 		ClaimRequest: func(ctx context.Context, sig string) (bool, error) {
-			return m.DB.Claim(ctx, "slack-request", sig, time.Now(), oslack.ReplayWindow)
+			return m.claim(ctx, "slack-request", sig, time.Now(), oslack.ReplayWindow)
 		},
 		Redactor: m.Announce.Redactor(),
 		Plumbing: kit.Plumbing{Logger: m.Logger.With("platform", "slack")},

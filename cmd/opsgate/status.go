@@ -129,7 +129,7 @@ func (m *Main) statusChecks(ctx context.Context) []webui.Check {
 
 // leaseCheck tells which replica holds the lease called name (a database read, no platform call).
 func (m *Main) leaseCheck(ctx context.Context, name, what string) (bool, string) {
-	holder, until, err := m.DB.LeaseHolder(ctx, name)
+	holder, until, err := m.leaseHolder(ctx, name)
 	switch {
 	case err != nil:
 		return false, "cannot read the lease " + name + ": " + err.Error()

@@ -30,8 +30,8 @@ func setupTeams(ctx context.Context, m *Main) error {
 		Callbacks:   callback.New([]byte(c.AppPassword), "teams"),
 		References:  teamsReferences{store.NewTeamsService(m.DB)},
 		DeleteInput: m.Config.DeleteInputOnSubmission,
-		Claim:       m.DB.Claim,
-		Unclaim:     m.DB.Unclaim,
+		Claim:       m.claim,
+		Unclaim:     m.unclaim,
 		Redactor:    m.Announce.Redactor(),
 		Plumbing:    p,
 	})

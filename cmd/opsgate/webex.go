@@ -31,9 +31,9 @@ func setupWebex(ctx context.Context, m *Main) error {
 		Plumbing:    kit.Plumbing{Logger: log},
 		// A delivery is handled, and a prompt answered, once, on whichever replica it reaches.
 		Claim: func(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-			return m.DB.Claim(ctx, "webex", key, time.Now(), ttl)
+			return m.claim(ctx, "webex", key, time.Now(), ttl)
 		},
-		Unclaim: func(ctx context.Context, key string) error { return m.DB.Unclaim(ctx, "webex", key) },
+		Unclaim: func(ctx context.Context, key string) error { return m.unclaim(ctx, "webex", key) },
 	})
 	h.Register(m.HTTP)
 	m.status.add("webex", func(context.Context) (bool, string) { return h.Webhooks() })
