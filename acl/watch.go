@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,26 @@ type Watcher struct {
 
 	last    []byte
 	pending []byte // changed content waiting to read the same once more
+
+	poke     chan struct{}
+	pokeOnce sync.Once
+}
+
+// settle is how long a poked check waits to read changed content a second time.
+const settle = 100 * time.Millisecond
+
+// Poke makes Run check the file now rather than at the next tick (another replica reloaded the
+// same file, NATS said). Safe to call from any goroutine, before or while Run runs.
+func (w *Watcher) Poke() {
+	select {
+	case w.pokes() <- struct{}{}:
+	default: // a check is pending already
+	}
+}
+
+func (w *Watcher) pokes() chan struct{} {
+	w.pokeOnce.Do(func() { w.poke = make(chan struct{}, 1) })
+	return w.poke
 }
 
 // Load reads the file now and puts it in force.
@@ -41,13 +62,24 @@ func (w *Watcher) Load() error {
 func (w *Watcher) Run(ctx context.Context) {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
+	poke := w.pokes()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			w.poll()
+		case <-poke:
+			// New content must still read the same twice: a moment apart, not a tick apart.
+			if w.poll(); w.pending != nil {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(settle):
+				}
+				w.poll()
+			}
 		}
-		w.poll()
 	}
 }
 

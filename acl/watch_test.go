@@ -102,3 +102,37 @@ func TestWatcherIgnoresHalfWrittenFile(t *testing.T) {
 		w.poll()
 	}
 }
+
+// Poke (another replica reloaded the shared file) puts changed content in force now, whatever
+// the interval, once it reads the same twice.
+func TestWatcherPokeReloadsNow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acl.yaml")
+	if err := os.WriteFile(path, []byte("ACCESS_CONTROLS: {deploy: {allowusers: ['@bob']}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloads := make(chan reload, 10)
+	w := &Watcher{Policy: NewPolicy(&Config{}), Path: path, Interval: time.Hour,
+		OnReload: func(c *Config, err error) { reloads <- reload{c, err} }}
+	if err := w.Load(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if err := os.WriteFile(path, []byte("ACCESS_CONTROLS: {deploy: {allowusers: ['@alice']}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.Poke()
+	select {
+	case r := <-reloads:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a poke did not reload the file")
+	}
+	if d, _ := w.Policy.Allow(aliceDM, route("opsgate", "deploy"), "deploy"); d != "" {
+		t.Fatalf("after the poke alice is refused: %q", d)
+	}
+}

@@ -154,6 +154,23 @@ type Dir struct {
 	set   atomic.Pointer[Set]
 	mu    sync.Mutex // serialises loads
 	stamp string
+
+	poke     chan struct{}
+	pokeOnce sync.Once
+}
+
+// Poke makes Run look at the directory now rather than at the next tick (another replica
+// reloaded the same files, NATS said). Safe to call from any goroutine, before or while Run runs.
+func (d *Dir) Poke() {
+	select {
+	case d.pokes() <- struct{}{}:
+	default: // a look is pending already
+	}
+}
+
+func (d *Dir) pokes() chan struct{} {
+	d.pokeOnce.Do(func() { d.poke = make(chan struct{}, 1) })
+	return d.poke
 }
 
 // Load (re)reads the directory now and returns the errors of refused files.
@@ -221,21 +238,23 @@ func (d *Dir) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	poke := d.pokes()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			files, err := aliasFiles(d.Path)
-			if err != nil {
-				continue
-			}
-			d.mu.Lock()
-			changed := stampOf(files) != d.stamp
-			d.mu.Unlock()
-			if changed {
-				d.Load()
-			}
+		case <-poke:
+		}
+		files, err := aliasFiles(d.Path)
+		if err != nil {
+			continue
+		}
+		d.mu.Lock()
+		changed := stampOf(files) != d.stamp
+		d.mu.Unlock()
+		if changed {
+			d.Load()
 		}
 	}
 }

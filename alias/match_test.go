@@ -319,3 +319,26 @@ func BenchmarkMatch1000(b *testing.B) {
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
 }
+
+// Poke (another replica saw the shared files change) reloads now, whatever the interval.
+func TestDirPokeReloadsNow(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "apu", "status.yml"), yamlStatus)
+	d := &Dir{Path: dir, Interval: time.Hour, Logger: slog.New(slog.DiscardHandler)}
+	d.Load()
+	loaded := make(chan *Set, 10)
+	d.OnLoad = func(s *Set, _ []error) { loaded <- s }
+	ctx, cancel := contextWithCancel(t)
+	defer cancel()
+	go d.Run(ctx)
+	writeFile(t, filepath.Join(dir, "fixed.yaml"), "name: fixed\npack: p\naction_ref: a.b\nformats:\n  - 'fix {{a}}'\n")
+	d.Poke()
+	select {
+	case s := <-loaded:
+		if m, err := s.Match("fix it"); err != nil || m.Alias.Name != "fixed" {
+			t.Fatalf("after poke: %v %v", m, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a poke did not reload the directory")
+	}
+}
