@@ -28,14 +28,20 @@ func setupACL(ctx context.Context, m *Main) error {
 		return nil
 	}
 	p := acl.NewPolicy(&acl.Config{})
-	w := &acl.Watcher{Policy: p, Path: path, Interval: aclReloadInterval,
+	interval := m.Config.ACL.ReloadInterval.D()
+	if interval <= 0 {
+		interval = aclReloadInterval
+	}
+	w := &acl.Watcher{Policy: p, Path: path, Interval: interval,
 		OnReload: func(c *acl.Config, err error) {
 			if err != nil {
 				m.Logger.Error("acl reload failed, keeping the previous ACL", "file", path, "err", opsgate.ErrorMessage(err))
 				return
 			}
 			m.Logger.Info("acl reloaded", "file", path, "rules", len(c.Rules))
+			m.tellChanged() // replicas reading the same file check it now
 		}}
+	m.onChanged(w.Poke)
 	if err := w.Load(); err != nil {
 		if opsgate.ErrorCode(err) == opsgate.EINTERNAL {
 			return fmt.Errorf("acl.file: %w", err)

@@ -47,14 +47,24 @@ func setupAliases(ctx context.Context, m *Main) error {
 		if fi, err := os.Stat(cfg.Dir); err != nil || !fi.IsDir() {
 			return fmt.Errorf("aliases.dir %q is not a readable directory", cfg.Dir)
 		}
+		var loaded bool
 		d := &alias.Dir{Path: cfg.Dir, Mode: mode, Interval: interval, Logger: m.Logger, Validate: specs.validate,
-			OnLoad: func(s *alias.Set, _ []error) { src.update(s.Aliases, nil, true) }}
+			OnLoad: func(s *alias.Set, _ []error) {
+				src.update(s.Aliases, nil, true)
+				if loaded {
+					m.tellChanged() // replicas reading the same files look at them now
+				}
+			}}
 		d.Load()
+		loaded = true
+		m.onChanged(d.Poke)
 		wg.Add(1)
 		go func() { defer wg.Done(); d.Run(wctx) }()
 	}
 	if m.DB != nil {
-		db := &aliasDB{svc: store.NewAliasService(m.DB), audit: m.Audit, specs: specs, src: src, logger: m.Logger}
+		db := &aliasDB{svc: store.NewAliasService(m.DB), audit: m.Audit, specs: specs, src: src, logger: m.Logger,
+			poke: make(chan struct{}, 1)}
+		m.onChanged(db.Poke)
 		if err := db.load(ctx); err != nil {
 			return fmt.Errorf("loading aliases from the database: %w", err)
 		}
@@ -126,6 +136,15 @@ type aliasDB struct {
 	src    *aliasSources
 	logger *slog.Logger
 	last   int64
+	poke   chan struct{}
+}
+
+// Poke makes run look at the audit log now (a replica announced a change).
+func (d *aliasDB) Poke() {
+	select {
+	case d.poke <- struct{}{}:
+	default:
+	}
 }
 
 func (d *aliasDB) load(ctx context.Context) error {
@@ -164,13 +183,14 @@ func (d *aliasDB) run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if d.audit == nil {
-				continue
-			}
-			if id, err := d.audit.LastAuditID(ctx); err == nil && id != d.last {
-				if err := d.load(ctx); err != nil && ctx.Err() == nil {
-					d.logger.Warn("reloading stored aliases", "err", err)
-				}
+		case <-d.poke:
+		}
+		if d.audit == nil {
+			continue
+		}
+		if id, err := d.audit.LastAuditID(ctx); err == nil && id != d.last {
+			if err := d.load(ctx); err != nil && ctx.Err() == nil {
+				d.logger.Warn("reloading stored aliases", "err", err)
 			}
 		}
 	}

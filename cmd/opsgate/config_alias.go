@@ -31,4 +31,14 @@ func (c AliasesConfig) Validate() error {
 // ACLConfig points at an Errbot-style ACL file.
 type ACLConfig struct {
 	File string `yaml:"file"`
+	// ReloadInterval is how often the file is checked for changes.
+	ReloadInterval Duration `yaml:"reload_interval"`
+}
+
+// Validate checks the acl section.
+func (c ACLConfig) Validate() error {
+	if c.ReloadInterval < 0 {
+		return fmt.Errorf("acl.reload_interval must not be negative")
+	}
+	return nil
 }

@@ -78,6 +78,8 @@ type Main struct {
 	Queue *queue.Queue
 	nc    *nats.Conn // nats.url's connection, shared by the queue, claims and leases (natskv.go)
 	kv    *natsKV    // claims and leases in JetStream when nats.url is set
+	// changed run when a replica says on PREFIX.changed that grants, groups, aliases or the ACL changed.
+	changed []func()
 
 	// status is what the web UI's status page shows beyond the health endpoints (status.go).
 	status statusBoard

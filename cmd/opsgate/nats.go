@@ -59,10 +59,15 @@ func setupNATS(ctx context.Context, m *Main) error {
 		}
 		return nil
 	}
-	// Grant and group changes reach every replica at once, not at the next grant_reload_interval
-	// poll (which stays, for changes made by the CLI and for missed notifications).
+	// Grant, group, alias and ACL changes reach every replica at once, not at the next poll (which
+	// stays, for changes made by the CLI and for missed notifications).
 	changed := c.StreamPrefix + ".changed"
-	if _, err := nc.Subscribe(changed, func(*nats.Msg) { m.Watcher.Poke() }); err != nil {
+	if _, err := nc.Subscribe(changed, func(*nats.Msg) {
+		m.Watcher.Poke()
+		for _, f := range m.changed {
+			f()
+		}
+	}); err != nil {
 		nc.Close()
 		return err
 	}

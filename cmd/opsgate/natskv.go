@@ -68,6 +68,17 @@ func (m *Main) natsConn() (*nats.Conn, error) {
 	return nc, nil
 }
 
+// onChanged runs f whenever a replica announces a change on PREFIX.changed (nats.go); without
+// NATS it is never run and the polls alone pick changes up.
+func (m *Main) onChanged(f func()) { m.changed = append(m.changed, f) }
+
+// tellChanged tells every replica that something onChanged watches changed here.
+func (m *Main) tellChanged() {
+	if m.nc != nil {
+		m.nc.Publish(m.Config.NATS.StreamPrefix+".changed", nil)
+	}
+}
+
 // claim is store.DB.Claim, or JetStream's with nats.url set.
 func (m *Main) claim(ctx context.Context, scope, key string, at time.Time, window time.Duration) (bool, error) {
 	if m.kv != nil {
