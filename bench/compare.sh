@@ -3,7 +3,9 @@
 # bench/load (64 connections, signed /whoami slash commands; it is also the Slack API stand-in
 # that counts completed replies). Servers run on CPU 0, load and stand-in on CPU 1.
 # Usage: bench/compare.sh [runs (3)] [seconds (10)]; BENCH_NATS_URL=nats://... adds nats.url;
-# BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (e.g. an older build, for before/after).
+# BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (e.g. an older build, for before/after);
+# BENCH_REPLICAS=N runs N opsgate replicas (all on CPU 0), the load sent to them in turn (rss: the first's);
+# BENCH_DATABASE=DSN replaces the SQLite file (e.g. a PostgreSQL database of its own for several replicas).
 set -euo pipefail
 runs=${1:-3} secs=${2:-10}
 cd "$(dirname "$0")/.."
@@ -14,12 +16,13 @@ go build -o "$work/reference" ./bench/reference
 go build -o "$work/load" ./bench/load
 
 secret=bench-signing-secret
-export OPSGATE_DATABASE="sqlite://$work/opsgate.db" OPSGATE_LISTEN=127.0.0.1:18080 OPSGATE_LOG_LEVEL=warn \
+replicas=${BENCH_REPLICAS:-1}
+export OPSGATE_DATABASE="${BENCH_DATABASE:-sqlite://$work/opsgate.db}" OPSGATE_LOG_LEVEL=warn \
   OPSGATE_SLACK_ENABLED=true OPSGATE_SLACK_SIGNING_SECRET=$secret OPSGATE_SLACK_BOT_TOKEN=xoxb-bench \
   OPSGATE_SLACK_API_URL=http://127.0.0.1:18091/api/ OPSGATE_SLACK_BOT_USER_ID=U0BOT
 [ -n "${BENCH_NATS_URL:-}" ] && export OPSGATE_NATS_URL=$BENCH_NATS_URL
 "$work/opsgate" migrate >/dev/null
-for t in organization channel user; do "$work/opsgate" grant add --command whoami --type $t --value '*' >/dev/null; done
+for t in organization channel user; do "$work/opsgate" grant add --command whoami --type $t --value '*' >/dev/null 2>&1 || true; done # a reused database has them
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 ready() { until curl -fs "$1" >/dev/null 2>&1; do sleep 0.005; done; }
@@ -28,11 +31,19 @@ field() { awk -v k="$2" '{for (i=1;i<NF;i++) if ($i==k) {v=$(i+1); sub(/ms$/,"",
 
 for run in $(seq "$runs"); do
   t0=$(date +%s%N)
-  taskset -c 0 "$work/opsgate" serve >"$work/serve.log" 2>&1 & og=$!
-  ready http://127.0.0.1:18080/readyz; og_ready=$(ms "$t0"); sleep 1; og_idle=$(rss $og)
-  o=$(taskset -c 1 "$work/load" -target http://127.0.0.1:18080/api/plugins/chatops/slack/slash_command/ \
+  ogs=() targets=()
+  # A stream of each run's own: a killed run's unfinished commands must not load the next.
+  [ -n "${BENCH_NATS_URL:-}" ] && export OPSGATE_NATS_STREAM_PREFIX=BENCH$$r$run
+  for i in $(seq 0 $((replicas - 1))); do
+    OPSGATE_LISTEN=127.0.0.1:$((18080 + i)) taskset -c 0 "$work/opsgate" serve >"$work/serve$i.log" 2>&1 & ogs+=($!)
+    targets+=("http://127.0.0.1:$((18080 + i))/api/plugins/chatops/slack/slash_command/")
+  done
+  og=${ogs[0]}
+  for i in $(seq 0 $((replicas - 1))); do ready "http://127.0.0.1:$((18080 + i))/readyz"; done
+  og_ready=$(ms "$t0"); sleep 1; og_idle=$(rss $og)
+  o=$(IFS=,; taskset -c 1 "$work/load" -target "${targets[*]}" \
     -stub 127.0.0.1:18091 -duration "${secs}s" -label opsgate -pid $og)
-  kill $og; wait $og 2>/dev/null || true
+  kill "${ogs[@]}"; wait "${ogs[@]}" 2>/dev/null || true
 
   t0=$(date +%s%N)
   taskset -c 0 "$work/reference" 2>/dev/null -listen 127.0.0.1:18090 -secret $secret -api http://127.0.0.1:18091/api/ & ref=$!

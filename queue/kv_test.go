@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -225,4 +226,30 @@ func TestLeaseHandOverOnJetStream(t *testing.T) {
 	if len(log) != 3 || log[0] != "a" || log[1] != "b" || log[2] != "a" {
 		t.Fatalf("holders %v, want a b a", log)
 	}
+}
+
+// BenchmarkClaimJetStream is a claim's cost on JetStream, 64 at once as on a busy ack path
+// (store.BenchmarkClaimConcurrent is the database's).
+func BenchmarkClaimJetStream(b *testing.B) {
+	nc := natsURL(b)
+	p := prefix(b, nc)
+	b.Cleanup(func() {
+		js, _ := jetstream.New(nc)
+		js.DeleteKeyValue(context.Background(), p+"_claims_660s")
+	})
+	c, err := NewClaims(nc, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(32) // 64 goroutines on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if ok, err := c.Claim(ctx, "slack-request", strconv.FormatInt(n.Add(1), 10), time.Now(), 11*time.Minute); !ok || err != nil {
+				b.Fatal(ok, err)
+			}
+		}
+	})
 }

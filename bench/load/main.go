@@ -28,7 +28,7 @@ import (
 )
 
 func main() {
-	target := flag.String("target", "", "slash command URL to load (required)")
+	target := flag.String("target", "", "slash command URL to load (required); several, comma-separated, take requests in turn")
 	stub := flag.String("stub", "127.0.0.1:8091", "address the Slack Web API stand-in listens on")
 	secret := flag.String("secret", "bench-signing-secret", "Slack signing secret")
 	conns := flag.Int("conns", 64, "connections, each sending one request at a time")
@@ -50,7 +50,11 @@ func main() {
 
 	tr := &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	waitReady(client, *target)
+	targets := strings.Split(*target, ",")
+	for _, t := range targets {
+		waitReady(client, t)
+	}
+	var turn atomic.Uint64
 
 	var acked, refused, failed atomic.Int64
 	stop := make(chan struct{})
@@ -65,7 +69,7 @@ func main() {
 					return
 				default:
 				}
-				switch send(client, *target, *secret, i) {
+				switch send(client, targets[turn.Add(1)%uint64(len(targets))], *secret, i) {
 				case "ack":
 					acked.Add(1)
 				case "refused":
@@ -92,12 +96,13 @@ func main() {
 	os.Exit(0) // requests still in flight are not waited for
 }
 
-// send posts one signed /whoami; the user id carries the send time.
+// send posts one signed /whoami; the user id carries the send time. Trigger ids differ, as
+// Slack's do: with NATS a repeated one is a retry, stored once.
 func send(c *http.Client, target, secret string, conn int) string {
 	sent := time.Now().UnixNano()
 	body := "token=bench&team_id=T0BENCH&team_domain=bench&channel_id=C0BENCH&channel_name=bench" +
 		"&user_id=U" + strconv.FormatInt(sent, 10) + "&user_name=u" + strconv.Itoa(conn) +
-		"&command=%2Fwhoami&text=&api_app_id=A0BENCH&trigger_id=1.2.3" +
+		"&command=%2Fwhoami&text=&api_app_id=A0BENCH&trigger_id=1." + strconv.Itoa(conn) + "." + strconv.FormatInt(sent, 10) +
 		"&response_url=" + url.QueryEscape("http://127.0.0.1:1/response")
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	m := hmac.New(sha256.New, []byte(secret))
