@@ -4,8 +4,10 @@
 # that counts completed replies). Servers run on CPU 0, load and stand-in on CPU 1.
 # Usage: bench/compare.sh [runs (3)] [seconds (10)]; BENCH_NATS_URL=nats://... adds nats.url;
 # BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (e.g. an older build, for before/after).
+# BENCH_PORT (18080) moves the ports (opsgate on it, the reference on +10, the stand-in on +11), for runs side by side.
 set -euo pipefail
 runs=${1:-3} secs=${2:-10}
+port=${BENCH_PORT:-18080} refport=$(( ${BENCH_PORT:-18080} + 10 )) stub=$(( ${BENCH_PORT:-18080} + 11 ))
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -14,9 +16,9 @@ go build -o "$work/reference" ./bench/reference
 go build -o "$work/load" ./bench/load
 
 secret=bench-signing-secret
-export OPSGATE_DATABASE="sqlite://$work/opsgate.db" OPSGATE_LISTEN=127.0.0.1:18080 OPSGATE_LOG_LEVEL=warn \
+export OPSGATE_DATABASE="sqlite://$work/opsgate.db" OPSGATE_LISTEN=127.0.0.1:$port OPSGATE_LOG_LEVEL=warn \
   OPSGATE_SLACK_ENABLED=true OPSGATE_SLACK_SIGNING_SECRET=$secret OPSGATE_SLACK_BOT_TOKEN=xoxb-bench \
-  OPSGATE_SLACK_API_URL=http://127.0.0.1:18091/api/ OPSGATE_SLACK_BOT_USER_ID=U0BOT
+  OPSGATE_SLACK_API_URL=http://127.0.0.1:$stub/api/ OPSGATE_SLACK_BOT_USER_ID=U0BOT
 [ -n "${BENCH_NATS_URL:-}" ] && export OPSGATE_NATS_URL=$BENCH_NATS_URL
 "$work/opsgate" migrate >/dev/null
 for t in organization channel user; do "$work/opsgate" grant add --command whoami --type $t --value '*' >/dev/null; done
@@ -29,15 +31,15 @@ field() { awk -v k="$2" '{for (i=1;i<NF;i++) if ($i==k) {v=$(i+1); sub(/ms$/,"",
 for run in $(seq "$runs"); do
   t0=$(date +%s%N)
   taskset -c 0 "$work/opsgate" serve >"$work/serve.log" 2>&1 & og=$!
-  ready http://127.0.0.1:18080/readyz; og_ready=$(ms "$t0"); sleep 1; og_idle=$(rss $og)
-  o=$(taskset -c 1 "$work/load" -target http://127.0.0.1:18080/api/plugins/chatops/slack/slash_command/ \
-    -stub 127.0.0.1:18091 -duration "${secs}s" -label opsgate -pid $og)
+  ready http://127.0.0.1:$port/readyz; og_ready=$(ms "$t0"); sleep 1; og_idle=$(rss $og)
+  o=$(taskset -c 1 "$work/load" -target http://127.0.0.1:$port/api/plugins/chatops/slack/slash_command/ \
+    -stub 127.0.0.1:$stub -duration "${secs}s" -label opsgate -pid $og)
   kill $og; wait $og 2>/dev/null || true
 
   t0=$(date +%s%N)
-  taskset -c 0 "$work/reference" 2>/dev/null -listen 127.0.0.1:18090 -secret $secret -api http://127.0.0.1:18091/api/ & ref=$!
-  ready http://127.0.0.1:18090/healthz; ref_ready=$(ms "$t0"); sleep 1; ref_idle=$(rss $ref)
-  r=$(taskset -c 1 "$work/load" -target http://127.0.0.1:18090/slash -stub 127.0.0.1:18091 -duration "${secs}s" -label reference -pid $ref)
+  taskset -c 0 "$work/reference" 2>/dev/null -listen 127.0.0.1:$refport -secret $secret -api http://127.0.0.1:$stub/api/ & ref=$!
+  ready http://127.0.0.1:$refport/healthz; ref_ready=$(ms "$t0"); sleep 1; ref_idle=$(rss $ref)
+  r=$(taskset -c 1 "$work/load" -target http://127.0.0.1:$refport/slash -stub 127.0.0.1:$stub -duration "${secs}s" -label reference -pid $ref)
   kill $ref; wait $ref 2>/dev/null || true
 
   echo "run $run"
