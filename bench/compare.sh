@@ -4,10 +4,13 @@
 # that counts completed replies). Servers run on CPU 0, load and stand-in on CPU 1.
 # Usage: bench/compare.sh [runs (3)] [seconds (10)]; BENCH_NATS_URL=nats://... adds nats.url;
 # BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (e.g. an older build, for before/after);
-# BENCH_REPLICAS=N runs N opsgate replicas (all on CPU 0), the load sent to them in turn (rss: the first's);
-# BENCH_DATABASE=DSN replaces the SQLite file (e.g. a PostgreSQL database of its own for several replicas).
+# BENCH_REPLICAS=N runs N opsgate replicas (all on CPU 0, on BENCH_PORT+0..N-1), the load sent to them in turn
+# (rss: the first's); BENCH_DATABASE=DSN replaces the SQLite file (e.g. a PostgreSQL database of its own for
+# several replicas); BENCH_PORT (18080) moves the ports (opsgate on it, the reference on +10, the stand-in on
+# +11), for runs side by side.
 set -euo pipefail
 runs=${1:-3} secs=${2:-10}
+port=${BENCH_PORT:-18080} refport=$(( ${BENCH_PORT:-18080} + 10 )) stub=$(( ${BENCH_PORT:-18080} + 11 ))
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -19,7 +22,7 @@ secret=bench-signing-secret
 replicas=${BENCH_REPLICAS:-1}
 export OPSGATE_DATABASE="${BENCH_DATABASE:-sqlite://$work/opsgate.db}" OPSGATE_LOG_LEVEL=warn \
   OPSGATE_SLACK_ENABLED=true OPSGATE_SLACK_SIGNING_SECRET=$secret OPSGATE_SLACK_BOT_TOKEN=xoxb-bench \
-  OPSGATE_SLACK_API_URL=http://127.0.0.1:18091/api/ OPSGATE_SLACK_BOT_USER_ID=U0BOT
+  OPSGATE_SLACK_API_URL=http://127.0.0.1:$stub/api/ OPSGATE_SLACK_BOT_USER_ID=U0BOT
 [ -n "${BENCH_NATS_URL:-}" ] && export OPSGATE_NATS_URL=$BENCH_NATS_URL
 "$work/opsgate" migrate >/dev/null
 for t in organization channel user; do "$work/opsgate" grant add --command whoami --type $t --value '*' >/dev/null 2>&1 || true; done # a reused database has them
@@ -35,20 +38,20 @@ for run in $(seq "$runs"); do
   # A stream of each run's own: a killed run's unfinished commands must not load the next.
   [ -n "${BENCH_NATS_URL:-}" ] && export OPSGATE_NATS_STREAM_PREFIX=BENCH$$r$run
   for i in $(seq 0 $((replicas - 1))); do
-    OPSGATE_LISTEN=127.0.0.1:$((18080 + i)) taskset -c 0 "$work/opsgate" serve >"$work/serve$i.log" 2>&1 & ogs+=($!)
-    targets+=("http://127.0.0.1:$((18080 + i))/api/plugins/chatops/slack/slash_command/")
+    OPSGATE_LISTEN=127.0.0.1:$((port + i)) taskset -c 0 "$work/opsgate" serve >"$work/serve$i.log" 2>&1 & ogs+=($!)
+    targets+=("http://127.0.0.1:$((port + i))/api/plugins/chatops/slack/slash_command/")
   done
   og=${ogs[0]}
-  for i in $(seq 0 $((replicas - 1))); do ready "http://127.0.0.1:$((18080 + i))/readyz"; done
+  for i in $(seq 0 $((replicas - 1))); do ready "http://127.0.0.1:$((port + i))/readyz"; done
   og_ready=$(ms "$t0"); sleep 1; og_idle=$(rss $og)
   o=$(IFS=,; taskset -c 1 "$work/load" -target "${targets[*]}" \
-    -stub 127.0.0.1:18091 -duration "${secs}s" -label opsgate -pid $og)
+    -stub 127.0.0.1:$stub -duration "${secs}s" -label opsgate -pid $og)
   kill "${ogs[@]}"; wait "${ogs[@]}" 2>/dev/null || true
 
   t0=$(date +%s%N)
-  taskset -c 0 "$work/reference" 2>/dev/null -listen 127.0.0.1:18090 -secret $secret -api http://127.0.0.1:18091/api/ & ref=$!
-  ready http://127.0.0.1:18090/healthz; ref_ready=$(ms "$t0"); sleep 1; ref_idle=$(rss $ref)
-  r=$(taskset -c 1 "$work/load" -target http://127.0.0.1:18090/slash -stub 127.0.0.1:18091 -duration "${secs}s" -label reference -pid $ref)
+  taskset -c 0 "$work/reference" 2>/dev/null -listen 127.0.0.1:$refport -secret $secret -api http://127.0.0.1:$stub/api/ & ref=$!
+  ready http://127.0.0.1:$refport/healthz; ref_ready=$(ms "$t0"); sleep 1; ref_idle=$(rss $ref)
+  r=$(taskset -c 1 "$work/load" -target http://127.0.0.1:$refport/slash -stub 127.0.0.1:$stub -duration "${secs}s" -label reference -pid $ref)
   kill $ref; wait $ref 2>/dev/null || true
 
   echo "run $run"

@@ -135,12 +135,24 @@ func (c *conversation) threadFor(m opsgate.Message) string {
 // post sends blocks as the bot. Ephemeral posts use chat.postEphemeral; where the bot is not in
 // the channel (a slash command can come from anywhere), response_url still reaches the user.
 func (c *conversation) post(ctx context.Context, m opsgate.Message, blocks []slack.Block, text string) (opsgate.MessageRef, error) {
-	opts := []slack.MsgOption{slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false)}
 	thread := c.threadFor(m)
+	var ref opsgate.MessageRef
+	if c.h.APIURL != "" && c.h.BotToken != "" {
+		err := c.h.retry(ctx, func(ctx context.Context) error {
+			if m.Ephemeral {
+				_, _, err := c.h.postChat(ctx, "chat.postEphemeral", c.channel, c.user, thread, text, blocks)
+				return err
+			}
+			ch, ts, err := c.h.postChat(ctx, "chat.postMessage", c.channel, "", thread, text, blocks)
+			ref = opsgate.MessageRef(ch + "/" + ts)
+			return err
+		})
+		return c.unreachable(ctx, m, blocks, text, thread, ref, err)
+	}
+	opts := []slack.MsgOption{slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false)}
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
-	var ref opsgate.MessageRef
 	err := c.h.retry(ctx, func(ctx context.Context) error {
 		if m.Ephemeral {
 			_, err := c.h.Client.PostEphemeralContext(ctx, c.channel, c.user, opts...)
@@ -150,6 +162,12 @@ func (c *conversation) post(ctx context.Context, m opsgate.Message, blocks []sla
 		ref = opsgate.MessageRef(ch + "/" + ts)
 		return err
 	})
+	return c.unreachable(ctx, m, blocks, text, thread, ref, err)
+}
+
+// unreachable answers through response_url when the post failed because the bot cannot post to
+// the channel itself.
+func (c *conversation) unreachable(ctx context.Context, m opsgate.Message, blocks []slack.Block, text, thread string, ref opsgate.MessageRef, err error) (opsgate.MessageRef, error) {
 	if err != nil && notReachable(err) {
 		rt := "in_channel"
 		if m.Ephemeral {

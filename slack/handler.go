@@ -33,7 +33,10 @@ type Options struct {
 	SigningSecret string
 	// Client is the Web API client with the bot token.
 	Client *slack.Client
-	Handle opsgate.RequestHandler
+	// APIURL (ending in "/") and BotToken, when both set, post replies (chat.postEphemeral,
+	// chat.postMessage) with a hand-built form instead of through Client; see postChat.
+	APIURL, BotToken string
+	Handle           opsgate.RequestHandler
 	// Callbacks signs the tokens in buttons, menus and dialogs.
 	Callbacks *callback.Signer
 	// CommandPrefix is stripped from slash command names ("/" turns "/network" into "network").

@@ -42,6 +42,8 @@ func newEnv(t *testing.T, deleteInput bool) *env {
 	e.h = New(Options{
 		SigningSecret: secret,
 		Client:        slack.New("xoxb-test", slack.OptionAPIURL(e.slack.GetAPIURL())),
+		APIURL:        e.slack.GetAPIURL(),
+		BotToken:      "xoxb-test",
 		Handle:        e.Handle,
 		Callbacks:     cb,
 		BotUserID:     "UBOT",

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/store"
 	"github.com/opsgate/opsgate/store/storetest"
 )
@@ -44,6 +45,36 @@ func BenchmarkClaimConcurrent(b *testing.B) {
 				for pb.Next() {
 					if ok, err := db.Claim(ctx, "slack-request", strconv.FormatInt(n.Add(1), 10), now, 11*time.Minute); !ok || err != nil {
 						b.Error(ok, err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkClaimAndLogConcurrent is the database work of a busy server's commands: each op is
+// one request's replay claim (on its ack path) and its command-log entry (after its reply),
+// 32 at once.
+func BenchmarkClaimAndLogConcurrent(b *testing.B) {
+	for _, d := range []string{store.SQLite, store.Postgres, store.MySQL} {
+		b.Run(d, func(b *testing.B) {
+			db := storetest.Open(b, d)
+			log := store.NewCommandLogService(db)
+			ctx := context.Background()
+			now := time.Now()
+			var n atomic.Int64
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					if ok, err := db.Claim(ctx, "slack-request", strconv.FormatInt(i, 10), now, 11*time.Minute); !ok || err != nil {
+						b.Error(ok, err)
+						return
+					}
+					e := &opsgate.CommandLogEntry{Start: now, Platform: "slack", UserID: "U" + strconv.FormatInt(i, 10), Command: "whoami", Status: "succeeded"}
+					if err := log.CreateCommandLogEntry(ctx, e); err != nil {
+						b.Error(err)
 						return
 					}
 				}

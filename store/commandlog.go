@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -14,21 +13,11 @@ import (
 
 var _ opsgate.CommandLogService = (*CommandLogService)(nil)
 
-// CommandLogService stores the command log. Concurrent writes are group-committed: while one
-// transaction commits, the entries that arrive queue up and go in the next one together, so a
-// busy server pays one commit per batch instead of one per command — and every caller still
-// returns only once its own entry is durable.
+// CommandLogService stores the command log. Writes are group-committed, together with the
+// replay claims (DB.groupCommit): a busy server pays one commit per batch instead of one per
+// command, and every caller still returns only once its own entry is durable.
 type CommandLogService struct {
 	db *DB
-
-	mu      sync.Mutex
-	queue   []*pendingEntry
-	leading bool // a caller is committing batches
-}
-
-type pendingEntry struct {
-	e    *opsgate.CommandLogEntry
-	done chan error
 }
 
 // maxBatch bounds one transaction.
@@ -39,74 +28,36 @@ func NewCommandLogService(db *DB) *CommandLogService { return &CommandLogService
 
 // CreateCommandLogEntry stores e and sets its ID.
 func (s *CommandLogService) CreateCommandLogEntry(ctx context.Context, e *opsgate.CommandLogEntry) error {
-	p := &pendingEntry{e: e, done: make(chan error, 1)}
-	s.mu.Lock()
-	s.queue = append(s.queue, p)
-	if s.leading {
-		s.mu.Unlock()
-		return <-p.done
-	}
-	s.leading = true
-	s.mu.Unlock()
-	// This caller leads: commit batches until the queue is empty (its own entry is in the first).
-	ctx = context.WithoutCancel(ctx) // others' entries ride on this transaction
-	for {
-		s.mu.Lock()
-		n := min(len(s.queue), maxBatch)
-		batch := s.queue[:n:n]
-		s.queue = s.queue[n:]
-		if n == 0 {
-			s.leading = false
-			s.mu.Unlock()
-			break
-		}
-		s.mu.Unlock()
-		if err := s.insert(ctx, batch); err != nil && len(batch) > 1 {
-			// One entry the database refuses must not lose the others that shared its transaction.
-			for _, b := range batch {
-				b.done <- s.insert(ctx, []*pendingEntry{b})
-			}
-		} else {
-			for _, b := range batch {
-				b.done <- err
-			}
-		}
-	}
-	return <-p.done
+	s.db.prepare(ctx, insertCommandLog)
+	return s.db.groupCommit(ctx, &groupWrite{run: func(ctx context.Context, ex execer) error { return s.insert(ctx, ex, e) }})
 }
 
-func (s *CommandLogService) insert(ctx context.Context, batch []*pendingEntry) error {
-	s.db.prepare(ctx, insertCommandLog)
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, p := range batch {
-			e := p.e
-			params := make(map[string]string, len(e.Params))
-			for k, v := range e.Params {
-				params[storable(k, maxStr)] = storable(v, maxDetails)
-			}
-			pj, err := json.Marshal(params)
-			if err != nil {
-				return err
-			}
-			args := []any{Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
-				storable(e.ChannelID, maxStr), storable(e.ChannelName, maxStr), storable(e.UserID, maxStr), storable(e.UserName, maxStr),
-				storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails)}
-			var id int64
-			if s.db.Dialect == SQLite {
-				var res sql.Result
-				if res, err = s.db.execHot(ctx, tx, insertCommandLog, args...); err == nil {
-					id, err = res.LastInsertId()
-				}
-			} else {
-				id, err = s.db.Insert(ctx, tx, insertCommandLog, args...)
-			}
-			if err != nil {
-				return err
-			}
-			e.ID = id
+func (s *CommandLogService) insert(ctx context.Context, ex execer, e *opsgate.CommandLogEntry) error {
+	params := make(map[string]string, len(e.Params))
+	for k, v := range e.Params {
+		params[storable(k, maxStr)] = storable(v, maxDetails)
+	}
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return err
+	}
+	args := []any{Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
+		storable(e.ChannelID, maxStr), storable(e.ChannelName, maxStr), storable(e.UserID, maxStr), storable(e.UserName, maxStr),
+		storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails)}
+	var id int64
+	if s.db.Dialect == SQLite {
+		var res sql.Result
+		if res, err = s.db.execHot(ctx, ex, insertCommandLog, args...); err == nil {
+			id, err = res.LastInsertId()
 		}
-		return nil
-	})
+	} else {
+		id, err = s.db.Insert(ctx, ex.(*sql.Tx), insertCommandLog, args...) // never bare: always in a transaction
+	}
+	if err != nil {
+		return err
+	}
+	e.ID = id
+	return nil
 }
 
 const insertCommandLog = `INSERT INTO command_log (started_at, runtime_us, platform, org_id, channel_id, channel_name,

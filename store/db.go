@@ -38,12 +38,10 @@ type DB struct {
 
 	lastPurge atomic.Int64 // unix nanoseconds of the last claims purge
 
-	claimMu      sync.Mutex // guards the claims waiting for a transaction (Claim)
-	claimQueue   []*pendingClaim
-	claimLeading bool     // a caller is committing claim batches
-	stmts        sync.Map // query → *sql.Stmt (execHot)
-	audited      sync.Map // *sql.Tx that called Audit, until they end
-	onAudit      atomic.Pointer[func()]
+	writes  groupQueue // claims and command-log entries waiting for a shared commit
+	stmts   sync.Map   // query → *sql.Stmt (execHot)
+	audited sync.Map   // *sql.Tx that called Audit, until they end
+	onAudit atomic.Pointer[func()]
 }
 
 // OnAudit sets f to be called after each transaction that wrote the audit log commits (grants,

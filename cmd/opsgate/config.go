@@ -42,6 +42,8 @@ type Config struct {
 	LeaseTTL Duration `yaml:"lease_ttl"`
 	// PprofListen, when set, serves Go's net/http/pprof profiles on this separate address (off by default).
 	PprofListen string `yaml:"pprof_listen"`
+	// MemoryLimit is the Go runtime's soft memory limit (e.g. 64MiB); empty leaves Go's default.
+	MemoryLimit string `yaml:"memory_limit"`
 
 	Slack      SlackConfig      `yaml:"slack"`
 	Mattermost MattermostConfig `yaml:"mattermost"`
@@ -394,6 +396,9 @@ func (c *Config) Validate() error {
 		return errors.New("config: lease_ttl must be at least 1s")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if _, err := parseSize(c.MemoryLimit); err != nil {
 		return err
 	}
 	if _, err := kit.ParseTrustedProxies(c.TrustedProxies); err != nil {

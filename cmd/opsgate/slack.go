@@ -54,6 +54,8 @@ func setupSlack(ctx context.Context, m *Main) error {
 	h := oslack.New(oslack.Options{
 		SigningSecret: c.SigningSecret,
 		Client:        api,
+		APIURL:        apiURL,
+		BotToken:      c.BotToken,
 		Handle:        pipelineHandle(m),
 		Callbacks:     callback.New([]byte(secret), "slack"),
 		CommandPrefix: c.SlashCommandPrefix,

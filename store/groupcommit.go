@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// Replay claims (on the ack path of every signed request) and command-log entries (after every
+// reply) share one group commit: while a transaction commits, the writes of both kinds that
+// arrive queue up and go in the next one together. Under load, SQLite's commit (writing WAL
+// frames) was most of what each kind cost; one commit for both halves that. Each caller still
+// returns only once its own write is committed.
+
+// groupWrite is one write waiting for a shared transaction.
+type groupWrite struct {
+	// run makes the write in ex: a transaction, or the pool when bare and alone.
+	run func(ctx context.Context, ex execer) error
+	// bare: a single statement, atomic without a transaction of its own.
+	bare bool
+	done chan error
+}
+
+type groupQueue struct {
+	mu      sync.Mutex
+	queue   []*groupWrite
+	leading bool // a caller is committing batches
+}
+
+// groupCommit queues w and returns once it is committed (or failed). Call prepare for w's
+// statements first: the transaction holds SQLite's only connection.
+func (db *DB) groupCommit(ctx context.Context, w *groupWrite) error {
+	w.done = make(chan error, 1)
+	g := &db.writes
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	if g.leading {
+		g.mu.Unlock()
+		return <-w.done
+	}
+	g.leading = true
+	g.mu.Unlock()
+	// This caller leads: commit batches until the queue is empty (its own write is in the first).
+	ctx = context.WithoutCancel(ctx) // others' writes ride on this transaction
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), maxBatch)
+		batch := g.queue[:n:n]
+		g.queue = g.queue[n:]
+		if n == 0 {
+			g.leading = false
+			g.mu.Unlock()
+			break
+		}
+		g.mu.Unlock()
+		if err := db.commitBatch(ctx, batch); err != nil && len(batch) > 1 {
+			// One write the database refuses must not fail the others that shared its transaction.
+			for _, b := range batch {
+				b.done <- db.commitBatch(ctx, []*groupWrite{b})
+			}
+		} else {
+			for _, b := range batch {
+				b.done <- err
+			}
+		}
+	}
+	return <-w.done
+}
+
+func (db *DB) commitBatch(ctx context.Context, batch []*groupWrite) error {
+	if len(batch) == 1 && batch[0].bare { // alone: no transaction's round trips
+		return batch[0].run(ctx, db.SQL)
+	}
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, w := range batch {
+			if err := w.run(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
