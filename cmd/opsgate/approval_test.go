@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -165,18 +163,7 @@ func TestApprovalAdminAPI(t *testing.T) {
 	tok := regexp.MustCompile(`ogt_\S+`).FindString(mustRun(t, dsn, "token", "add", "--platform", "admin"))
 	mustRun(t, dsn, "group", "add", "leads", "--member", "U9")
 	base, _ := startServer(t, dsn)
-	call := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	call := bearerCall(t, base, tok)
 	if code, body := call("POST", "/api/v1/approval-rules", `{"command":"deploy","groups":["leads"],"required":1,"timeout":"30m"}`); code != 201 ||
 		!strings.Contains(body, `"subcommand":"*"`) || !strings.Contains(body, `"timeout":"30m0s"`) {
 		t.Fatalf("create: %d %s", code, body)

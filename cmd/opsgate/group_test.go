@@ -150,18 +150,7 @@ func TestGroupsAdminAPI(t *testing.T) {
 	dsn := sqliteDSN(t)
 	tok := regexp.MustCompile(`ogt_\S+`).FindString(mustRun(t, dsn, "token", "add", "--platform", "admin"))
 	base, _ := startServer(t, dsn)
-	call := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	call := bearerCall(t, base, tok)
 	if code, body := call("POST", "/api/v1/groups", `{"name":"oncall","platform":"slack","members":["U1"]}`); code != 201 || !strings.Contains(body, `"members":["U1"]`) {
 		t.Fatalf("create: %d %s", code, body)
 	}

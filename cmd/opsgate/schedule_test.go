@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -74,18 +72,7 @@ func TestSchedulesAdminAPI(t *testing.T) {
 	dsn := sqliteDSN(t)
 	tok := regexp.MustCompile(`ogt_\S+`).FindString(mustRun(t, dsn, "token", "add", "--platform", "admin"))
 	base, _ := startServer(t, dsn)
-	call := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	call := bearerCall(t, base, tok)
 	if code, body := call("POST", "/api/v1/schedules", `{"cron":"0 9 * * 1-5","time_zone":"Europe/Paris","platform":"slack","channel_id":"C1","user_id":"U1","text":"ping"}`); code != 201 ||
 		!strings.Contains(body, `"missed":"skip"`) {
 		t.Fatalf("create: %d %s", code, body)
