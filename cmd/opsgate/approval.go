@@ -21,16 +21,7 @@ func init() {
 // setupApproval puts the approval gate in the pipeline, with `approve` and `deny`.
 func setupApproval(ctx context.Context, m *Main) error {
 	g := &approval.Gate{Store: m.Approvals, Groups: m.Groups, Log: m.CommandLog, Logger: m.Logger,
-		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
-			return m.Pipeline.Handle(ctx, req, out).Refused()
-		},
-		Open: func(ctx context.Context, platform, channel string) (opsgate.Dispatcher, error) {
-			open, _ := m.Announce.Target(platform)
-			if open == nil {
-				return nil, fmt.Errorf("no announcements on %s", platform)
-			}
-			return open(ctx, channel, "", false)
-		}}
+		Handle: m.runHere, Open: m.openChannel}
 	if err := g.Reload(ctx); err != nil {
 		return fmt.Errorf("loading approval rules: %w", err)
 	}

@@ -25,16 +25,7 @@ func setupSchedules(_ context.Context, m *Main) error {
 		return nil
 	}
 	r := &scheduler.Runner{Store: m.Schedules, Claim: m.claim, Unclaim: m.unclaim, Now: m.DB.Now, Logger: m.Logger,
-		Handle: func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
-			return m.Pipeline.Handle(ctx, req, out).Refused()
-		},
-		Open: func(ctx context.Context, platform, channel string) (opsgate.Dispatcher, error) {
-			open, _ := m.Announce.Target(platform)
-			if open == nil {
-				return nil, fmt.Errorf("no announcements on %s", platform)
-			}
-			return open(ctx, channel, "", false)
-		}}
+		Handle: m.runHere, Open: m.openChannel}
 	ctx, cancel := context.WithCancel(context.Background())
 	go r.Run(ctx, m.Config.GrantReloadInterval.D())
 	m.OnStop(func(context.Context) error { cancel(); return nil })
