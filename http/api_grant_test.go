@@ -18,7 +18,13 @@ import (
 
 func postGrant(t *testing.T, url, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := nethttp.NewRequest("POST", url+"/api/v1/grants", strings.NewReader(body))
+	return sendJSON(t, "POST", url+"/api/v1/grants", token, body)
+}
+
+// sendJSON sends body with the bearer token and decodes the JSON object answered.
+func sendJSON(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := nethttp.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := nethttp.DefaultClient.Do(req)
 	if err != nil {

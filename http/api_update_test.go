@@ -1,26 +1,12 @@
 package http_test
 
 import (
-	"encoding/json"
-	"io"
-	nethttp "net/http"
-	"strings"
 	"testing"
 )
 
 func putGrant(t *testing.T, url, token, id, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := nethttp.NewRequest("PUT", url+"/api/v1/grants/"+id, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := nethttp.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	json.Unmarshal(b, &out)
-	return resp.StatusCode, out
+	return sendJSON(t, "PUT", url+"/api/v1/grants/"+id, token, body)
 }
 
 func TestAPIUpdateGrant(t *testing.T) {
