@@ -3,7 +3,6 @@ package access
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/opsgate/opsgate"
@@ -20,23 +19,14 @@ type Watcher struct {
 	Interval time.Duration
 	Logger   *slog.Logger
 
-	last     int64
-	poke     chan struct{}
-	pokeOnce sync.Once
+	last int64
+	poke opsgate.Signal
 }
 
 // Poke makes Run check for changes now rather than at the next tick (a replica was told of a
 // change through NATS). Safe to call from any goroutine, before or while Run runs.
 func (w *Watcher) Poke() {
-	select {
-	case w.pokes() <- struct{}{}:
-	default: // a check is pending already
-	}
-}
-
-func (w *Watcher) pokes() chan struct{} {
-	w.pokeOnce.Do(func() { w.poke = make(chan struct{}, 1) })
-	return w.poke
+	w.poke.Notify()
 }
 
 // Reload reads all grants and groups now.
@@ -64,7 +54,7 @@ func (w *Watcher) Reload(ctx context.Context) error {
 func (w *Watcher) Run(ctx context.Context) {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
-	poke := w.pokes()
+	poke := w.poke.C()
 	for {
 		select {
 		case <-ctx.Done():

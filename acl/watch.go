@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"sync"
 	"time"
+
+	"github.com/opsgate/opsgate"
 )
 
 // Watcher reloads an ACL file into a Policy when the file changes. A file that no longer loads
@@ -21,8 +22,7 @@ type Watcher struct {
 	last    []byte
 	pending []byte // changed content waiting to read the same once more
 
-	poke     chan struct{}
-	pokeOnce sync.Once
+	poke opsgate.Signal
 }
 
 // settle is how long a poked check waits to read changed content a second time.
@@ -31,15 +31,7 @@ const settle = 100 * time.Millisecond
 // Poke makes Run check the file now rather than at the next tick (another replica reloaded the
 // same file, NATS said). Safe to call from any goroutine, before or while Run runs.
 func (w *Watcher) Poke() {
-	select {
-	case w.pokes() <- struct{}{}:
-	default: // a check is pending already
-	}
-}
-
-func (w *Watcher) pokes() chan struct{} {
-	w.pokeOnce.Do(func() { w.poke = make(chan struct{}, 1) })
-	return w.poke
+	w.poke.Notify()
 }
 
 // Load reads the file now and puts it in force.
@@ -62,7 +54,7 @@ func (w *Watcher) Load() error {
 func (w *Watcher) Run(ctx context.Context) {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
-	poke := w.pokes()
+	poke := w.poke.C()
 	for {
 		select {
 		case <-ctx.Done():

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opsgate/opsgate"
 	"gopkg.in/yaml.v3"
 )
 
@@ -155,22 +156,13 @@ type Dir struct {
 	mu    sync.Mutex // serialises loads
 	stamp string
 
-	poke     chan struct{}
-	pokeOnce sync.Once
+	poke opsgate.Signal
 }
 
 // Poke makes Run look at the directory now rather than at the next tick (another replica
 // reloaded the same files, NATS said). Safe to call from any goroutine, before or while Run runs.
 func (d *Dir) Poke() {
-	select {
-	case d.pokes() <- struct{}{}:
-	default: // a look is pending already
-	}
-}
-
-func (d *Dir) pokes() chan struct{} {
-	d.pokeOnce.Do(func() { d.poke = make(chan struct{}, 1) })
-	return d.poke
+	d.poke.Notify()
 }
 
 // Load (re)reads the directory now and returns the errors of refused files.
@@ -238,7 +230,7 @@ func (d *Dir) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	poke := d.pokes()
+	poke := d.poke.C()
 	for {
 		select {
 		case <-ctx.Done():
