@@ -55,14 +55,7 @@ func (e *Executor) sleep(ctx context.Context, d time.Duration) error {
 	if e.Sleep != nil {
 		return e.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return opsgate.Sleep(ctx, d)
 }
 
 // limitedBuffer keeps the first max bytes written and counts the rest, so a chatty program never

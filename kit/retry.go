@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/opsgate/opsgate"
 )
 
 // Retry defaults.
@@ -100,14 +102,5 @@ func (r Retry) Wait(err error, attempt int) (time.Duration, bool) {
 	return 0, false
 }
 
-// Sleep waits d, or until ctx ends (then it returns ctx's error).
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// Sleep is opsgate.Sleep, the default wait between retries.
+var Sleep = opsgate.Sleep

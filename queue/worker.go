@@ -60,7 +60,7 @@ func (q *Queue) loop(ctx context.Context) {
 		if err != nil {
 			q.ready.Store(false)
 			q.o.Logger.Warn("queue: cannot set up the JetStream stream; retrying", "stream", q.stream, "err", err)
-			sleep(ctx, 2*time.Second)
+			_ = opsgate.Sleep(ctx, 2*time.Second)
 			continue
 		}
 		q.ready.Store(true)
@@ -78,10 +78,10 @@ func (q *Queue) take(ctx context.Context, cons jetstream.Consumer, sem chan stru
 		if err != nil {
 			if q.nc.IsConnected() { // NATS answers but not as expected (stream or consumer lost): set up again
 				q.o.Logger.Warn("queue: cannot fetch commands; setting up again", "err", err)
-				sleep(ctx, time.Second)
+				_ = opsgate.Sleep(ctx, time.Second)
 				return
 			}
-			sleep(ctx, time.Second) // NATS away: the connection retries by itself
+			_ = opsgate.Sleep(ctx, time.Second) // NATS away: the connection retries by itself
 			continue
 		}
 		for msg := range batch.Messages() {
@@ -238,13 +238,4 @@ func firstWord(s string) string {
 		return w[0]
 	}
 	return ""
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
