@@ -1,7 +1,9 @@
 package opsgate
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"path"
 	"slices"
 	"strings"
@@ -27,7 +29,7 @@ type ApprovalRule struct {
 	Approvers  []string      `json:"approvers,omitempty"`
 	Groups     []string      `json:"groups,omitempty"`
 	Required   int           `json:"required"`
-	Timeout    time.Duration `json:"-"`
+	Timeout    time.Duration `json:"-"` // "timeout" as a duration string: see MarshalJSON
 	CreatedAt  time.Time     `json:"created_at,omitzero"`
 }
 
@@ -149,4 +151,44 @@ type Gate interface {
 	Holds(req *Request, route *Route) bool
 	// Hold stores the held request and returns what the chat is told, and the command log's details.
 	Hold(ctx context.Context, req *Request, route *Route) (msg Message, details string, err error)
+}
+
+// approvalRuleJSON is ApprovalRule with its timeout as a duration string ("30m0s"), how the CLI
+// and the admin API show it and the API reads it.
+type approvalRuleJSON struct {
+	ID         int64     `json:"id,omitempty"`
+	Platform   string    `json:"platform,omitempty"`
+	Command    string    `json:"command"`
+	Subcommand string    `json:"subcommand"`
+	Approvers  []string  `json:"approvers,omitempty"`
+	Groups     []string  `json:"groups,omitempty"`
+	Required   int       `json:"required"`
+	Timeout    string    `json:"timeout"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+}
+
+// MarshalJSON writes the timeout as a duration string.
+func (r ApprovalRule) MarshalJSON() ([]byte, error) {
+	return json.Marshal(approvalRuleJSON{r.ID, r.Platform, r.Command, r.Subcommand, r.Approvers, r.Groups, r.Required, r.Timeout.String(), r.CreatedAt})
+}
+
+// UnmarshalJSON reads the timeout as a duration string ("" keeps the default) and refuses
+// unknown fields.
+func (r *ApprovalRule) UnmarshalJSON(b []byte) error {
+	var in approvalRuleJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return err
+	}
+	*r = ApprovalRule{ID: in.ID, Platform: in.Platform, Command: in.Command, Subcommand: in.Subcommand, Approvers: in.Approvers,
+		Groups: in.Groups, Required: in.Required, CreatedAt: in.CreatedAt}
+	if in.Timeout != "" {
+		d, err := time.ParseDuration(in.Timeout)
+		if err != nil {
+			return Errorf(EINVALID, "Timeout %q is not a duration like 30m or 4h", in.Timeout)
+		}
+		r.Timeout = d
+	}
+	return nil
 }

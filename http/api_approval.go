@@ -9,49 +9,23 @@ import (
 	"github.com/opsgate/opsgate/kit"
 )
 
-// apiRule is an approval rule as the API reads and writes it: the timeout as a duration string.
-type apiRule struct {
-	ID         int64     `json:"id,omitempty"`
-	Platform   string    `json:"platform,omitempty"`
-	Command    string    `json:"command"`
-	Subcommand string    `json:"subcommand"`
-	Approvers  []string  `json:"approvers,omitempty"`
-	Groups     []string  `json:"groups,omitempty"`
-	Required   int       `json:"required"`
-	Timeout    string    `json:"timeout"`
-	CreatedAt  time.Time `json:"created_at,omitzero"`
-}
-
-func toAPIRule(r *opsgate.ApprovalRule) apiRule {
-	return apiRule{r.ID, r.Platform, r.Command, r.Subcommand, r.Approvers, r.Groups, r.Required, r.Timeout.String(), r.CreatedAt}
-}
-
 func (a *API) listApprovalRules(w http.ResponseWriter, r *http.Request) error {
 	rs, err := a.Approvals.FindApprovalRules(r.Context())
 	if err != nil {
 		return err
 	}
-	out := make([]apiRule, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, toAPIRule(r))
+	if rs == nil {
+		rs = []*opsgate.ApprovalRule{}
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, rs)
 }
 
 func (a *API) createApprovalRule(w http.ResponseWriter, r *http.Request) error {
-	var in apiRule
-	if err := decodeBody(r, "an approval rule", &in); err != nil {
+	rule := &opsgate.ApprovalRule{}
+	if err := decodeBody(r, "an approval rule", rule); err != nil {
 		return err
 	}
-	rule := &opsgate.ApprovalRule{Platform: in.Platform, Command: in.Command, Subcommand: in.Subcommand, Approvers: in.Approvers,
-		Groups: in.Groups, Required: in.Required}
-	if in.Timeout != "" {
-		d, err := time.ParseDuration(in.Timeout)
-		if err != nil {
-			return opsgate.Errorf(opsgate.EINVALID, "Timeout %q is not a duration like 30m or 4h.", in.Timeout)
-		}
-		rule.Timeout = d
-	}
+	rule.ID, rule.CreatedAt = 0, time.Time{}
 	if rule.Platform != "" {
 		p, err := kit.ChatPlatform(rule.Platform)
 		if err != nil {
@@ -62,7 +36,7 @@ func (a *API) createApprovalRule(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Approvals.CreateApprovalRule(r.Context(), rule); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, toAPIRule(rule))
+	return writeJSON(w, http.StatusCreated, rule)
 }
 
 func (a *API) deleteApprovalRule(w http.ResponseWriter, r *http.Request) error {

@@ -195,3 +195,12 @@ func TestApprovalAdminAPI(t *testing.T) {
 		t.Errorf("audit:\n%s", out)
 	}
 }
+
+// The CLI's --json shows a rule as the admin API does, its timeout included (it was left out).
+func TestApprovalListJSONHasTimeout(t *testing.T) {
+	dsn := sqliteDSN(t)
+	mustRun(t, dsn, "approval", "add", "--command", "deploy", "--approver", "U2", "--timeout", "45m")
+	if out := mustRun(t, dsn, "approval", "list", "--json"); !strings.Contains(out, `"timeout": "45m0s"`) {
+		t.Fatalf("approval list --json: %s", out)
+	}
+}
