@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,8 @@ type DB struct {
 	Redactor opsgate.Redactor
 
 	lastPurge atomic.Int64 // unix nanoseconds of the last claims purge
+
+	checkpoints *checkpointer // SQLite: copies the WAL into the file off the writer's path
 
 	writes  groupQueue // claims and command-log entries waiting for a shared commit
 	stmts   sync.Map   // query → *sql.Stmt (execHot)
@@ -92,11 +95,24 @@ func Connect(ctx context.Context, dsn string) (*DB, error) {
 		sdb.Close()
 		return nil, connectFailure(dsn, err)
 	}
-	return &DB{SQL: sdb, Dialect: dialect, Now: time.Now}, nil
+	db := &DB{SQL: sdb, Dialect: dialect, Now: time.Now}
+	if dialect == SQLite {
+		if db.checkpoints, err = startCheckpointer(source); err != nil {
+			sdb.Close()
+			return nil, connectFailure(dsn, err)
+		}
+	}
+	return db, nil
 }
 
 // Close closes the connection pool.
-func (db *DB) Close() error { return db.SQL.Close() }
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	if db.checkpoints != nil {
+		db.checkpoints.close()
+	}
+	return err
+}
 
 // Ping checks the database answers (for /readyz).
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
@@ -113,7 +129,7 @@ func parseDSN(dsn string) (driver, source, dialect string, err error) {
 			return "", "", "", opsgate.Errorf(opsgate.EINVALID, "Database DSN sqlite:// needs a file path, e.g. sqlite://opsgate.db.")
 		}
 		q, _ := url.ParseQuery(query)
-		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "wal_autocheckpoint(" + strconv.Itoa(walPages) + ")"} {
 			q.Add("_pragma", p)
 		}
 		return "sqlite", "file:" + path + "?" + q.Encode(), SQLite, nil
