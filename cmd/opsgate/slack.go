@@ -56,7 +56,7 @@ func setupSlack(ctx context.Context, m *Main) error {
 		Client:        api,
 		APIURL:        apiURL,
 		BotToken:      c.BotToken,
-		Handle:        pipelineHandle(m),
+		Handle:        replyBeforeAck(m, slackAckWait),
 		Callbacks:     callback.New([]byte(secret), "slack"),
 		CommandPrefix: c.SlashCommandPrefix,
 		BotUserID:     botUser,
@@ -96,6 +96,35 @@ func pipelineHandle(m *Main) opsgate.RequestHandler {
 			return m.Queue.Submit(ctx, req)
 		}
 		return m.Pipeline.Handle(ctx, req, out).Refused()
+	}
+}
+
+// slackAckWait bounds how long a Slack request's acknowledgement waits for the command's replies:
+// well within Slack's 3 seconds, with the pipeline's wait for room (1 s) before it.
+const slackAckWait = time.Second
+
+// replyBeforeAck is pipelineHandle for a platform that shows nothing for its acknowledgement
+// (Slack's empty 200): the acknowledgement waits up to wait for the command's replies, as a
+// hand-written bot does. A busy server's load then waits in the platform's connections, where the
+// pipeline's admission can refuse it, instead of queueing behind work already acknowledged
+// (under a closed loop that queue was most of every command's latency). A longer command is
+// acknowledged at wait and replies when done. With NATS the acknowledgement means "stored", as before.
+func replyBeforeAck(m *Main, wait time.Duration) opsgate.RequestHandler {
+	queued := pipelineHandle(m)
+	return func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
+		if m.Queue != nil {
+			return queued(ctx, req, out)
+		}
+		job := m.Pipeline.Handle(ctx, req, out)
+		if job.Refused() == "" {
+			t := time.NewTimer(wait)
+			select {
+			case <-job.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		return job.Refused()
 	}
 }
 
