@@ -311,6 +311,11 @@ func escape(s string) string { return escaper.Replace(s) }
 // [text](url) to <url|text>.
 func mrkdwn(s string) string {
 	s = escape(s)
-	s = mdBold.ReplaceAllString(s, "*$1*")
-	return mdLink.ReplaceAllString(s, "<$2|$1>")
+	if strings.Contains(s, "**") { // most text has neither: no regexp pass (they allocate even on no match)
+		s = mdBold.ReplaceAllString(s, "*$1*")
+	}
+	if strings.Contains(s, "](") {
+		s = mdLink.ReplaceAllString(s, "<$2|$1>")
+	}
+	return s
 }
