@@ -2,6 +2,7 @@
 # compare.sh: opsgate serve against the hand-written reference (bench/reference), each loaded by
 # bench/load (64 connections, signed /whoami slash commands; it is also the Slack API stand-in
 # that counts completed replies). Servers run on CPU 0, load and stand-in on CPU 1.
+# Each line also gives the server's CPU time per completed command (cpu/cmd), steadier than completed/s on a shared machine.
 # Usage: bench/compare.sh [runs (3)] [seconds (10)]; BENCH_NATS_URL=nats://... adds nats.url;
 # BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (e.g. an older build, for before/after);
 # BENCH_REPLICAS=N runs N opsgate replicas (all on CPU 0, on BENCH_PORT+0..N-1), the load sent to them in turn
@@ -30,7 +31,7 @@ for t in organization channel user; do "$work/opsgate" grant add --command whoam
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 ready() { until curl -fs "$1" >/dev/null 2>&1; do sleep 0.005; done; }
 rss() { awk '/VmRSS/ {printf "%.1fMB", $2/1024}' /proc/$1/status; }
-field() { awk -v k="$2" '{for (i=1;i<NF;i++) if ($i==k) {v=$(i+1); sub(/ms$/,"",v); print v}}' <<<"$1"; }
+field() { awk -v k="$2" '{for (i=1;i<NF;i++) if ($i==k) {v=$(i+1); sub(/(ms|us)$/,"",v); print v}}' <<<"$1"; }
 
 for run in $(seq "$runs"); do
   t0=$(date +%s%N)
@@ -58,5 +59,6 @@ for run in $(seq "$runs"); do
   echo "$o  idle $og_idle  ready ${og_ready}ms"
   echo "$r  idle $ref_idle  ready ${ref_ready}ms"
   awk -v oc="$(field "$o" completed/s)" -v rc="$(field "$r" completed/s)" -v op="$(field "$o" p99)" -v rp="$(field "$r" p99)" \
-    'BEGIN { printf "ratio      completed/s %.2f (goal >= 0.75)  p99 %.2fx (goal <= 1.5x)\n", oc/rc, op/rp }'
+    -v ou="$(field "$o" cpu/cmd)" -v ru="$(field "$r" cpu/cmd)" \
+    'BEGIN { printf "ratio      completed/s %.2f (goal >= 0.75)  p99 %.2fx (goal <= 1.5x)  cpu/cmd %.2fx\n", oc/rc, op/rp, ou/ru }'
 done
