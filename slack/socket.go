@@ -21,7 +21,9 @@ func (h *Handler) RunSocketMode(ctx context.Context, client *socketmode.Client) 
 				if !ok {
 					return
 				}
-				h.socketEvent(ctx, client, evt)
+				// Each on its own, as HTTP requests are: a command's acknowledgement may wait for
+				// its reply (cmd/opsgate's replyBeforeAck), which must not hold up the next envelope.
+				go h.socketEvent(ctx, client, evt)
 			}
 		}
 	}()
@@ -36,8 +38,8 @@ func (h *Handler) socketEvent(ctx context.Context, client *socketmode.Client, ev
 			client.Ack(*evt.Request)
 			return
 		}
-		// The pipeline only queues the run, so the ack is still prompt; a refusal (overloaded)
-		// travels in it, as it does in the HTTP answer.
+		// The ack waits for the reply at most a second (then the run goes on); a refusal
+		// (overloaded) travels in it, as it does in the HTTP answer.
 		if refusal := h.slashCommand(ctx, &sc); refusal != "" {
 			client.Ack(*evt.Request, map[string]string{"response_type": "ephemeral", "text": refusal})
 			return

@@ -13,11 +13,20 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/opsgate/opsgate"
 )
 
 // socketAcks runs Socket Mode against a fake Slack that sends envelopes one by one and returns
 // the acknowledgement of each, as Slack receives them.
 func socketAcks(t *testing.T, e *env, envelopes ...string) []map[string]any {
+	return socketAcksSent(t, e, false, nil, envelopes...)
+}
+
+// socketAcksSent is socketAcks; with together, Slack sends every envelope before reading any
+// acknowledgement, and they are returned in the order they arrive. onAck, when set, sees each
+// acknowledgement as Slack receives it.
+func socketAcksSent(t *testing.T, e *env, together bool, onAck func(map[string]any), envelopes ...string) []map[string]any {
 	t.Helper()
 	acks := make(chan map[string]any, len(envelopes))
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
@@ -28,14 +37,24 @@ func socketAcks(t *testing.T, e *env, envelopes ...string) []map[string]any {
 		}
 		defer c.Close()
 		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","num_connections":1,"debug_info":{"host":"fake"},"connection_info":{"app_id":"A1"}}`))
+		if together {
+			for _, env := range envelopes {
+				c.WriteMessage(websocket.TextMessage, []byte(env))
+			}
+		}
 		for _, env := range envelopes {
-			c.WriteMessage(websocket.TextMessage, []byte(env))
+			if !together {
+				c.WriteMessage(websocket.TextMessage, []byte(env))
+			}
 			_, msg, err := c.ReadMessage()
 			if err != nil {
 				return
 			}
 			var ack map[string]any
 			json.Unmarshal(msg, &ack)
+			if onAck != nil {
+				onAck(ack)
+			}
 			acks <- ack
 		}
 		<-r.Context().Done()
@@ -85,6 +104,31 @@ func TestSocketModeRefusalInAck(t *testing.T) {
 	p, _ := acks[0]["payload"].(map[string]any)
 	if acks[0]["envelope_id"] != "env-busy" || p["response_type"] != "ephemeral" || p["text"] != "opsgate is overloaded; please try again shortly." {
 		t.Fatalf("ack = %v, want the refusal as an ephemeral payload", acks[0])
+	}
+}
+
+// A command whose acknowledgement waits (for its reply) does not hold up the envelopes after it.
+func TestSocketModeSlowCommandDoesNotHoldTheNext(t *testing.T) {
+	e := newEnv(t, false)
+	release := make(chan struct{})
+	e.h.Handle = func(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) string {
+		if req.UserID == "USLOW" {
+			<-release
+		}
+		return ""
+	}
+	slash := func(env, user string) string {
+		return `{"envelope_id":"` + env + `","type":"slash_commands","accepts_response_payload":true,"payload":{"token":"x","team_id":"T1","team_domain":"acme","channel_id":"C1","channel_name":"ops","user_id":"` + user + `","user_name":"u","command":"/network","text":"status","api_app_id":"A1","response_url":"","trigger_id":"1.2.3"}}`
+	}
+	// The slow command goes on once the quick one's acknowledgement reached Slack: serialised,
+	// that never happens and no acknowledgement comes.
+	acks := socketAcksSent(t, e, true, func(ack map[string]any) {
+		if ack["envelope_id"] == "env-quick" {
+			close(release)
+		}
+	}, slash("env-slow", "USLOW"), slash("env-quick", "UQUICK"))
+	if acks[0]["envelope_id"] != "env-quick" || acks[1]["envelope_id"] != "env-slow" {
+		t.Fatalf("first ack = %v, want env-quick's while env-slow waits", acks[0])
 	}
 }
 
