@@ -48,7 +48,8 @@ type Stream struct {
 	// Claim, when set, makes delivery exactly-once across replicas: each replica keeps its own
 	// stream, and only the one whose Claim of the event's key succeeds posts it. A Claim error
 	// posts anyway: a rare duplicate is better than a lost announcement. Claims run concurrently
-	// (up to maxClaims), so a database commits many in one transaction; posts still follow stream order.
+	// (claimWorkers at once), so a database commits many in one transaction; posts still follow
+	// stream order.
 	Claim func(ctx context.Context, key string, at time.Time) (bool, error)
 	// Accepts, when set, reports whether this replica can post a (it serves a's platform). An
 	// announcement it cannot post is left unclaimed, for a replica that can.
@@ -68,13 +69,21 @@ type Stream struct {
 	seen    map[string]time.Time
 	order   []seenEntry
 	queue   chan *queued
-	claims  chan struct{} // a slot per claim in flight
+	claims  chan claimJob
 	claimWG sync.WaitGroup
 }
 
-// maxClaims bounds the claims in flight. One at a time, each announcement waited for a commit of
-// its own (SQLite ~0.2 ms, PostgreSQL ~0.8 ms), which capped the stream below what chat takes.
-const maxClaims = 64
+// claimWorkers is how many claims run at once. One at a time, each announcement waited for a
+// commit of its own (SQLite ~0.2 ms, PostgreSQL ~0.8 ms), which capped the stream below what chat
+// takes. Long-lived workers rather than a goroutine per claim: the database drivers need deep
+// stacks, and growing a fresh goroutine's stack each time cost more than the handoff.
+const claimWorkers = 16
+
+type claimJob struct {
+	q   *queued
+	key string
+	at  time.Time
+}
 
 // queued is an announcement read and waiting to be posted; claimed is closed once its claim
 // (if any) has decided won.
@@ -144,9 +153,15 @@ func (s *Stream) Run(ctx context.Context) error {
 		s.seen = map[string]time.Time{}
 	}
 	s.queue = make(chan *queued, cmp.Or(max(s.Queue, 0), 4096))
-	s.claims = make(chan struct{}, maxClaims)
+	s.claims = make(chan claimJob)
 	s.mu.Unlock()
-	defer s.claimWG.Wait()
+	if s.Claim != nil {
+		for range claimWorkers {
+			s.claimWG.Add(1)
+			go s.claimLoop(ctx)
+		}
+		defer s.claimWG.Wait()
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -304,14 +319,12 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 		// Waiting for a claim slot or queue room is not silence from st2: pause the watchdog meanwhile.
 		watchdog.Stop()
 		if s.Claim != nil {
+			q.claimed = make(chan struct{})
 			select {
-			case s.claims <- struct{}{}:
+			case s.claims <- claimJob{q, key, s.now()}:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			q.claimed = make(chan struct{})
-			s.claimWG.Add(1)
-			go s.claim(ctx, q, key, s.now())
 		}
 		select {
 		case s.queue <- q:
@@ -347,16 +360,23 @@ func (s *Stream) duplicate(ev sseEvent) (string, bool) {
 	return key, false
 }
 
-// claim decides whether this replica posts q.
-func (s *Stream) claim(ctx context.Context, q *queued, key string, at time.Time) {
+// claimLoop decides, claim by claim, whether this replica posts an announcement.
+func (s *Stream) claimLoop(ctx context.Context) {
 	defer s.claimWG.Done()
-	defer func() { <-s.claims; close(q.claimed) }()
-	won, err := s.Claim(ctx, key, at)
-	if err != nil {
-		s.logger().Error("st2 stream: claim announcement", "err", err)
-		return // posted anyway
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-s.claims:
+			won, err := s.Claim(ctx, j.key, j.at)
+			if err != nil {
+				s.logger().Error("st2 stream: claim announcement", "err", err)
+				won = true // posted anyway
+			}
+			j.q.won = won
+			close(j.q.claimed)
+		}
 	}
-	q.won = won
 }
 
 // deliverLoop posts queued announcements in order, retrying a failed post a few times: a chat
