@@ -7,7 +7,8 @@
 # Usage: bench/announce.sh [runs (3)] [seconds (10)] [rates, comma-separated (500)];
 # BENCH_OPSGATE=path runs that opsgate binary instead of this tree's (before/after);
 # BENCH_PORT (48080) moves the ports (opsgate on it, the Slack stand-in on +1, st2 on +2);
-# BENCH_PPROF=127.0.0.1:6061 sets pprof_listen, to profile a run.
+# BENCH_DATABASE=DSN replaces the fresh SQLite file (e.g. a PostgreSQL database of its own: the claim of
+# every announcement is a write there); BENCH_PPROF=127.0.0.1:6061 sets pprof_listen, to profile a run.
 set -euo pipefail
 runs=${1:-3} secs=${2:-10} rates=${3:-500}
 port=${BENCH_PORT:-48080} stub=$(( ${BENCH_PORT:-48080} + 1 )) st2=$(( ${BENCH_PORT:-48080} + 2 ))
@@ -28,7 +29,7 @@ export OPSGATE_LOG_LEVEL=warn OPSGATE_LISTEN=127.0.0.1:$port \
 for run in $(seq "$runs"); do
   for rate in ${rates//,/ }; do
     rm -f "$work"/opsgate.db*
-    export OPSGATE_DATABASE="sqlite://$work/opsgate.db"
+    export OPSGATE_DATABASE="${BENCH_DATABASE:-sqlite://$work/opsgate.db}"
     "$work/opsgate" migrate >/dev/null
     # The stand-in listens first: opsgate's stream connects at once instead of backing off.
     taskset -c 1 "$work/announce" -st2 127.0.0.1:$st2 -stub 127.0.0.1:$stub -rate "$rate" -duration "${secs}s" \
