@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opsgate/opsgate/store"
+	"github.com/opsgate/opsgate/store/storetest"
 )
 
 type sink struct {
@@ -227,5 +230,43 @@ func TestStreamLeavesOtherPlatformsUnclaimed(t *testing.T) {
 	defer mu.Unlock()
 	if got := out.messages(); len(got) != 1 || got[0] != "for the terminal" || len(claimed) != 1 {
 		t.Fatalf("delivered %q, claimed %d", got, len(claimed))
+	}
+}
+
+// Two replicas share a database: claims run concurrently, yet every announcement is posted once,
+// by one of them, and each replica posts in stream order.
+func TestStreamReplicasPostEachAnnouncementOnceInOrder(t *testing.T) {
+	s := newFake(t, nil)
+	claims := store.NewSt2Service(storetest.Open(t, store.SQLite))
+	var outs [2]sink
+	for i := range outs {
+		st := &Stream{Client: newClient(s, nil), Route: "opsgate", Deliver: outs[i].deliver, Platforms: []string{"slack"},
+			Claim: func(ctx context.Context, key string, at time.Time) (bool, error) {
+				return claims.ClaimAnnouncement(ctx, key, at, 10*time.Minute)
+			}}
+		startStream(t, st)
+	}
+	waitFor(t, "streams", func() bool { return s.Streams() == 2 })
+	const n = 300
+	for i := range n {
+		s.Announce("opsgate", map[string]any{"channel": "slack:C1", "message": fmt.Sprintf("announcement %03d", i)})
+	}
+	waitFor(t, "delivery", func() bool { return len(outs[0].messages())+len(outs[1].messages()) >= n })
+	time.Sleep(50 * time.Millisecond) // a duplicate would arrive now
+	seen := map[string]bool{}
+	for i := range outs {
+		got := outs[i].messages()
+		if !sort.StringsAreSorted(got) {
+			t.Fatalf("replica %d posted out of order: %q", i, got)
+		}
+		for _, m := range got {
+			if seen[m] {
+				t.Fatalf("%q posted twice", m)
+			}
+			seen[m] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("posted %d of %d", len(seen), n)
 	}
 }
