@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 )
 
@@ -19,9 +20,10 @@ const walPages = 4000
 // and syncing: on a busy server that stalled the only writer, and so every replay claim on the
 // ack path, for milliseconds at a time. A passive checkpoint never blocks the writer.
 type checkpointer struct {
-	conn *sql.DB
-	stop chan struct{}
-	done chan struct{}
+	conn    *sql.DB
+	stop    chan struct{}
+	done    chan struct{}
+	stopped sync.Once
 }
 
 // startCheckpointer opens a second connection to source and checkpoints every checkpointEvery
@@ -55,9 +57,10 @@ func (c *checkpointer) run() {
 	}
 }
 
-// close stops the checkpoints and closes the connection.
+// close stops the checkpoints and closes the connection; closing again does nothing (as
+// sql.DB.Close).
 func (c *checkpointer) close() error {
-	close(c.stop)
+	c.stopped.Do(func() { close(c.stop) })
 	<-c.done
 	return c.conn.Close()
 }
