@@ -33,6 +33,7 @@ type backlog struct {
 	rate    float64 // commands finished per second across the replicas, measured while some waited
 	known   bool    // rate was measured
 	since   int64   // commands this replica admitted since the last sample
+	refused bool    // this replica refused a command since the last sample
 }
 
 // limit is how many commands may wait: what the replicas finish in maxWait, and never fewer than
@@ -47,6 +48,7 @@ func (b *backlog) admit() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waiting+b.since >= b.limit() {
+		b.refused = true
 		return false
 	}
 	b.since++
@@ -61,14 +63,18 @@ func (b *backlog) snapshot() int64 {
 	return b.since
 }
 
-// observe records a sample taken at now. The rate is updated only over an interval that began and
-// ended with commands waiting: the replicas were busy throughout, so it is what they can finish,
-// not merely what was asked of them (an idle system's low rate would refuse the next burst).
+// observe records a sample taken at now. The rate is updated only over an interval in which more
+// was asked than taken: commands waited at its start and end (the replicas were busy throughout),
+// or this replica refused some. Then it is what the replicas can finish, or what the limit let
+// through, which raises the limit until the replicas are busy; never merely what was asked of
+// them (an idle system's low rate would refuse the next burst).
 func (b *backlog) observe(now time.Time, removed uint64, waiting int64, admitted int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.since = max(b.since-admitted, 0)
-	if b.sampled && removed >= b.removed && b.waiting > 0 && waiting > 0 {
+	busy := b.refused || b.waiting > 0 && waiting > 0
+	b.refused = false
+	if b.sampled && removed >= b.removed && busy {
 		if dt := now.Sub(b.at).Seconds(); dt > 0 {
 			r := float64(removed-b.removed) / dt
 			if b.known {

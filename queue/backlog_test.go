@@ -13,7 +13,8 @@ import (
 )
 
 // Before any rate is known one replica's workers' worth may wait; the limit then follows what the
-// replicas finished while commands waited, and an idle spell (nothing waiting) does not lower it.
+// replicas finished while commands waited or some were refused, and an idle spell (nothing
+// waiting, nothing refused) does not lower it.
 func TestBacklogLimitFollowsCompletionRate(t *testing.T) {
 	b := &backlog{floor: 4, maxWait: time.Second}
 	admitted := 0
@@ -28,8 +29,19 @@ func TestBacklogLimitFollowsCompletionRate(t *testing.T) {
 	if b.admit() {
 		t.Fatal("admitted with 4 waiting and no rate known")
 	}
+	// Refusing, while the workers take all: the limit lets through what they finished.
+	b.observe(t0.Add(200*time.Millisecond), 20, 0, b.snapshot())
+	if got := b.limit(); got != 100 {
+		t.Fatalf("limit %d after 20 finished in 200ms while refusing, want 100", got)
+	}
+	b.observe(t0.Add(400*time.Millisecond), 20, 0, b.snapshot()) // no refusal since: kept
+	if got := b.limit(); got != 100 {
+		t.Fatalf("limit %d after an interval without refusals, want 100 still", got)
+	}
+	b.rate, b.known = 0, false
 	// Busy for a second: 500 finished while commands waited.
-	b.observe(t0.Add(time.Second), 500, 300, b.snapshot())
+	b.observe(t0.Add(1400*time.Millisecond), 20, 300, b.snapshot())
+	b.observe(t0.Add(2400*time.Millisecond), 520, 300, b.snapshot())
 	if got := b.limit(); got != 500 {
 		t.Fatalf("limit %d after 500 finished in 1s, want 500", got)
 	}
@@ -40,16 +52,17 @@ func TestBacklogLimitFollowsCompletionRate(t *testing.T) {
 	if admitted != 200 {
 		t.Fatalf("admitted %d with 300 waiting and room for 500", admitted)
 	}
-	// Idle: a few finish, nothing waits; the measured rate stays.
-	b.observe(t0.Add(2*time.Second), 510, 0, b.snapshot())
-	b.observe(t0.Add(62*time.Second), 520, 0, b.snapshot())
+	b.observe(t0.Add(2600*time.Millisecond), 620, 0, b.snapshot()) // it refused: 500/s still
+	// Idle: a few finish, nothing waits or is refused; the measured rate stays.
+	b.observe(t0.Add(3*time.Second), 630, 0, b.snapshot())
+	b.observe(t0.Add(62*time.Second), 640, 0, b.snapshot())
 	if got := b.limit(); got != 500 {
 		t.Fatalf("limit %d after an idle minute, want 500 still", got)
 	}
 	// Stuck: commands wait and none finish, so the limit falls towards the floor.
-	b.observe(t0.Add(63*time.Second), 520, 50, b.snapshot())
+	b.observe(t0.Add(63*time.Second), 640, 50, b.snapshot())
 	for i := range 40 {
-		b.observe(t0.Add(time.Duration(64+i)*time.Second), 520, 50, b.snapshot())
+		b.observe(t0.Add(time.Duration(64+i)*time.Second), 640, 50, b.snapshot())
 	}
 	if got := b.limit(); got != 4 {
 		t.Fatalf("limit %d with nothing finishing, want the floor 4", got)
