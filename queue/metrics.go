@@ -12,7 +12,7 @@ var (
 	})
 	refused = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "opsgate_queue_refused_total",
-		Help: "Commands refused because they could not be queued, by reason (unreachable, publish, encode).",
+		Help: "Commands refused because they could not be queued, by reason (unreachable, publish, encode, backlog: more waiting than the replicas finish in nats.max_queue_wait).",
 	}, []string{"reason"})
 	processed = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "opsgate_queue_processed_total",
@@ -22,4 +22,12 @@ var (
 		Name: "opsgate_queue_duplicates_total",
 		Help: "Commands seen again: a platform retry stored once (publish), a redelivery of a finished command (deliver).",
 	}, []string{"stage"})
+	backlogGauge = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "opsgate_queue_backlog",
+		Help: "Commands in the JetStream work queue waiting for a worker, at this replica's last sample.",
+	})
+	backlogLimit = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "opsgate_queue_backlog_limit",
+		Help: "Commands that may wait before new ones are refused: what the replicas finish in nats.max_queue_wait, at least one replica's workers.",
+	})
 )

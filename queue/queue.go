@@ -56,8 +56,12 @@ type Options struct {
 	// running commands report progress every third of it. MaxDeliver bounds deliveries.
 	AckWait    time.Duration
 	MaxDeliver int
-	// Workers bounds commands this replica takes at once (default 64).
+	// Workers bounds commands this replica takes at once (default 64). As many may always wait in
+	// the stream, however slowly commands finish.
 	Workers int
+	// MaxWait bounds how long a command waits in the stream for a worker, at the rate the replicas
+	// finish commands: Submit refuses a new one beyond it (default DefaultMaxWait).
+	MaxWait time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -71,10 +75,12 @@ type Queue struct {
 	subject  string
 	consumer string
 	ready    atomic.Bool // stream and consumer exist (as far as we know)
+	backlog  *backlog
 
-	cancel  context.CancelFunc
-	looping chan struct{}  // closed when the worker loop has returned
-	wg      sync.WaitGroup // the worker loop and running commands
+	cancel      context.CancelFunc
+	cancelWatch context.CancelFunc // the backlog's sampling, which Submit needs until Close
+	looping     chan struct{}      // closed when the worker loop has returned
+	wg          sync.WaitGroup     // the worker loop, the sampling and running commands
 }
 
 // New returns a queue on nc; Start makes it take commands.
@@ -91,6 +97,9 @@ func New(nc *nats.Conn, o Options) (*Queue, error) {
 	if o.Workers <= 0 {
 		o.Workers = 64
 	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -102,7 +111,7 @@ func New(nc *nats.Conn, o Options) (*Queue, error) {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	return &Queue{o: o, nc: nc, js: js, stream: o.Prefix + "_COMMANDS", subject: o.Prefix + ".commands",
-		consumer: o.Prefix + "_workers"}, nil
+		consumer: o.Prefix + "_workers", backlog: &backlog{floor: int64(o.Workers), maxWait: o.MaxWait}}, nil
 }
 
 // Ready returns nil when commands can be queued, else why not (for /readyz).
@@ -116,13 +125,19 @@ func (q *Queue) Ready(context.Context) error {
 	return nil
 }
 
-// Submit queues req and returns "" once JetStream has stored it, or the refusal to show the user.
+// Submit queues req and returns "" once JetStream has stored it, or the refusal to show the user:
+// Refusal when NATS is away, Overloaded when the stream already holds more than the replicas
+// finish within MaxWait.
 // req.ID (the platform's event or request id) is the message id, so a retry is stored once; one
 // is made up when the platform has none.
 func (q *Queue) Submit(ctx context.Context, req *opsgate.Request) string {
 	if err := q.Ready(ctx); err != nil {
 		refused.WithLabelValues("unreachable").Inc()
 		return Refusal
+	}
+	if !q.backlog.admit() {
+		refused.WithLabelValues("backlog").Inc()
+		return Overloaded
 	}
 	r := *req
 	if r.ID == "" {

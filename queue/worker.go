@@ -18,15 +18,22 @@ func (q *Queue) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	q.cancel = cancel
 	q.looping = make(chan struct{})
-	q.wg.Add(1)
+	wctx, cancelWatch := context.WithCancel(context.Background())
+	q.cancelWatch = cancelWatch
+	q.wg.Add(2)
 	go func() {
 		defer q.wg.Done()
 		defer close(q.looping)
 		q.loop(ctx)
 	}()
+	go func() {
+		defer q.wg.Done()
+		q.watch(wctx)
+	}()
 }
 
-// Stop stops taking commands; those running go on. Call it as soon as the replica begins to stop:
+// Stop stops taking commands; those running go on, and Submit still queues new ones for the
+// other replicas. Call it as soon as the replica begins to stop:
 // a stopping pipeline refuses new work, and a command taken and handed back again and again would
 // reach MaxDeliver and be given up.
 func (q *Queue) Stop() {
@@ -43,6 +50,7 @@ func (q *Queue) Close(ctx context.Context) error {
 		return nil
 	}
 	q.Stop()
+	q.cancelWatch()
 	done := make(chan struct{})
 	go func() { q.wg.Wait(); close(done) }()
 	select {

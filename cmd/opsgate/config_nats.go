@@ -15,6 +15,9 @@ type NATSConfig struct {
 	StreamPrefix string `yaml:"stream_prefix"`
 	// AckWait is how long a replica may go silent on a command before JetStream gives it to another.
 	AckWait Duration `yaml:"ack_wait"`
+	// MaxQueueWait bounds how long a command waits in the stream for a worker, at the rate the
+	// replicas finish commands: beyond it new commands are refused as overloaded (0: 1s).
+	MaxQueueWait Duration `yaml:"max_queue_wait"`
 	// Credentials, as nats.go offers them: a .creds file (JWT and seed), an nkey seed file, or
 	// user and password (also allowed in the URL).
 	CredsFile string `yaml:"creds_file"`
@@ -40,6 +43,8 @@ func (c *NATSConfig) Validate() error {
 		return errors.New("nats.stream_prefix must be 1 to 32 letters, digits, _ or - (it names the stream, subjects and consumer)")
 	case c.AckWait < Duration(time.Second):
 		return errors.New("nats.ack_wait must be at least 1s (running commands report progress every third of it)")
+	case c.MaxQueueWait != 0 && c.MaxQueueWait < Duration(100*time.Millisecond):
+		return errors.New("nats.max_queue_wait must be at least 100ms (the backlog is sampled five times a second)")
 	case (c.CertFile == "") != (c.KeyFile == ""):
 		return errors.New("nats.cert_file and nats.key_file go together")
 	case c.Password != "" && c.User == "":

@@ -48,6 +48,7 @@ func setupNATS(ctx context.Context, m *Main) error {
 		Unclaim: func(ctx context.Context, id string) error { return m.unclaim(ctx, "queued-command", id) },
 		Log:     m.CommandLog,
 		AckWait: c.AckWait.D(),
+		MaxWait: c.MaxQueueWait.D(),
 		Logger:  log,
 	})
 	if err != nil {
