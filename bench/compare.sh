@@ -29,7 +29,15 @@ export OPSGATE_DATABASE="${BENCH_DATABASE:-sqlite://$work/opsgate.db}" OPSGATE_L
 for t in organization channel user; do "$work/opsgate" grant add --command whoami --type $t --value '*' >/dev/null 2>&1 || true; done # a reused database has them
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-ready() { until curl -fs "$1" >/dev/null 2>&1; do sleep 0.005; done; }
+# ready URL waits for a server's health check, giving up (and the run) after 30 s: a port still held by an earlier
+# run, or a server that failed to start, must not hang the script.
+ready() {
+  local end=$(( $(date +%s) + 30 ))
+  until curl -fs "$1" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || { echo "compare.sh: $1 not ready after 30 s (its port still in use, or it failed to start)" >&2; exit 1; }
+    sleep 0.005
+  done
+}
 rss() { awk '/VmRSS/ {printf "%.1fMB", $2/1024}' /proc/$1/status; }
 field() { awk -v k="$2" '{for (i=1;i<NF;i++) if ($i==k) {v=$(i+1); sub(/(ms|us)$/,"",v); print v}}' <<<"$1"; }
 

@@ -28,12 +28,13 @@ type backlog struct {
 
 	sampled bool
 	at      time.Time
-	removed uint64  // commands gone from the stream since it was created (acked, given up, expired)
-	waiting int64   // stored and not held by any worker, at the last sample
-	rate    float64 // commands finished per second across the replicas, measured while some waited
-	known   bool    // rate was measured
-	since   int64   // commands this replica admitted since the last sample
-	refused bool    // this replica refused a command since the last sample
+	removed uint64        // commands gone from the stream since it was created (acked, given up, expired)
+	waiting int64         // stored and not held by any worker, at the last sample
+	rate    float64       // commands finished per second across the replicas, measured while some waited
+	known   bool          // rate was measured
+	since   int64         // commands this replica admitted since the last sample
+	refused bool          // this replica refused a command since the last sample
+	next    chan struct{} // closed at the next sample: room may have been made
 }
 
 // limit is how many commands may wait: what the replicas finish in maxWait, and never fewer than
@@ -42,17 +43,49 @@ func (b *backlog) limit() int64 {
 	return max(b.floor, int64(b.rate*b.maxWait.Seconds()))
 }
 
-// admit reserves a place for one command, false when the backlog is full. The reservation is
-// kept when the publish fails: the next sample corrects it.
-func (b *backlog) admit() bool {
+// admitWait is how long Submit waits for room in the backlog before refusing: the wait is the
+// queue, holding only the platform's connection, as the in-process pipeline's admission does. A
+// closed loop of clients then slows to what the replicas finish instead of turning refusals
+// around as fast as it can (each one a signature check and a claim on the same CPU).
+const admitWait = time.Second
+
+// admit reserves a place for one command, false when the backlog is full; then next is closed
+// at the next sample, when room may have been made. The reservation is kept when the publish
+// fails: the next sample corrects it.
+func (b *backlog) admit() (ok bool, next <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waiting+b.since >= b.limit() {
 		b.refused = true
-		return false
+		if b.next == nil {
+			b.next = make(chan struct{})
+		}
+		return false, b.next
 	}
 	b.since++
-	return true
+	return true, nil
+}
+
+// wait admits a command, waiting up to d (or ctx) for room.
+func (b *backlog) wait(ctx context.Context, d time.Duration) bool {
+	ok, next := b.admit()
+	if ok {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-next:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+		if ok, next = b.admit(); ok {
+			return true
+		}
+	}
 }
 
 // snapshot returns the admissions counted so far, to be taken off by observe: those made while a
@@ -85,6 +118,10 @@ func (b *backlog) observe(now time.Time, removed uint64, waiting int64, admitted
 	}
 	// A smaller count than before means the stream was created anew: measure from here.
 	b.sampled, b.at, b.removed, b.waiting = true, now, removed, waiting
+	if b.next != nil {
+		close(b.next)
+		b.next = nil
+	}
 	backlogGauge.Set(float64(waiting))
 	backlogLimit.Set(float64(b.limit()))
 }

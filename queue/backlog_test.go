@@ -18,7 +18,7 @@ import (
 func TestBacklogLimitFollowsCompletionRate(t *testing.T) {
 	b := &backlog{floor: 4, maxWait: time.Second}
 	admitted := 0
-	for admitted < 1000 && b.admit() {
+	for admitted < 1000 && admits(b) {
 		admitted++
 	}
 	if admitted != 4 {
@@ -26,7 +26,7 @@ func TestBacklogLimitFollowsCompletionRate(t *testing.T) {
 	}
 	t0 := time.Unix(1000, 0)
 	b.observe(t0, 0, 4, b.snapshot())
-	if b.admit() {
+	if admits(b) {
 		t.Fatal("admitted with 4 waiting and no rate known")
 	}
 	// Refusing, while the workers take all: the limit lets through what they finished.
@@ -46,7 +46,7 @@ func TestBacklogLimitFollowsCompletionRate(t *testing.T) {
 		t.Fatalf("limit %d after 500 finished in 1s, want 500", got)
 	}
 	admitted = 0
-	for admitted < 1000 && b.admit() {
+	for admitted < 1000 && admits(b) {
 		admitted++
 	}
 	if admitted != 200 {
@@ -67,7 +67,7 @@ func TestBacklogLimitFollowsCompletionRate(t *testing.T) {
 	if got := b.limit(); got != 4 {
 		t.Fatalf("limit %d with nothing finishing, want the floor 4", got)
 	}
-	if b.admit() {
+	if admits(b) {
 		t.Fatal("admitted with 50 waiting and nothing finishing")
 	}
 }
@@ -102,21 +102,28 @@ func TestSubmitRefusedWhileBacklogFull(t *testing.T) {
 	before := testutil.ToFloat64(refused.WithLabelValues("backlog"))
 	var taken []string
 	refusals := 0
+	var smu sync.Mutex
 	submit := func(id string) string {
 		r := q.Submit(context.Background(), &opsgate.Request{ID: id, Platform: "slack", UserID: "U1", Text: "ping"})
+		smu.Lock()
+		defer smu.Unlock()
 		switch r {
 		case "":
 			taken = append(taken, id)
 		case Overloaded:
 			refusals++
 		default:
-			t.Fatalf("%s: refused with %q, want %q", id, r, Overloaded)
+			t.Errorf("%s: refused with %q, want %q", id, r, Overloaded)
 		}
 		return r
 	}
+	// At once, as a platform's requests come: each refused one waits (up to a second) for room
+	// that never comes.
+	var wg sync.WaitGroup
 	for i := range 50 {
-		submit(fmt.Sprint("a", i))
+		wg.Go(func() { submit(fmt.Sprint("a", i)) })
 	}
+	wg.Wait()
 	if refusals == 0 || len(taken) < 4 {
 		t.Fatalf("%d taken, %d refused with nothing running: want the 4 a replica's workers run taken, the rest refused", len(taken), refusals)
 	}
@@ -147,5 +154,38 @@ func TestSubmitRefusedWhileBacklogFull(t *testing.T) {
 	}
 	if len(ran) != len(taken) {
 		t.Errorf("%d commands run, %d taken: a refused one ran", len(ran), len(taken))
+	}
+}
+
+func admits(b *backlog) bool {
+	ok, _ := b.admit()
+	return ok
+}
+
+// A command finding the backlog full waits for room: it is taken when a sample shows the
+// replicas made some, and refused only when none came within the wait.
+func TestBacklogWaitsForRoom(t *testing.T) {
+	b := &backlog{floor: 2, maxWait: time.Second}
+	if !b.wait(context.Background(), time.Millisecond) || !b.wait(context.Background(), time.Millisecond) {
+		t.Fatal("the floor's two were not taken at once")
+	}
+	t0 := time.Unix(1000, 0)
+	b.observe(t0, 0, 2, b.snapshot())
+	if b.wait(context.Background(), 20*time.Millisecond) {
+		t.Fatal("taken with the backlog full and no room made")
+	}
+	got := make(chan bool)
+	go func() { got <- b.wait(context.Background(), time.Minute) }()
+	// The workers took both: the waiting command gets their room.
+	for {
+		b.observe(t0.Add(200*time.Millisecond), 2, 0, b.snapshot())
+		select {
+		case ok := <-got:
+			if !ok {
+				t.Fatal("refused although the sample showed room")
+			}
+			return
+		case <-time.After(10 * time.Millisecond): // the waiter may not have been waiting yet
+		}
 	}
 }

@@ -135,7 +135,11 @@ func (q *Queue) Submit(ctx context.Context, req *opsgate.Request) string {
 		refused.WithLabelValues("unreachable").Inc()
 		return Refusal
 	}
-	if !q.backlog.admit() {
+	// Within Slack's 3-second acknowledgement deadline, with room for the rest of the request:
+	// up to admitWait for room in the backlog, and the publish by 2 s from now.
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if !q.backlog.wait(pctx, admitWait) {
 		refused.WithLabelValues("backlog").Inc()
 		return Overloaded
 	}
@@ -148,9 +152,6 @@ func (q *Queue) Submit(ctx context.Context, req *opsgate.Request) string {
 		refused.WithLabelValues("encode").Inc()
 		return "opsgate could not queue this command."
 	}
-	// Within Slack's 3-second acknowledgement deadline, with room for the rest of the request.
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
 	ack, err := q.js.PublishMsg(pctx, &nats.Msg{Subject: q.subject, Data: data}, jetstream.WithMsgID(r.ID))
 	if err != nil {
 		q.o.Logger.Warn("queue: publish failed; command refused", "platform", r.Platform, "err", err)
