@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,19 +57,44 @@ func (db *DB) Claim(ctx context.Context, scope, key string, at time.Time, window
 		return false, err
 	}
 	if ok {
-		db.purgeClaims(ctx, scope, at.Add(-window))
+		db.purgeClaims(scope, at.Add(-window))
 	}
 	return ok, nil
 }
 
-// purgeClaims deletes a scope's claims older than before, at most once per purgeEvery.
-func (db *DB) purgeClaims(ctx context.Context, scope string, before time.Time) {
+// purgeChunk is how many old claims one statement deletes.
+const purgeChunk = 500
+
+// purgeClaims deletes, in the background, a scope's claims older than before, at most once per
+// purgeEvery for each scope (a busy scope must not starve a quiet one of its purges). It deletes
+// in chunks, each a statement of its own: a busy server has a minute's claims to delete
+// (hundreds of thousands), which in one statement held SQLite's only connection, and so every
+// claim on the ack path, for the better part of a second.
+func (db *DB) purgeClaims(scope string, before time.Time) {
+	v, _ := db.purges.LoadOrStore(scope, new(atomic.Int64))
+	lastPurge := v.(*atomic.Int64)
 	now := time.Now().UnixNano()
-	last := db.lastPurge.Load()
-	if now-last < int64(purgeEvery) || !db.lastPurge.CompareAndSwap(last, now) {
+	last := lastPurge.Load()
+	if now-last < int64(purgeEvery) || !lastPurge.CompareAndSwap(last, now) {
 		return
 	}
-	db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM claims WHERE scope = ? AND claimed_at < ?`), scope, Time(before))
+	query := db.Rebind(`DELETE FROM claims WHERE key_hash IN (SELECT key_hash FROM claims WHERE scope = ? AND claimed_at < ? LIMIT ` + strconv.Itoa(purgeChunk) + `)`)
+	if db.Dialect == MySQL { // which refuses LIMIT in an IN subquery, and has DELETE ... LIMIT
+		query = `DELETE FROM claims WHERE scope = ? AND claimed_at < ? LIMIT ` + strconv.Itoa(purgeChunk)
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), purgeEvery)
+		defer cancel()
+		for ctx.Err() == nil {
+			res, err := db.SQL.ExecContext(ctx, query, scope, Time(before))
+			if err != nil { // closed, or the database away: the next purge tries again
+				return
+			}
+			if n, err := res.RowsAffected(); err != nil || n < purgeChunk {
+				return
+			}
+		}
+	}()
 }
 
 // Unclaim releases key in scope, so the next Claim of it succeeds: for work claimed and then

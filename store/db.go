@@ -37,7 +37,7 @@ type DB struct {
 	// Redactor, when set, scrubs secret values from audit records.
 	Redactor opsgate.Redactor
 
-	lastPurge atomic.Int64 // unix nanoseconds of the last claims purge
+	purges sync.Map // claim scope → *atomic.Int64: unix nanoseconds of its last purge
 
 	checkpoints *checkpointer // SQLite: copies the WAL into the file off the writer's path
 
