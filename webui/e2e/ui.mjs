@@ -241,7 +241,10 @@ step("add a schedule", async () => {
 step("a viewer cannot change anything (logged in with the keyboard alone)", async () => {
   const viewer = await (await browser.newContext()).newPage();
   await viewer.goto(base + "/ui/");
-  await viewer.keyboard.type("viewer"); // the Username field has the focus
+  // The page gives the Username field the focus (autofocus), at its next rendering after load:
+  // keys typed before that would go nowhere on a busy machine.
+  await viewer.waitForFunction(() => document.activeElement && document.activeElement.id === "username");
+  await viewer.keyboard.type("viewer");
   await viewer.keyboard.press("Tab");
   await viewer.keyboard.type(process.env.VIEWER_PASSWORD);
   await viewer.keyboard.press("Enter");
