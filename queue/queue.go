@@ -60,7 +60,8 @@ type Options struct {
 	// the stream, however slowly commands finish.
 	Workers int
 	// MaxWait bounds how long a command waits in the stream for a worker, at the rate the replicas
-	// finish commands: Submit refuses a new one beyond it (default DefaultMaxWait).
+	// finish commands: beyond it Submit holds a new one up to a second for room, then refuses it
+	// (default DefaultMaxWait).
 	MaxWait time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time
@@ -126,8 +127,8 @@ func (q *Queue) Ready(context.Context) error {
 }
 
 // Submit queues req and returns "" once JetStream has stored it, or the refusal to show the user:
-// Refusal when NATS is away, Overloaded when the stream already holds more than the replicas
-// finish within MaxWait.
+// Refusal when NATS is away, Overloaded when the stream still holds more than the replicas finish
+// within MaxWait after waiting up to a second for room.
 // req.ID (the platform's event or request id) is the message id, so a retry is stored once; one
 // is made up when the platform has none.
 func (q *Queue) Submit(ctx context.Context, req *opsgate.Request) string {

@@ -16,7 +16,8 @@ type NATSConfig struct {
 	// AckWait is how long a replica may go silent on a command before JetStream gives it to another.
 	AckWait Duration `yaml:"ack_wait"`
 	// MaxQueueWait bounds how long a command waits in the stream for a worker, at the rate the
-	// replicas finish commands: beyond it new commands are refused as overloaded (0: 1s).
+	// replicas finish commands: beyond it new commands wait up to a second for room, then are
+	// refused as overloaded (0: 1s).
 	MaxQueueWait Duration `yaml:"max_queue_wait"`
 	// Credentials, as nats.go offers them: a .creds file (JWT and seed), an nkey seed file, or
 	// user and password (also allowed in the URL).
