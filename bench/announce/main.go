@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -25,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/opsgate/opsgate/bench/internal/proc"
 )
 
 const marker = "bench:" // message text: "announcement bench:<seq>:<publish unix nanos>"
@@ -80,7 +81,7 @@ func main() {
 	interval := time.Duration(float64(time.Second) / *rate)
 	total := int64((*warmup + *duration) / interval)
 	first := int64(*warmup / interval) // the measured ones are first..total-1
-	var cpu0, cpu1 int64
+	var cpu0, cpu1 time.Duration
 	var t0, t1 time.Time
 	var rss int64
 	rssDone := make(chan struct{})
@@ -91,13 +92,13 @@ func main() {
 			time.Sleep(d)
 		}
 		if i == first {
-			t0, cpu0 = time.Now(), cpuTicks(*pid)
+			t0, cpu0 = time.Now(), proc.CPU(*pid)
 			st.count.Store(0)
-			go func() { defer close(rssDone); rss = peakRSS(*pid, *duration) }()
+			go func() { defer close(rssDone); rss = proc.PeakRSS(*pid, *duration) }()
 		}
 		conn.publish(i, *route, *channel)
 	}
-	t1, cpu1 = time.Now(), cpuTicks(*pid)
+	t1, cpu1 = time.Now(), proc.CPU(*pid)
 	inWindow := st.count.Load()
 	<-rssDone
 
@@ -123,11 +124,11 @@ func main() {
 	perAnn := "-"
 	if *pid > 0 && inWindow > 0 {
 		// /proc/<pid>/stat counts in clock ticks (USER_HZ, 100 on Linux).
-		perAnn = fmt.Sprintf("%.0fµs", float64(cpu1-cpu0)*1e4/float64(inWindow))
+		perAnn = fmt.Sprintf("%.0fµs", float64((cpu1-cpu0).Microseconds())/float64(inWindow))
 	}
 	fmt.Printf("%-10s rate %5.0f/s  sent %6d  delivered/s %6.0f  lost %5d  dup %d  p50 %8.2fms  p99 %8.2fms  cpu/ann %s  cpu %.0f%%  rss %s\n",
 		*label, float64(measured)/secs, measured, float64(inWindow)/secs, measured-int64(len(lat)), dups,
-		ms(pct(lat, 50)), ms(pct(lat, 99)), perAnn, float64(cpu1-cpu0)/secs, mb(rss))
+		proc.MS(proc.Pct(lat, 50)), proc.MS(proc.Pct(lat, 99)), perAnn, 100*(cpu1-cpu0).Seconds()/secs, proc.MB(rss))
 	os.Exit(0)
 }
 
@@ -265,70 +266,4 @@ func (s *stand) latencies(from int64) ([]time.Duration, int) {
 		}
 	}
 	return out, s.dups
-}
-
-func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	return d[min(len(d)-1, len(d)*p/100)]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func mb(kb int64) string {
-	if kb == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.1fMB", float64(kb)/1024)
-}
-
-// cpuTicks is utime+stime of pid from /proc/<pid>/stat, in clock ticks.
-func cpuTicks(pid int) int64 {
-	if pid == 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64) // field 14, utime
-	s, _ := strconv.ParseInt(f[12], 10, 64) // field 15, stime
-	return u + s
-}
-
-// peakRSS samples pid's resident set every 250 ms for d and returns the largest, in kB.
-func peakRSS(pid int, d time.Duration) int64 {
-	if pid == 0 {
-		return 0
-	}
-	end := time.Now().Add(d)
-	var peak int64
-	for time.Now().Before(end) {
-		time.Sleep(min(250*time.Millisecond, time.Until(end)))
-		peak = max(peak, rssKB(pid))
-	}
-	return peak
-}
-
-// rssKB reads VmRSS from /proc (Linux).
-func rssKB(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
 }

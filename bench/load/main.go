@@ -6,7 +6,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -25,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/opsgate/opsgate/bench/internal/proc"
 )
 
 func main() {
@@ -83,10 +84,10 @@ func main() {
 	time.Sleep(*warmup)
 	a0, r0, f0 := acked.Load(), refused.Load(), failed.Load()
 	st.start()
-	cpu0 := cpuTime(*pid)
-	rss := sampleRSS(*pid, *duration)
+	cpu0 := proc.CPU(*pid)
+	rss := proc.MB(proc.PeakRSS(*pid, *duration))
 	lat := st.stop()
-	cpu := cpuTime(*pid) - cpu0
+	cpu := proc.CPU(*pid) - cpu0
 	a1, r1, f1 := acked.Load(), refused.Load(), failed.Load()
 	close(stop)
 	secs := duration.Seconds()
@@ -99,7 +100,7 @@ func main() {
 	}
 	fmt.Printf("%-10s completed/s %8.0f  acked/s %8.0f  refused/s %8.0f  failed/s %6.0f  p50 %7.2fms  p99 %7.2fms  cpu/cmd %s  rss %s\n",
 		*label, float64(len(lat))/secs, float64(a1-a0)/secs, float64(r1-r0)/secs, float64(f1-f0)/secs,
-		ms(pct(lat, 50)), ms(pct(lat, 99)), perCmd, rss)
+		proc.MS(proc.Pct(lat, 50)), proc.MS(proc.Pct(lat, 99)), perCmd, rss)
 	tr.CloseIdleConnections()
 	os.Exit(0) // requests still in flight are not waited for
 }
@@ -191,62 +192,4 @@ func (s *stand) stop() []time.Duration {
 	defer s.mu.Unlock()
 	s.on = false
 	return s.lat
-}
-
-func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	return d[min(len(d)-1, len(d)*p/100)]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// sampleRSS waits d, reading pid's resident set every 250 ms, and returns the largest.
-func sampleRSS(pid int, d time.Duration) string {
-	end := time.Now().Add(d)
-	var peak int64
-	for time.Now().Before(end) {
-		time.Sleep(min(250*time.Millisecond, time.Until(end)))
-		if pid > 0 {
-			peak = max(peak, rssKB(pid))
-		}
-	}
-	if pid == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.1fMB", float64(peak)/1024)
-}
-
-// cpuTime is pid's user and system CPU time so far, from /proc (Linux; clock ticks of 10 ms).
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) in parentheses: utime is the 12th, stime the 13th.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+k) * 10 * time.Millisecond
-}
-
-// rssKB reads VmRSS from /proc (Linux).
-func rssKB(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
 }
