@@ -116,43 +116,12 @@ func PlainText(m opsgate.Message) string {
 
 // renderDialog lists the fields and the command line that submits them.
 func renderDialog(b *strings.Builder, d opsgate.Dialog) {
-	title := d.Title
-	if title == "" {
-		title = "More input needed"
+	b.WriteString(FirstNonEmpty(d.Title, "More input needed") + "\n")
+	fields, usage := DialogLines(d, "")
+	for _, f := range fields {
+		b.WriteString("  " + f + "\n")
 	}
-	b.WriteString(title + "\n")
-	usage := []string{d.Prefix}
-	for _, f := range d.Fields {
-		label := f.Label
-		if label == "" {
-			label = f.Name
-		}
-		var notes []string
-		if f.Optional {
-			notes = append(notes, "optional")
-		}
-		if f.Default != "" {
-			notes = append(notes, "default "+opsgate.QuoteWord(f.Default))
-		}
-		if len(f.Choices) > 0 {
-			vals := make([]string, len(f.Choices))
-			for i, c := range f.Choices {
-				vals[i] = c.Value
-			}
-			notes = append(notes, "one of "+strings.Join(vals, ", "))
-		}
-		line := "  " + label
-		if len(notes) > 0 {
-			line += " (" + strings.Join(notes, "; ") + ")"
-		}
-		b.WriteString(line + "\n")
-		name := f.Name
-		if name == "" {
-			name = label
-		}
-		usage = append(usage, "<"+strings.ReplaceAll(name, " ", "-")+">")
-	}
-	b.WriteString("  Reply with: " + strings.Join(usage, " ") + "\n")
+	b.WriteString("  Reply with: " + usage + "\n")
 }
 
 // indent continues a multi-line value under its first line.
