@@ -10,6 +10,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/access"
+	"github.com/opsgate/opsgate/kit/kittest"
 	"github.com/opsgate/opsgate/pipeline"
 )
 
@@ -62,29 +63,6 @@ func (r *recorder) text() string {
 	return b.String()
 }
 
-type memLog struct {
-	mu      sync.Mutex
-	entries []*opsgate.CommandLogEntry
-}
-
-func (l *memLog) CreateCommandLogEntry(_ context.Context, e *opsgate.CommandLogEntry) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = append(l.entries, e)
-	return nil
-}
-func (l *memLog) FindCommandLogEntries(context.Context, int) ([]*opsgate.CommandLogEntry, error) {
-	return nil, nil
-}
-func (l *memLog) last() *opsgate.CommandLogEntry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.entries) == 0 {
-		return nil
-	}
-	return l.entries[len(l.entries)-1]
-}
-
 var grants = []*opsgate.Grant{
 	{ID: 1, Command: "*", Subcommand: "*", Type: opsgate.GrantOrganization, Value: "T1"},
 	{ID: 2, Command: "*", Subcommand: "*", Type: opsgate.GrantChannel, Value: "*"},
@@ -94,8 +72,8 @@ var grants = []*opsgate.Grant{
 	{ID: 6, Command: "test", Subcommand: "*", Type: opsgate.GrantUser, Value: "*"},
 }
 
-func setup(t *testing.T, cfg pipeline.Config) (*pipeline.Pipeline, *memLog) {
-	log := &memLog{}
+func setup(t *testing.T, cfg pipeline.Config) (*pipeline.Pipeline, *kittest.CommandLog) {
+	log := &kittest.CommandLog{}
 	p := pipeline.New(cfg, access.New(grants), log, nil)
 	p.Register(&opsgate.Command{Name: "network", Help: "Network operations.", Subcommands: []*opsgate.Subcommand{
 		{Name: "status", Help: "Show a site's status.", Params: []opsgate.Param{{Name: "site", Help: "the site"}},
@@ -146,7 +124,7 @@ func TestRunAndLog(t *testing.T) {
 			t.Fatalf("%q: status %q, output %q", text, job.Status, out)
 		}
 	}
-	e := log.last()
+	e := log.Last()
 	if e.Command != "network" || e.Subcommand != "status" || e.Params["site"] != "nyc" || e.Status != "succeeded" || e.UserName != "name-U1" || e.ChannelName != "ops" {
 		t.Fatalf("command log entry: %+v", e)
 	}
@@ -159,7 +137,7 @@ func TestDenied(t *testing.T) {
 	if job.Status != opsgate.StatusBlocked || out != want {
 		t.Fatalf("status %q output %q", job.Status, out)
 	}
-	if e := log.last(); e.Status != "blocked" || e.Subcommand != "redeploy" {
+	if e := log.Last(); e.Status != "blocked" || e.Subcommand != "redeploy" {
 		t.Fatalf("blocked run not logged: %+v", e)
 	}
 	if job, out := do(p, "UADMIN", "network redeploy"); job.Status != opsgate.StatusSucceeded || out != "redeployed\n" {
@@ -190,11 +168,11 @@ func TestOutcomes(t *testing.T) {
 		if job.Status != c.status || out != c.out {
 			t.Errorf("%q: got %q %q, want %q %q", c.text, job.Status, out, c.status, c.out)
 		}
-		if e := log.last(); e.Status != c.status {
+		if e := log.Last(); e.Status != c.status {
 			t.Errorf("%q: logged %q", c.text, e.Status)
 		}
 	}
-	if e := log.entries[1]; !strings.Contains(e.Details, "db exploded") {
+	if e := log.All()[1]; !strings.Contains(e.Details, "db exploded") {
 		t.Errorf("errored details should keep the cause for admins: %q", e.Details)
 	}
 	_, out := do(p, "U1", "frobnicate now")
@@ -254,7 +232,7 @@ func TestRedaction(t *testing.T) {
 	if out != "echo: my password is [REDACTED]\n" {
 		t.Fatalf("reply not redacted: %q", out)
 	}
-	if e := log.last(); strings.Contains(e.Params["text"], "hunter2") {
+	if e := log.Last(); strings.Contains(e.Params["text"], "hunter2") {
 		t.Fatalf("command log not redacted: %+v", e.Params)
 	}
 }
@@ -371,7 +349,7 @@ func TestCommandIgnoringItsDeadlineIsAbandoned(t *testing.T) {
 	if job.Status != opsgate.StatusErrored || out != "Your command `stuck forever` did not finish within 30ms and was stopped.\n" {
 		t.Fatalf("status %q, output %q", job.Status, out)
 	}
-	if e := log.last(); e.Status != opsgate.StatusErrored || e.Details != "timed out after 30ms" {
+	if e := log.Last(); e.Status != opsgate.StatusErrored || e.Details != "timed out after 30ms" {
 		t.Fatalf("logged %+v", e)
 	}
 }

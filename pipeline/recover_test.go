@@ -37,12 +37,12 @@ func TestPanicInDispatcherIsRecovered(t *testing.T) {
 	p, log := setup(t, pipeline.Config{})
 	job := p.Handle(context.Background(), req("U1", "network redeploy"), &panickingDispatcher{})
 	job.Wait()
-	if e := log.last(); e == nil || e.Status != opsgate.StatusBlocked {
+	if e := log.Last(); e == nil || e.Status != opsgate.StatusBlocked {
 		t.Fatalf("denial not logged: %+v", e)
 	}
 	job = p.Handle(context.Background(), req("U1", "test fail"), &panickingDispatcher{})
 	job.Wait()
-	if e := log.last(); e == nil || e.Status != opsgate.StatusFailed {
+	if e := log.Last(); e == nil || e.Status != opsgate.StatusFailed {
 		t.Fatalf("failed run not logged: %+v", e)
 	}
 	if job, out := do(p, "U1", "network status paris"); job.Status != opsgate.StatusSucceeded || out != "site paris is up\n" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/kit/kittest"
 )
 
 // natsURL is the machine's NATS with JetStream: required when CI=true, else the test skips.
@@ -196,7 +197,7 @@ func TestRedeliveryOfFinishedCommandIsNotRunAgain(t *testing.T) {
 func TestPoisonCommandIsLoggedAndTold(t *testing.T) {
 	nc := natsURL(t)
 	s, c := &sink{}, &claims{m: map[string]bool{}}
-	log := &memLog{}
+	log := &kittest.CommandLog{}
 	var mu sync.Mutex
 	runs := 0
 	q, err := New(nc, Options{Prefix: prefix(t, nc), Claim: c.claim, Unclaim: c.unclaim, Log: log,
@@ -220,7 +221,8 @@ func TestPoisonCommandIsLoggedAndTold(t *testing.T) {
 	if got := s.texts()[0]; got == "" || !contains(got, "`deploy` could not be run") {
 		t.Fatalf("told %q", got)
 	}
-	e := log.wait(t)
+	waitFor(t, "the command log entry", func() bool { return len(log.All()) > 0 })
+	e := log.All()[0]
 	if e.Status != opsgate.StatusErrored || e.Command != "deploy" || !contains(e.Details, "given up after 2 deliveries") {
 		t.Fatalf("log entry %+v", e)
 	}
@@ -232,37 +234,6 @@ func TestPoisonCommandIsLoggedAndTold(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-// memLog is a command log in memory.
-type memLog struct {
-	mu      sync.Mutex
-	entries []*opsgate.CommandLogEntry
-}
-
-func (l *memLog) CreateCommandLogEntry(_ context.Context, e *opsgate.CommandLogEntry) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = append(l.entries, e)
-	return nil
-}
-
-func (l *memLog) FindCommandLogEntries(context.Context, int) ([]*opsgate.CommandLogEntry, error) {
-	return nil, nil
-}
-
-func (l *memLog) wait(t *testing.T) *opsgate.CommandLogEntry {
-	t.Helper()
-	var e *opsgate.CommandLogEntry
-	waitFor(t, "the command log entry", func() bool {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if len(l.entries) > 0 {
-			e = l.entries[0]
-		}
-		return e != nil
-	})
-	return e
-}
 
 // A stopping replica (SIGTERM: its pipeline refuses new work while running ones finish) takes no
 // more commands, so it does not bounce them until MaxDeliver gives them up: another replica runs them.
