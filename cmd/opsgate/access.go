@@ -8,7 +8,6 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/access"
-	"github.com/opsgate/opsgate/kit"
 )
 
 // exemptCommand is the pipeline's built-in command that skips the grants (Command.Exempt).
@@ -28,12 +27,8 @@ func (m *Main) accessCommand() *cobra.Command {
 			if s.OrgID == "" || s.ChannelID == "" || s.UserID == "" {
 				return usageErrorf("access check needs --org, --channel and --user")
 			}
-			if s.Platform != "" {
-				p, err := kit.ChatPlatform(s.Platform)
-				if err != nil {
-					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
-				}
-				s.Platform = p
+			if err := platformFlag(&s.Platform, true); err != nil {
+				return err
 			}
 			command, sub := args[0], ""
 			if len(args) == 2 {

@@ -53,12 +53,8 @@ func (m *Main) approvalCommand() *cobra.Command {
 				r.Timeout = d
 			}
 			r.Normalize()
-			if r.Platform != "" {
-				p, err := kit.ChatPlatform(r.Platform)
-				if err != nil {
-					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
-				}
-				r.Platform = p
+			if err := platformFlag(&r.Platform, true); err != nil {
+				return err
 			}
 			if err := r.Validate(); err != nil {
 				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/opsgate/opsgate"
+	"github.com/opsgate/opsgate/kit"
 )
 
 var reBadFlagValue = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: `)
@@ -28,4 +31,19 @@ func flagError(cmd *cobra.Command, err error) error {
 		msg = fmt.Sprintf("%s %q is not %s", m[2], m[1], what)
 	}
 	return usageErrorf("%s", msg)
+}
+
+// platformFlag puts in *p the registered name (lower case) of the chat platform it names; an
+// unknown one is a usage error (exit 2) listing those opsgate knows. An empty *p stays empty when
+// optional (no platform: all of them).
+func platformFlag(p *string, optional bool) error {
+	if *p == "" && optional {
+		return nil
+	}
+	name, err := kit.ChatPlatform(*p)
+	if err != nil {
+		return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+	}
+	*p = name
+	return nil
 }

@@ -28,12 +28,8 @@ func (m *Main) grantCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.Type = opsgate.GrantType(typ)
 			g.Normalize()
-			if g.Platform != "" { // checked here too (the service does it) so bad input never opens the database
-				p, err := kit.ChatPlatform(g.Platform)
-				if err != nil {
-					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
-				}
-				g.Platform = p
+			if err := platformFlag(&g.Platform, true); err != nil { // checked here too (the service does it) so bad input never opens the database
+				return err
 			}
 			if expires != "" {
 				t, err := parseExpiry(expires, time.Now())

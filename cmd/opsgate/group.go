@@ -25,12 +25,8 @@ func (m *Main) groupCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g.Name = args[0]
 			g.Normalize()
-			if g.Platform != "" {
-				p, err := kit.ChatPlatform(g.Platform)
-				if err != nil {
-					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
-				}
-				g.Platform = p
+			if err := platformFlag(&g.Platform, true); err != nil {
+				return err
 			}
 			if err := g.Validate(); err != nil {
 				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}

@@ -375,11 +375,9 @@ func (m *Main) chatCommand() *cobra.Command {
 		Short: "Chat with opsgate in the terminal, through the same pipeline as every platform",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := kit.ChatPlatform(req.Platform)
-			if err != nil {
-				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
+			if err := platformFlag(&req.Platform, false); err != nil {
+				return err
 			}
-			req.Platform = p
 			for flag, v := range map[string]string{"--org": req.OrgID, "--channel": req.ChannelID, "--user": req.UserID} {
 				if strings.TrimSpace(v) == "" {
 					return usageErrorf("%s cannot be empty: it is the id grants are checked against", flag)

@@ -44,12 +44,8 @@ func (m *Main) scheduleCommand() *cobra.Command {
 			}
 			s.Text = args[0]
 			s.Normalize()
-			if s.Platform != "" {
-				p, err := kit.ChatPlatform(s.Platform)
-				if err != nil {
-					return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
-				}
-				s.Platform = p
+			if err := platformFlag(&s.Platform, true); err != nil {
+				return err
 			}
 			if err := s.Validate(); err != nil {
 				return &exitError{code: 2, msg: opsgate.ErrorMessage(err)}
