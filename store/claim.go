@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/opsgate/opsgate"
 )
 
 // purgeEvery bounds how often Claim deletes old claims of a scope.
@@ -83,12 +85,22 @@ func (db *DB) purgeClaims(scope string, before time.Time) {
 		query = `DELETE FROM claims WHERE scope = ? AND claimed_at < ? LIMIT ` + strconv.Itoa(purgeChunk)
 	}
 	go func() {
+		// One purge at a time: two deleting ranges of the same index at once can deadlock
+		// (MySQL), and the loser's scope would wait a minute for its next purge.
+		db.purging.Lock()
+		defer db.purging.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), purgeEvery)
 		defer cancel()
-		for ctx.Err() == nil {
+		for failed := 0; ctx.Err() == nil; {
 			res, err := db.SQL.ExecContext(ctx, query, scope, Time(before))
-			if err != nil { // closed, or the database away: the next purge tries again
-				return
+			if err != nil {
+				// A deadlock with a claim being written: try again. Closed, or the database
+				// away: the next purge does.
+				if failed++; failed == 3 {
+					return
+				}
+				opsgate.Sleep(ctx, 50*time.Millisecond)
+				continue
 			}
 			if n, err := res.RowsAffected(); err != nil || n < purgeChunk {
 				return

@@ -37,7 +37,8 @@ type DB struct {
 	// Redactor, when set, scrubs secret values from audit records.
 	Redactor opsgate.Redactor
 
-	purges sync.Map // claim scope → *atomic.Int64: unix nanoseconds of its last purge
+	purges  sync.Map   // claim scope → *atomic.Int64: unix nanoseconds of its last purge
+	purging sync.Mutex // held by the purge running
 
 	checkpoints *checkpointer // SQLite: copies the WAL into the file off the writer's path
 
