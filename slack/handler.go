@@ -53,6 +53,10 @@ type Options struct {
 	// replicas: it returns false when signature (a verified request's, in lower-case hex) was
 	// claimed within ReplayWindow. Without it each replica remembers what it saw.
 	ClaimRequest func(ctx context.Context, signature string) (bool, error)
+	// Replays, when set, decides alone (ClaimRequest is not asked) whether a signed slash command
+	// or interaction was run: set it only where this process is the one serving its database
+	// (store.LockServe), for it remembers in memory.
+	Replays *kit.Replays
 	// Redactor scrubs what the adapter echoes outside a dispatcher (a typed answer in the note
 	// closing its prompt); nil: nothing scrubbed.
 	Redactor opsgate.Redactor
@@ -104,15 +108,15 @@ func (h *Handler) Register(mux kit.Mux) {
 // readVerified reads the body within the size limit and checks Slack's signature over it,
 // returning the body and the signature's key for replay checks. On failure it has already
 // answered the request.
-func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, string, bool) {
+func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, signature, bool) {
 	body, ok := refusals.ReadBody(w, r, h.MaxBody)
 	if !ok {
-		return nil, "", false
+		return nil, signature{}, false
 	}
 	sig, reason, msg := verify(h.secret, r.Header, body, h.Now())
 	if reason != "" {
 		refusals.Reject(w, http.StatusUnauthorized, reason, msg)
-		return nil, "", false
+		return nil, signature{}, false
 	}
 	return body, sig, true
 }

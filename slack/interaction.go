@@ -41,7 +41,7 @@ func (h *Handler) ServeInteraction(w http.ResponseWriter, r *http.Request) {
 		refusals.Reject(w, http.StatusBadRequest, "malformed", "interaction payload is not valid JSON from Slack")
 		return
 	}
-	if !h.firstDelivery(r.Context(), w, sig) {
+	if !h.firstDelivery(r.Context(), w, sig, false) {
 		return
 	}
 	out := h.interaction(context.WithoutCancel(r.Context()), &cb)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/opsgate/opsgate/kit"
 )
 
 // ReplayWindow is how long a slash command's or interaction's signature is remembered. A
@@ -16,8 +18,30 @@ const ReplayWindow = 2*Window + time.Minute
 // refused and counted. Slack never retries slash commands or interactions (Events API retries are
 // deduplicated by event id instead), and a genuine new request always carries a new timestamp and
 // so a new signature: only a copy of a request already handled is refused here.
-func (h *Handler) firstDelivery(ctx context.Context, w http.ResponseWriter, sig string) bool {
-	if !h.signed.First(ctx, sig) {
+//
+// With Replays, this process alone decides. A request signed before this process started (and
+// not handed over by the one before), or longer ago than its memory reaches under load, cannot
+// be told from a replay and is refused with a request to send it again.
+// A slash command (slash) hears so in Slack, as an ephemeral answer.
+func (h *Handler) firstDelivery(ctx context.Context, w http.ResponseWriter, sig signature, slash bool) bool {
+	if h.Replays != nil {
+		switch h.Replays.See(sig.at, sig.short) {
+		case kit.Fresh:
+			return true
+		case kit.Unverifiable:
+			const msg = "this signed request is older than opsgate can tell apart from a replay (it restarted meanwhile); please send it again"
+			if slash {
+				refusals.Count("unverifiable")
+				ephemeral(w, "opsgate restarted while your command was on its way; please send it again.")
+				return false
+			}
+			refusals.Reject(w, http.StatusConflict, "unverifiable", msg)
+			return false
+		}
+		refusals.Reject(w, http.StatusConflict, "replay", "this signed request was already handled; a replayed request does not run again")
+		return false
+	}
+	if !h.signed.First(ctx, sig.key) {
 		refusals.Reject(w, http.StatusConflict, "replay", "this signed request was already handled; a replayed request does not run again")
 		return false
 	}

@@ -36,16 +36,20 @@ func (h *Handler) ServeSlashCommand(w http.ResponseWriter, r *http.Request) {
 		refusals.Reject(w, http.StatusBadRequest, "malformed", "slash command lacks user_id, channel_id or command")
 		return
 	}
-	if !h.firstDelivery(r.Context(), w, sig) {
+	if !h.firstDelivery(r.Context(), w, sig, true) {
 		return
 	}
 	if refusal := h.slashCommand(context.WithoutCancel(r.Context()), &sc); refusal != "" {
-		// A slash command's HTTP answer may carry an ephemeral message: no API call needed.
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": refusal})
+		ephemeral(w, refusal)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// ephemeral answers a slash command with a message only its sender sees: no API call needed.
+func ephemeral(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": text})
 }
 
 // slashCommand runs a verified slash command (HTTP or Socket Mode) and returns the pipeline's refusal, if any.

@@ -3,6 +3,7 @@ package slack
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"net/http"
 	"strconv"
@@ -16,12 +17,13 @@ const Window = 5 * time.Minute
 // verify checks X-Slack-Signature: "v0=" + hex(HMAC-SHA256(secret, "v0:" + ts + ":" + body)),
 // compared in constant time, with the timestamp within Window of now. slack-go's SecretsVerifier
 // does the same but reads the wall clock; this one takes now so the window can be tested.
-// It returns the signature's bytes (hex, lower case: one request, one key however the header spells
-// it) when the request is genuine, else a metric reason and a one-line message.
-func verify(secret []byte, h http.Header, body []byte, now time.Time) (key, reason, msg string) {
-	sig, ts := h.Get("X-Slack-Signature"), h.Get("X-Slack-Request-Timestamp")
-	refuse := func(reason, msg string) (string, string, string) { return "", reason, msg }
-	if sig == "" || ts == "" {
+// It returns the signature (hex, lower case: one request, one key however the header spells it)
+// and the second it was signed when the request is genuine, else a metric reason and a one-line
+// message.
+func verify(secret []byte, h http.Header, body []byte, now time.Time) (sig signature, reason, msg string) {
+	hsig, ts := h.Get("X-Slack-Signature"), h.Get("X-Slack-Request-Timestamp")
+	refuse := func(reason, msg string) (signature, string, string) { return signature{}, reason, msg }
+	if hsig == "" || ts == "" {
 		return refuse("missing_headers", "missing X-Slack-Signature or X-Slack-Request-Timestamp header")
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
@@ -32,10 +34,10 @@ func verify(secret []byte, h http.Header, body []byte, now time.Time) (key, reas
 		return refuse("stale_timestamp", "request timestamp is more than 5 minutes from now")
 	}
 	var want [sha256.Size]byte
-	if len(sig) != 3+2*sha256.Size || sig[:3] != "v0=" {
+	if len(hsig) != 3+2*sha256.Size || hsig[:3] != "v0=" {
 		return refuse("bad_signature", "signature does not match")
 	}
-	if _, err := hex.Decode(want[:], []byte(sig[3:])); err != nil {
+	if _, err := hex.Decode(want[:], []byte(hsig[3:])); err != nil {
 		return refuse("bad_signature", "signature does not match")
 	}
 	m := hmac.New(sha256.New, secret)
@@ -47,7 +49,14 @@ func verify(secret []byte, h http.Header, body []byte, now time.Time) (key, reas
 	if !hmac.Equal(m.Sum(got[:0]), want[:]) {
 		return refuse("bad_signature", "signature does not match")
 	}
-	return hex.EncodeToString(want[:]), "", ""
+	return signature{key: hex.EncodeToString(want[:]), short: binary.BigEndian.Uint64(want[:]), at: sec}, "", ""
+}
+
+// signature is a verified request's.
+type signature struct {
+	key   string // the whole signature, hex
+	short uint64 // its first 8 bytes: a key for kit.Replays
+	at    int64  // the unix second it was signed
 }
 
 // Sign returns the X-Slack-Signature Slack would send for body at ts (for tests and tools).

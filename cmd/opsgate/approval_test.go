@@ -88,6 +88,7 @@ func TestApprovalSlackAcrossReplicas(t *testing.T) {
 	fs := newFakeSlackAPI(t, rec)
 	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
 		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser, "OPSGATE_SLACK_CALLBACK_SECRET=shared-callback-secret"}
+	env = append(env, sharedSQLite) // replicas on one SQLite file
 	a, logsA := startServer(t, dsn, env...)
 	b, logsB := startServer(t, dsn, env...)
 	defer func() {

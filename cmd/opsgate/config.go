@@ -26,7 +26,11 @@ import (
 type Config struct {
 	Listen   string `yaml:"listen"`
 	Database string `yaml:"database"`
-	LogLevel string `yaml:"log_level"`
+	// DatabaseShared lets several `serve` processes use one SQLite file at once (each must set it):
+	// replays of signed requests are then decided by a database write per request. Off, one serve
+	// at a time holds the file and decides them in memory (docs/scaling.md).
+	DatabaseShared bool   `yaml:"database_shared"`
+	LogLevel       string `yaml:"log_level"`
 	// Nautobot ChatOps settings (seed 000).
 	DeleteInputOnSubmission bool `yaml:"delete_input_on_submission"`
 	RestrictHelp            bool `yaml:"restrict_help"`

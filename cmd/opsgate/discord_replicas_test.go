@@ -24,6 +24,7 @@ func TestDiscordAndRocketChatOnceAcrossReplicas(t *testing.T) {
 	env := []string{"OPSGATE_DISCORD_ENABLED=true", "OPSGATE_DISCORD_APPLICATION_ID=app1", "OPSGATE_DISCORD_PUBLIC_KEY=" + dc.PublicKeyHex(),
 		"OPSGATE_DISCORD_BOT_TOKEN=bot-token", "OPSGATE_DISCORD_API_URL=" + dc.APIURL(),
 		"OPSGATE_ROCKETCHAT_ENABLED=true", "OPSGATE_ROCKETCHAT_URL=" + rc.URL, "OPSGATE_ROCKETCHAT_USER_ID=botid", "OPSGATE_ROCKETCHAT_AUTH_TOKEN=bot-auth"}
+	env = append(env, sharedSQLite) // replicas on one SQLite file
 	a, _ := startServer(t, dsn, env...)
 	b, _ := startServer(t, dsn, env...)
 

@@ -78,6 +78,9 @@ type Main struct {
 	Queue *queue.Queue
 	nc    *nats.Conn // nats.url's connection, shared by the queue, claims and leases (natskv.go)
 	kv    *natsKV    // claims and leases in JetStream when nats.url is set
+	// replays decides replays of signed requests in memory when this serve alone holds its SQLite
+	// database (servelock.go).
+	replays *kit.Replays
 	// changed run when a replica says on PREFIX.changed that grants, groups, aliases or the ACL changed.
 	changed []func()
 

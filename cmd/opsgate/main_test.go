@@ -33,6 +33,10 @@ func runCLI(t *testing.T, dsn, stdin string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// sharedSQLite lets several serve processes use one SQLite file (database_shared), as the tests
+// of replicas do; without it the second waits for the first to stop.
+const sharedSQLite = "OPSGATE_DATABASE_SHARED=true"
+
 func sqliteDSN(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "opsgate.db") }
 
 func mustRun(t *testing.T, dsn string, args ...string) string {

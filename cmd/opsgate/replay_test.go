@@ -35,6 +35,7 @@ func TestReplayRefusedAcrossReplicas(t *testing.T) {
 	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
 		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser,
 		"OPSGATE_MATTERMOST_ENABLED=true", "OPSGATE_MATTERMOST_URL=" + mm.URL, "OPSGATE_MATTERMOST_API_TOKEN=mm-bot-token"}
+	env = append(env, sharedSQLite) // replicas on one SQLite file
 	a, _ := startServer(t, dsn, env...)
 	b, _ := startServer(t, dsn, env...)
 

@@ -19,6 +19,7 @@ func TestReplicasShareEventsAndGrants(t *testing.T) {
 	fs := newFakeSlackAPI(t, rec)
 	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
 		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser}
+	env = append(env, sharedSQLite) // replicas on one SQLite file
 	a, _ := startServer(t, dsn, env...)
 	b, _ := startServer(t, dsn, env...)
 

@@ -35,6 +35,7 @@ func TestSchedulesEndToEnd(t *testing.T) {
 	fs := newFakeSlackAPI(t, rec)
 	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
 		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser, "OPSGATE_GRANT_RELOAD_INTERVAL=100ms"}
+	env = append(env, sharedSQLite) // replicas on one SQLite file
 	startServer(t, dsn, env...)
 	startServer(t, dsn, env...)
 	if c := rec.wait(t, "/chat.postMessage", 1)[0]; c.Form.Get("channel") != "C1" || !strings.Contains(c.Form.Get("blocks"), "pong") {

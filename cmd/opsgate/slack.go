@@ -64,10 +64,12 @@ func setupSlack(ctx context.Context, m *Main) error {
 		Claim: func(ctx context.Context, eventID string) (bool, error) {
 			return m.claim(ctx, "slack-event", eventID, time.Now(), time.Hour)
 		},
-		// A signed slash command or interaction runs once, whichever replica a copy reaches.
+		// A signed slash command or interaction runs once, whichever replica a copy reaches; alone
+		// on its database, this process knows from memory (m.replays).
 		ClaimRequest: func(ctx context.Context, sig string) (bool, error) {
 			return m.claim(ctx, "slack-request", sig, time.Now(), oslack.ReplayWindow)
 		},
+		Replays:  m.replays,
 		Redactor: m.Announce.Redactor(),
 		Plumbing: kit.Plumbing{Logger: m.Logger.With("platform", "slack")},
 	})

@@ -30,6 +30,7 @@ func TestStatusPageTellsPlatformHealth(t *testing.T) {
 		"OPSGATE_MATRIX_ACCESS_TOKEN=syt_bot_token", "OPSGATE_WEBEX_ENABLED=true", "OPSGATE_WEBEX_TOKEN=" + webexfake.Token,
 		"OPSGATE_WEBEX_WEBHOOK_SECRET=" + webexTestSecret, "OPSGATE_WEBEX_API_URL=" + broken.URL,
 		"OPSGATE_WEBEX_PUBLIC_URL=https://opsgate.example.com/api/plugins/chatops/webex/"}
+	env = append(env, sharedSQLite) // replicas on one SQLite file
 	first, _ := startServer(t, dsn, env...)
 	ui := uiLogin(t, first, "viewer", pw)
 	var page string

@@ -273,6 +273,7 @@ func TestWebexDeliveryOnceAcrossReplicas(t *testing.T) {
 	dsn := sqliteDSN(t)
 	env := []string{"OPSGATE_WEBEX_ENABLED=true", "OPSGATE_WEBEX_TOKEN=" + webexfake.Token, "OPSGATE_WEBEX_WEBHOOK_SECRET=" + webexTestSecret,
 		"OPSGATE_WEBEX_API_URL=" + f.URL}
+	env = append(env, sharedSQLite) // replicas on one SQLite file
 	a, _ := startServer(t, dsn, env...)
 	b, _ := startServer(t, dsn, env...)
 	f.AddWebhook(webexfake.Webhook{Name: "opsgate messages", TargetURL: a + webex.Path, Resource: "messages", Event: "created", Secret: webexTestSecret})
