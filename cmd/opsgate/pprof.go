@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 )
 
 func init() {
@@ -14,8 +15,14 @@ func init() {
 
 // setupPprof serves CPU, heap and allocation profiles on pprof_listen, a listener of its own so
 // that profiles (which reveal internals) are never reachable through the public address.
+//
+// Without it nobody can read a heap profile, so none is sampled: the runtime's sampling (on by
+// default) kept a table of allocation sites that was over a megabyte of a busy server's memory.
 func setupPprof(ctx context.Context, m *Main) error {
 	if m.Config.PprofListen == "" || !m.Serving {
+		if m.Serving {
+			runtime.MemProfileRate = 0
+		}
 		return nil
 	}
 	ln, err := net.Listen("tcp", m.Config.PprofListen)
