@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opsgate/opsgate"
@@ -49,14 +50,15 @@ type Pipeline struct {
 	gate     opsgate.Gate
 	Now      func() time.Time
 
-	tasks  chan task
-	stop   sync.Once // closes tasks
-	admit  *admission
-	wg     sync.WaitGroup
-	mu     sync.RWMutex // guards closed
-	closed bool
-	base   context.Context
-	cancel context.CancelFunc
+	tasks   chan task
+	workers atomic.Int32 // alive: Workers, plus abandoned ones whose handler has not returned
+	stop    sync.Once    // closes tasks
+	admit   *admission
+	wg      sync.WaitGroup
+	mu      sync.RWMutex // guards closed
+	closed  bool
+	base    context.Context
+	cancel  context.CancelFunc
 }
 
 // New returns a pipeline with the built-in commands help and whoami registered.
@@ -90,7 +92,7 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 	p.builtins.Add(p.helpCommand())
 	p.builtins.Add(whoamiCommand())
 	for range cfg.Workers {
-		go p.worker()
+		p.startWorker()
 	}
 	return p
 }
@@ -118,6 +120,16 @@ type Job struct {
 	// nothing was queued or sent, and the platform should show this in its immediate answer.
 	Refusal string
 	done    chan struct{}
+
+	// A command run's own state, read by its worker and, if it is abandoned, the abandonment.
+	req       *opsgate.Request
+	out       opsgate.Dispatcher
+	start     time.Time // when Handle took it
+	taken     time.Time // when a worker took it
+	ctx       context.Context
+	timeout   time.Duration
+	abandonAt time.Time // guarded by its worker's mu
+	state     atomic.Uint32
 }
 
 // Refused returns the refusal message ("" when the request was accepted).
@@ -191,7 +203,8 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	if p.gate != nil && req.Approval == 0 && p.gate.Holds(req, route) {
 		return p.hold(job, req, route, start, out)
 	}
-	p.enqueue(job, func(ctx context.Context) { p.run(ctx, job, req, route, start, out) })
+	job.req, job.out, job.start = req, out, start
+	p.enqueue(job, nil)
 	return job
 }
 
@@ -220,7 +233,7 @@ func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []stri
 	return nil, nil
 }
 
-// task is a taken request's work, waiting for a worker.
+// task is a taken request's work, waiting for a worker: fn, or without it the job's command.
 type task struct {
 	job *Job
 	fn  func(ctx context.Context)
@@ -231,33 +244,6 @@ type task struct {
 func (p *Pipeline) enqueue(job *Job, fn func(ctx context.Context)) {
 	p.wg.Add(1)
 	p.tasks <- task{job, fn}
-}
-
-// worker runs tasks until Close. Workers live as long as the pipeline rather than one goroutine
-// per request: a fresh goroutine grows its stack anew for every command (runtime.copystack was a
-// tenth of the CPU under load).
-func (p *Pipeline) worker() {
-	for t := range p.tasks {
-		p.runTask(t)
-	}
-}
-
-func (p *Pipeline) runTask(t task) {
-	start := p.Now()
-	defer func() {
-		now := p.Now()
-		p.admit.release(max(now.Sub(start), time.Nanosecond), now)
-		p.wg.Done()
-		close(t.job.done)
-	}()
-	// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
-	// ours, and a panic on a worker goroutine would stop the whole server.
-	defer func() {
-		if r := recover(); r != nil {
-			p.logger.Error("pipeline worker panic", "panic", p.redactor.Redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
-		}
-	}()
-	t.fn(p.base)
 }
 
 func (p *Pipeline) reply(job *Job, out opsgate.Dispatcher, m opsgate.Message) *Job {
@@ -395,22 +381,34 @@ func send(ctx context.Context, out opsgate.Dispatcher, m opsgate.Message) (ref o
 	return out.Send(ctx, m)
 }
 
-func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, route *opsgate.Route, start time.Time, out opsgate.Dispatcher) {
-	timeout := route.Timeout
-	if timeout <= 0 {
-		timeout = p.cfg.Timeout
+// run runs job's command on w, which gives it up if it ignores its deadline.
+func (p *Pipeline) run(w *worker, job *Job) {
+	route, out := job.Route, job.out
+	job.timeout = route.Timeout
+	if job.timeout <= 0 {
+		job.timeout = p.cfg.Timeout
 	}
-	ctx, cancel := context.WithTimeout(base, timeout)
+	ctx, cancel := context.WithTimeout(p.base, job.timeout)
 	defer cancel()
+	job.ctx = ctx
+	w.arm(job, job.timeout)
 	func() {
 		defer func() { recover() }() // a typing indicator is not worth a lost run
 		out.Busy(ctx)
 	}()
-	inv := &opsgate.Invocation{Request: req, Route: route, Out: out, Now: start}
-	err := p.callWithDeadline(ctx, route, inv)
-	if err == nil && ctx.Err() != nil {
+	err := call(ctx, route.Run, &opsgate.Invocation{Request: job.req, Route: route, Out: out, Now: job.start})
+	if !w.claim(job) {
+		return // abandoned: the user has been told, and the job finished
+	}
+	if err == nil {
 		err = ctx.Err()
 	}
+	p.conclude(job, err)
+}
+
+// conclude tells the user how job's command ended (unless it succeeded) and logs it.
+func (p *Pipeline) conclude(job *Job, err error) {
+	route, req, timeout := job.Route, job.req, job.timeout
 	status, details, shown := opsgate.StatusSucceeded, "", ""
 	switch {
 	case err == nil:
@@ -427,37 +425,16 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 	if req.Approval != 0 && details == "" {
 		details = fmt.Sprintf("ran under approval request %d", req.Approval)
 	}
+	// The command's context has ended: what follows gets its own time.
 	if shown != "" {
-		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if _, err := send(sctx, out, opsgate.Message{Ephemeral: route.Private, Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := send(sctx, job.out, opsgate.Message{Ephemeral: route.Private, Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
 			p.logger.Warn("error reply not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 		scancel()
 	}
-	commandSeconds.WithLabelValues(route.Command).Observe(p.Now().Sub(start).Seconds())
-	p.record(context.WithoutCancel(ctx), req, route, start, status, details)
-}
-
-// callWithDeadline runs the route's handler and returns when it does, or AbandonAfter past the
-// deadline if it ignores its context: the user then hears that it timed out and the worker is
-// freed, while the handler's goroutine is left to finish on its own (Go cannot stop it).
-func (p *Pipeline) callWithDeadline(ctx context.Context, route *opsgate.Route, inv *opsgate.Invocation) error {
-	done := make(chan error, 1)
-	go func() { done <- call(ctx, route.Run, inv) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	grace := time.NewTimer(p.cfg.AbandonAfter)
-	defer grace.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-grace.C:
-		p.logger.Error("command ignored its deadline and was abandoned", "command", route.Command, "subcommand", route.Subcommand)
-		return ctx.Err()
-	}
+	commandSeconds.WithLabelValues(route.Command).Observe(p.Now().Sub(job.start).Seconds())
+	p.record(context.Background(), req, route, job.start, status, details)
 }
 
 // call runs h, turning a panic into an internal error so one bad command cannot stop the server.
