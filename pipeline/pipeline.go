@@ -388,10 +388,10 @@ func (p *Pipeline) run(w *worker, job *Job) {
 	if job.timeout <= 0 {
 		job.timeout = p.cfg.Timeout
 	}
-	ctx, cancel := context.WithTimeout(p.base, job.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), job.timeout)
 	defer cancel()
 	job.ctx = ctx
-	w.arm(job, job.timeout)
+	w.arm(job, ctx, job.timeout, cancel)
 	func() {
 		defer func() { recover() }() // a typing indicator is not worth a lost run
 		out.Busy(ctx)

@@ -27,8 +27,9 @@ type worker struct {
 	p     *Pipeline
 	timer *time.Timer // runs abandon; reset only while a command runs, so the common path starts no goroutine
 
-	mu  sync.Mutex // guards cur and cur.abandonAt, and orders the timer's resets with them
-	cur *Job       // the command running, nil between commands
+	mu     sync.Mutex // guards cur, cur.abandonAt and cancel, and orders the timer's resets with them
+	cur    *Job       // the command running, nil between commands
+	cancel context.CancelFunc
 }
 
 func (p *Pipeline) startWorker() {
@@ -41,8 +42,8 @@ func (p *Pipeline) startWorker() {
 
 func (w *worker) loop() {
 	defer w.p.workers.Add(-1)
-	// Close cancels running commands; a stuck one is then given up AbandonAfter later, not
-	// AbandonAfter past its own deadline.
+	// Close cancels running commands: their contexts are not made from the pipeline's (that
+	// costs a lock the workers share and a map entry per command), the worker cancels them.
 	stop := context.AfterFunc(w.p.base, w.hurry)
 	defer stop()
 	defer w.timer.Stop()
@@ -86,17 +87,21 @@ func (p *Pipeline) finish(j *Job) {
 	close(j.done)
 }
 
-// arm starts the clock on j's command, whose context ends after timeout.
-func (w *worker) arm(j *Job, timeout time.Duration) {
-	d := timeout + w.p.cfg.AbandonAfter
+// arm starts the clock on j's command, whose context ctx ends after timeout or with cancel.
+func (w *worker) arm(j *Job, ctx context.Context, timeout time.Duration, cancel context.CancelFunc) {
+	grace := w.p.cfg.AbandonAfter
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.cur = j
-	if w.p.base.Err() != nil { // closed and cancelled: the context is already done
-		d = w.p.cfg.AbandonAfter
+	w.cur, w.cancel = j, cancel
+	if w.p.base.Err() != nil { // closed and cancelled: so is the command, at once
+		cancel()
+		j.abandonAt = time.Now().Add(grace)
+		w.timer.Reset(grace)
+		return
 	}
-	j.abandonAt = time.Now().Add(d)
-	w.timer.Reset(d)
+	deadline, _ := ctx.Deadline()
+	j.abandonAt = deadline.Add(grace)
+	w.timer.Reset(timeout + grace) // set after the deadline was: it fires no sooner than abandonAt
 }
 
 // claim makes the worker the one to finish j, false when j was abandoned.
@@ -104,18 +109,19 @@ func (w *worker) claim(j *Job) bool {
 	w.mu.Lock()
 	if w.cur == j {
 		w.timer.Stop()
-		w.cur = nil
+		w.cur, w.cancel = nil, nil
 	}
 	w.mu.Unlock()
 	return j.state.CompareAndSwap(running, finished) || j.state.Load() == finished
 }
 
-// hurry brings the running command's abandonment forward to AbandonAfter from now: its context
-// was just cancelled.
+// hurry cancels the running command (Close gave up waiting) and brings its abandonment forward
+// to AbandonAfter from now.
 func (w *worker) hurry() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if j := w.cur; j != nil {
+		w.cancel()
 		if at := time.Now().Add(w.p.cfg.AbandonAfter); at.Before(j.abandonAt) {
 			j.abandonAt = at
 			w.timer.Reset(time.Until(at))
