@@ -403,11 +403,11 @@ func (p *Pipeline) run(w *worker, job *Job) {
 	if err == nil {
 		err = ctx.Err()
 	}
-	p.conclude(job, err)
+	p.conclude(job, err, w.logCtx())
 }
 
-// conclude tells the user how job's command ended (unless it succeeded) and logs it.
-func (p *Pipeline) conclude(job *Job, err error) {
+// conclude tells the user how job's command ended (unless it succeeded) and logs it with logCtx.
+func (p *Pipeline) conclude(job *Job, err error, logCtx context.Context) {
 	route, req, timeout := job.Route, job.req, job.timeout
 	status, details, shown := opsgate.StatusSucceeded, "", ""
 	switch {
@@ -434,7 +434,7 @@ func (p *Pipeline) conclude(job *Job, err error) {
 		scancel()
 	}
 	commandSeconds.WithLabelValues(route.Command).Observe(p.Now().Sub(job.start).Seconds())
-	p.record(context.Background(), req, route, job.start, status, details)
+	p.record(logCtx, req, route, job.start, status, details)
 }
 
 // call runs h, turning a panic into an internal error so one bad command cannot stop the server.
@@ -450,6 +450,9 @@ func call(ctx context.Context, h opsgate.Handler, inv *opsgate.Invocation) (err 
 	return h(ctx, inv)
 }
 
+// logTimeout bounds a command log write.
+const logTimeout = 10 * time.Second
+
 func (p *Pipeline) record(ctx context.Context, req *opsgate.Request, route *opsgate.Route, start time.Time, status, details string) {
 	commandsTotal.WithLabelValues(req.Platform, status).Inc()
 	if p.log == nil {
@@ -458,15 +461,21 @@ func (p *Pipeline) record(ctx context.Context, req *opsgate.Request, route *opsg
 	if req.Schedule != 0 { // the command log says which schedule ran it
 		details = strings.TrimSuffix(fmt.Sprintf("schedule %d; %s", req.Schedule, details), "; ")
 	}
-	params := make(map[string]string, len(route.Params))
-	for k, v := range route.Params {
-		params[k] = p.redactor.Redact(v)
+	var params map[string]string
+	if len(route.Params) > 0 {
+		params = make(map[string]string, len(route.Params))
+		for k, v := range route.Params {
+			params[k] = p.redactor.Redact(v)
+		}
 	}
 	e := &opsgate.CommandLogEntry{Start: start, Runtime: p.Now().Sub(start), Platform: req.Platform, OrgID: req.OrgID,
 		ChannelID: req.ChannelID, ChannelName: req.ChannelName, UserID: req.UserID, UserName: req.UserName,
 		Command: route.Command, Subcommand: route.Subcommand, Params: params, Status: status, Details: p.redactor.Redact(details)}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > logTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, logTimeout)
+		defer cancel()
+	}
 	if err := p.log.CreateCommandLogEntry(ctx, e); err != nil {
 		p.logger.Error("command log write failed", "command", route.Command, "status", status, "err", err)
 	}
