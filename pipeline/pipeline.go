@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/opsgate/opsgate"
 )
 
@@ -152,16 +154,16 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	// Refusals cost nothing further: no goroutine, no platform API call, so an overloaded
 	// server sheds load instead of queueing replies about being overloaded.
 	if p.isClosed() {
-		return refuse(job, "shutting_down", shuttingDown)
+		return refuse(job, rejectedShuttingDown, shuttingDown)
 	}
 	if !p.admit.acquire(ctx, p.cfg.AdmitWait) {
-		return refuse(job, "overloaded", "opsgate is overloaded; please try again shortly.")
+		return refuse(job, rejectedOverloaded, "opsgate is overloaded; please try again shortly.")
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
 		p.admit.release(0, p.Now())
-		return refuse(job, "shutting_down", shuttingDown)
+		return refuse(job, rejectedShuttingDown, shuttingDown)
 	}
 
 	words := opsgate.SplitWords(req.Text)
@@ -173,7 +175,7 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 		return p.reply(job, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}})
 	}
 	if route == nil {
-		unknownTotal.WithLabelValues(req.Platform).Inc()
+		unknownTotal.get(req.Platform).Inc()
 		name := words[0]
 		if r := []rune(name); len(r) > 40 { // a pasted log line must not come back whole
 			name = string(r[:39]) + "…"
@@ -187,13 +189,13 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	s := req.Subject()
 	if !route.Exempt {
 		if d := p.auth.Decide(s, route.Command, route.Subcommand); !d.Allowed {
-			deniedTotal.WithLabelValues(req.Platform, string(d.Failed)).Inc()
+			deniedTotal.get([2]string{req.Platform, string(d.Failed)}).Inc()
 			return p.block(job, req, route, start, out, d.Message, false)
 		}
 	}
 	for _, pol := range p.policies {
 		if msg, hidden := pol.Allow(s, route, req.Text); msg != "" || hidden {
-			deniedTotal.WithLabelValues(req.Platform, "policy").Inc()
+			deniedTotal.get([2]string{req.Platform, "policy"}).Inc()
 			return p.block(job, req, route, start, out, msg, hidden)
 		}
 	}
@@ -216,8 +218,8 @@ func (p *Pipeline) isClosed() bool {
 	return p.closed
 }
 
-func refuse(job *Job, reason, msg string) *Job {
-	rejectedTotal.WithLabelValues(reason).Inc()
+func refuse(job *Job, counter prometheus.Counter, msg string) *Job {
+	counter.Inc()
 	job.Refusal = msg
 	close(job.done)
 	return job
@@ -433,7 +435,7 @@ func (p *Pipeline) conclude(job *Job, err error, logCtx context.Context) {
 		}
 		scancel()
 	}
-	commandSeconds.WithLabelValues(route.Command).Observe(p.Now().Sub(job.start).Seconds())
+	commandSecs.get(route.Command).Observe(p.Now().Sub(job.start).Seconds())
 	p.record(logCtx, req, route, job.start, status, details)
 }
 
@@ -454,7 +456,7 @@ func call(ctx context.Context, h opsgate.Handler, inv *opsgate.Invocation) (err 
 const logTimeout = 10 * time.Second
 
 func (p *Pipeline) record(ctx context.Context, req *opsgate.Request, route *opsgate.Route, start time.Time, status, details string) {
-	commandsTotal.WithLabelValues(req.Platform, status).Inc()
+	commandsTotal.get([2]string{req.Platform, status}).Inc()
 	if p.log == nil {
 		return
 	}
