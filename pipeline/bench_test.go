@@ -83,3 +83,20 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRefuse measures a request refused at once (here: shutting down), what an overloaded
+// or restarting server does for every request it sheds.
+func BenchmarkRefuse(b *testing.B) {
+	p := pipeline.New(pipeline.Config{}, access.New(grants), nopLog{}, nil)
+	p.SetRedactor(upper{})
+	p.Close(context.Background())
+	r := &opsgate.Request{Platform: "slack", OrgID: "T1", ChannelID: "C1", UserID: "U1", Text: "network status nyc"}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if p.Handle(context.Background(), r, discard{}).Refused() == "" {
+				b.Fatal("not refused")
+			}
+		}
+	})
+}
