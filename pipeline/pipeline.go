@@ -147,24 +147,24 @@ func (j *Job) Done() <-chan struct{} { return j.done }
 // denial, a prompt for a missing parameter or an error) through out on a worker. It never blocks
 // on the platform or the command, so HTTP adapters can answer within the platform's deadline.
 func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) *Job {
-	job := &Job{done: make(chan struct{})}
-	out = opsgate.RedactDispatcher(out, p.redactor)
 	start := p.Now()
 
 	// Refusals cost nothing further: no goroutine, no platform API call, so an overloaded
 	// server sheds load instead of queueing replies about being overloaded.
 	if p.isClosed() {
-		return refuse(job, rejectedShuttingDown, shuttingDown)
+		return refuse(rejectedShuttingDown, shuttingDown)
 	}
 	if !p.admit.acquire(ctx, p.cfg.AdmitWait) {
-		return refuse(job, rejectedOverloaded, "opsgate is overloaded; please try again shortly.")
+		return refuse(rejectedOverloaded, "opsgate is overloaded; please try again shortly.")
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
 		p.admit.release(0, p.Now())
-		return refuse(job, rejectedShuttingDown, shuttingDown)
+		return refuse(rejectedShuttingDown, shuttingDown)
 	}
+	job := &Job{done: make(chan struct{})}
+	out = opsgate.RedactDispatcher(out, p.redactor)
 
 	words := opsgate.SplitWords(req.Text)
 	if len(words) == 0 {
@@ -218,12 +218,17 @@ func (p *Pipeline) isClosed() bool {
 	return p.closed
 }
 
-func refuse(job *Job, counter prometheus.Counter, msg string) *Job {
+func refuse(counter prometheus.Counter, msg string) *Job {
 	counter.Inc()
-	job.Refusal = msg
-	close(job.done)
-	return job
+	return &Job{Refusal: msg, done: refusedDone}
 }
+
+// refusedDone is the done channel of every refused job, closed from the start.
+var refusedDone = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []string) (*opsgate.Route, error) {
 	for _, r := range p.routers {
