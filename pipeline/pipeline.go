@@ -132,6 +132,7 @@ type Job struct {
 	timeout   time.Duration
 	abandonAt time.Time // guarded by its worker's mu
 	state     atomic.Uint32
+	inv       opsgate.Invocation // the handler's, here to save an allocation
 }
 
 // Refused returns the refusal message ("" when the request was accepted).
@@ -403,7 +404,8 @@ func (p *Pipeline) run(w *worker, job *Job) {
 		defer func() { recover() }() // a typing indicator is not worth a lost run
 		out.Busy(ctx)
 	}()
-	err := call(ctx, route.Run, &opsgate.Invocation{Request: job.req, Route: route, Out: out, Now: job.start})
+	job.inv = opsgate.Invocation{Request: job.req, Route: route, Out: out, Now: job.start}
+	err := call(ctx, route.Run, &job.inv)
 	if !w.claim(job) {
 		return // abandoned: the user has been told, and the job finished
 	}
