@@ -10,7 +10,10 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsgate/opsgate"
 )
@@ -49,14 +52,15 @@ type Pipeline struct {
 	gate     opsgate.Gate
 	Now      func() time.Time
 
-	tasks  chan task
-	stop   sync.Once // closes tasks
-	admit  *admission
-	wg     sync.WaitGroup
-	mu     sync.RWMutex // guards closed
-	closed bool
-	base   context.Context
-	cancel context.CancelFunc
+	tasks   chan task
+	workers atomic.Int32 // alive: Workers, plus abandoned ones whose handler has not returned
+	stop    sync.Once    // closes tasks
+	admit   *admission
+	wg      sync.WaitGroup
+	mu      sync.RWMutex // guards closed
+	closed  bool
+	base    context.Context
+	cancel  context.CancelFunc
 }
 
 // New returns a pipeline with the built-in commands help and whoami registered.
@@ -90,7 +94,7 @@ func New(cfg Config, auth opsgate.Authorizer, log opsgate.CommandLogService, log
 	p.builtins.Add(p.helpCommand())
 	p.builtins.Add(whoamiCommand())
 	for range cfg.Workers {
-		go p.worker()
+		p.startWorker()
 	}
 	return p
 }
@@ -118,6 +122,17 @@ type Job struct {
 	// nothing was queued or sent, and the platform should show this in its immediate answer.
 	Refusal string
 	done    chan struct{}
+
+	// A command run's own state, read by its worker and, if it is abandoned, the abandonment.
+	req       *opsgate.Request
+	out       opsgate.Dispatcher
+	start     time.Time // when Handle took it
+	taken     time.Time // when a worker took it
+	ctx       context.Context
+	timeout   time.Duration
+	abandonAt time.Time // guarded by its worker's mu
+	state     atomic.Uint32
+	inv       opsgate.Invocation // the handler's, here to save an allocation
 }
 
 // Refused returns the refusal message ("" when the request was accepted).
@@ -133,24 +148,24 @@ func (j *Job) Done() <-chan struct{} { return j.done }
 // denial, a prompt for a missing parameter or an error) through out on a worker. It never blocks
 // on the platform or the command, so HTTP adapters can answer within the platform's deadline.
 func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate.Dispatcher) *Job {
-	job := &Job{done: make(chan struct{})}
-	out = opsgate.RedactDispatcher(out, p.redactor)
 	start := p.Now()
 
 	// Refusals cost nothing further: no goroutine, no platform API call, so an overloaded
 	// server sheds load instead of queueing replies about being overloaded.
 	if p.isClosed() {
-		return refuse(job, "shutting_down", shuttingDown)
+		return refuse(rejectedShuttingDown, shuttingDown)
 	}
 	if !p.admit.acquire(ctx, p.cfg.AdmitWait) {
-		return refuse(job, "overloaded", "opsgate is overloaded; please try again shortly.")
+		return refuse(rejectedOverloaded, "opsgate is overloaded; please try again shortly.")
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
 		p.admit.release(0, p.Now())
-		return refuse(job, "shutting_down", shuttingDown)
+		return refuse(rejectedShuttingDown, shuttingDown)
 	}
+	job := &Job{done: make(chan struct{})}
+	out = opsgate.RedactDispatcher(out, p.redactor)
 
 	words := opsgate.SplitWords(req.Text)
 	if len(words) == 0 {
@@ -161,7 +176,7 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 		return p.reply(job, out, opsgate.Message{Ephemeral: true, Blocks: []opsgate.Block{opsgate.Text{Markdown: opsgate.ErrorMessage(err)}}})
 	}
 	if route == nil {
-		unknownTotal.WithLabelValues(req.Platform).Inc()
+		unknownTotal.get(req.Platform).Inc()
 		name := words[0]
 		if r := []rune(name); len(r) > 40 { // a pasted log line must not come back whole
 			name = string(r[:39]) + "…"
@@ -175,13 +190,13 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	s := req.Subject()
 	if !route.Exempt {
 		if d := p.auth.Decide(s, route.Command, route.Subcommand); !d.Allowed {
-			deniedTotal.WithLabelValues(req.Platform, string(d.Failed)).Inc()
+			deniedTotal.get([2]string{req.Platform, string(d.Failed)}).Inc()
 			return p.block(job, req, route, start, out, d.Message, false)
 		}
 	}
 	for _, pol := range p.policies {
 		if msg, hidden := pol.Allow(s, route, req.Text); msg != "" || hidden {
-			deniedTotal.WithLabelValues(req.Platform, "policy").Inc()
+			deniedTotal.get([2]string{req.Platform, "policy"}).Inc()
 			return p.block(job, req, route, start, out, msg, hidden)
 		}
 	}
@@ -191,7 +206,8 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 	if p.gate != nil && req.Approval == 0 && p.gate.Holds(req, route) {
 		return p.hold(job, req, route, start, out)
 	}
-	p.enqueue(job, func(ctx context.Context) { p.run(ctx, job, req, route, start, out) })
+	job.req, job.out, job.start = req, out, start
+	p.enqueue(job, nil)
 	return job
 }
 
@@ -203,12 +219,17 @@ func (p *Pipeline) isClosed() bool {
 	return p.closed
 }
 
-func refuse(job *Job, reason, msg string) *Job {
-	rejectedTotal.WithLabelValues(reason).Inc()
-	job.Refusal = msg
-	close(job.done)
-	return job
+func refuse(counter prometheus.Counter, msg string) *Job {
+	counter.Inc()
+	return &Job{Refusal: msg, done: refusedDone}
 }
+
+// refusedDone is the done channel of every refused job, closed from the start.
+var refusedDone = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []string) (*opsgate.Route, error) {
 	for _, r := range p.routers {
@@ -220,7 +241,7 @@ func (p *Pipeline) route(ctx context.Context, req *opsgate.Request, words []stri
 	return nil, nil
 }
 
-// task is a taken request's work, waiting for a worker.
+// task is a taken request's work, waiting for a worker: fn, or without it the job's command.
 type task struct {
 	job *Job
 	fn  func(ctx context.Context)
@@ -231,33 +252,6 @@ type task struct {
 func (p *Pipeline) enqueue(job *Job, fn func(ctx context.Context)) {
 	p.wg.Add(1)
 	p.tasks <- task{job, fn}
-}
-
-// worker runs tasks until Close. Workers live as long as the pipeline rather than one goroutine
-// per request: a fresh goroutine grows its stack anew for every command (runtime.copystack was a
-// tenth of the CPU under load).
-func (p *Pipeline) worker() {
-	for t := range p.tasks {
-		p.runTask(t)
-	}
-}
-
-func (p *Pipeline) runTask(t task) {
-	start := p.Now()
-	defer func() {
-		now := p.Now()
-		p.admit.release(max(now.Sub(start), time.Nanosecond), now)
-		p.wg.Done()
-		close(t.job.done)
-	}()
-	// Last line of defence: code the pipeline calls here (platform dispatchers, choices) is not
-	// ours, and a panic on a worker goroutine would stop the whole server.
-	defer func() {
-		if r := recover(); r != nil {
-			p.logger.Error("pipeline worker panic", "panic", p.redactor.Redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
-		}
-	}()
-	t.fn(p.base)
 }
 
 func (p *Pipeline) reply(job *Job, out opsgate.Dispatcher, m opsgate.Message) *Job {
@@ -395,22 +389,35 @@ func send(ctx context.Context, out opsgate.Dispatcher, m opsgate.Message) (ref o
 	return out.Send(ctx, m)
 }
 
-func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, route *opsgate.Route, start time.Time, out opsgate.Dispatcher) {
-	timeout := route.Timeout
-	if timeout <= 0 {
-		timeout = p.cfg.Timeout
+// run runs job's command on w, which gives it up if it ignores its deadline.
+func (p *Pipeline) run(w *worker, job *Job) {
+	route, out := job.Route, job.out
+	job.timeout = route.Timeout
+	if job.timeout <= 0 {
+		job.timeout = p.cfg.Timeout
 	}
-	ctx, cancel := context.WithTimeout(base, timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), job.timeout)
 	defer cancel()
+	job.ctx = ctx
+	w.arm(job, ctx, job.timeout, cancel)
 	func() {
 		defer func() { recover() }() // a typing indicator is not worth a lost run
 		out.Busy(ctx)
 	}()
-	inv := &opsgate.Invocation{Request: req, Route: route, Out: out, Now: start}
-	err := p.callWithDeadline(ctx, route, inv)
-	if err == nil && ctx.Err() != nil {
+	job.inv = opsgate.Invocation{Request: job.req, Route: route, Out: out, Now: job.start}
+	err := call(ctx, route.Run, &job.inv)
+	if !w.claim(job) {
+		return // abandoned: the user has been told, and the job finished
+	}
+	if err == nil {
 		err = ctx.Err()
 	}
+	p.conclude(job, err, w.logCtx())
+}
+
+// conclude tells the user how job's command ended (unless it succeeded) and logs it with logCtx.
+func (p *Pipeline) conclude(job *Job, err error, logCtx context.Context) {
+	route, req, timeout := job.Route, job.req, job.timeout
 	status, details, shown := opsgate.StatusSucceeded, "", ""
 	switch {
 	case err == nil:
@@ -427,37 +434,16 @@ func (p *Pipeline) run(base context.Context, job *Job, req *opsgate.Request, rou
 	if req.Approval != 0 && details == "" {
 		details = fmt.Sprintf("ran under approval request %d", req.Approval)
 	}
+	// The command's context has ended: what follows gets its own time.
 	if shown != "" {
-		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if _, err := send(sctx, out, opsgate.Message{Ephemeral: route.Private, Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := send(sctx, job.out, opsgate.Message{Ephemeral: route.Private, Blocks: []opsgate.Block{opsgate.Text{Markdown: shown}}}); err != nil {
 			p.logger.Warn("error reply not delivered", "err", p.redactor.Redact(err.Error()))
 		}
 		scancel()
 	}
-	commandSeconds.WithLabelValues(route.Command).Observe(p.Now().Sub(start).Seconds())
-	p.record(context.WithoutCancel(ctx), req, route, start, status, details)
-}
-
-// callWithDeadline runs the route's handler and returns when it does, or AbandonAfter past the
-// deadline if it ignores its context: the user then hears that it timed out and the worker is
-// freed, while the handler's goroutine is left to finish on its own (Go cannot stop it).
-func (p *Pipeline) callWithDeadline(ctx context.Context, route *opsgate.Route, inv *opsgate.Invocation) error {
-	done := make(chan error, 1)
-	go func() { done <- call(ctx, route.Run, inv) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	grace := time.NewTimer(p.cfg.AbandonAfter)
-	defer grace.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-grace.C:
-		p.logger.Error("command ignored its deadline and was abandoned", "command", route.Command, "subcommand", route.Subcommand)
-		return ctx.Err()
-	}
+	commandSecs.get(route.Command).Observe(p.Now().Sub(job.start).Seconds())
+	p.record(logCtx, req, route, job.start, status, details)
 }
 
 // call runs h, turning a panic into an internal error so one bad command cannot stop the server.
@@ -473,23 +459,32 @@ func call(ctx context.Context, h opsgate.Handler, inv *opsgate.Invocation) (err 
 	return h(ctx, inv)
 }
 
+// logTimeout bounds a command log write.
+const logTimeout = 10 * time.Second
+
 func (p *Pipeline) record(ctx context.Context, req *opsgate.Request, route *opsgate.Route, start time.Time, status, details string) {
-	commandsTotal.WithLabelValues(req.Platform, status).Inc()
+	commandsTotal.get([2]string{req.Platform, status}).Inc()
 	if p.log == nil {
 		return
 	}
 	if req.Schedule != 0 { // the command log says which schedule ran it
 		details = strings.TrimSuffix(fmt.Sprintf("schedule %d; %s", req.Schedule, details), "; ")
 	}
-	params := make(map[string]string, len(route.Params))
-	for k, v := range route.Params {
-		params[k] = p.redactor.Redact(v)
+	var params map[string]string
+	if len(route.Params) > 0 {
+		params = make(map[string]string, len(route.Params))
+		for k, v := range route.Params {
+			params[k] = p.redactor.Redact(v)
+		}
 	}
 	e := &opsgate.CommandLogEntry{Start: start, Runtime: p.Now().Sub(start), Platform: req.Platform, OrgID: req.OrgID,
 		ChannelID: req.ChannelID, ChannelName: req.ChannelName, UserID: req.UserID, UserName: req.UserName,
 		Command: route.Command, Subcommand: route.Subcommand, Params: params, Status: status, Details: p.redactor.Redact(details)}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > logTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, logTimeout)
+		defer cancel()
+	}
 	if err := p.log.CreateCommandLogEntry(ctx, e); err != nil {
 		p.logger.Error("command log write failed", "command", route.Command, "status", status, "err", err)
 	}

@@ -273,6 +273,36 @@ func TestCloseWaitsForRunningCommands(t *testing.T) {
 	}
 }
 
+// When Close's context ends, the commands still running are cancelled.
+func TestCloseCancelsRunningCommands(t *testing.T) {
+	p, log := setup(t, pipeline.Config{})
+	ended := make(chan error, 1)
+	p.Register(&opsgate.Command{Name: "wait", Exempt: true, Subcommands: []*opsgate.Subcommand{{Name: "long", Timeout: time.Hour,
+		Run: func(ctx context.Context, inv *opsgate.Invocation) error {
+			<-ctx.Done()
+			ended <- ctx.Err()
+			return ctx.Err()
+		}}}})
+	job := p.Handle(context.Background(), req("U1", "wait long"), &recorder{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := p.Close(ctx); err == nil {
+		t.Fatal("Close returned no error with a command still running")
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("command ended with %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a command running at shutdown was not cancelled")
+	}
+	job.Wait()
+	if e := log.Last(); e == nil || e.Status != opsgate.StatusErrored {
+		t.Fatalf("logged %+v", e)
+	}
+}
+
 // Past MaxQueued the pipeline refuses at once: no goroutine, no reply through the platform, so an
 // overloaded server sheds load instead of queueing messages about being overloaded.
 func TestOverloadRefusesWithoutQueueing(t *testing.T) {
