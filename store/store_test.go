@@ -180,20 +180,6 @@ func TestCommandLogGroupCommit(t *testing.T) {
 	})
 }
 
-func BenchmarkCommandLogConcurrent(b *testing.B) {
-	db := storetest.Open(b, store.SQLite)
-	s := store.NewCommandLogService(db)
-	b.SetParallelism(32)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			e := &opsgate.CommandLogEntry{Start: time.Now(), Platform: "slack", Command: "ping", Params: map[string]string{}, Status: "succeeded"}
-			if err := s.CreateCommandLogEntry(context.Background(), e); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
 func TestClaim(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
