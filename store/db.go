@@ -42,10 +42,14 @@ type DB struct {
 
 	checkpoints *checkpointer // SQLite: copies the WAL into the file off the writer's path
 
-	writes  groupQueue // claims and command-log entries waiting for a shared commit
-	stmts   sync.Map   // query → *sql.Stmt (execHot)
-	audited sync.Map   // *sql.Tx that called Audit, until they end
-	onAudit atomic.Pointer[func()]
+	writes        groupQueue   // claims and command-log entries waiting for a shared commit
+	stmts         sync.Map     // query → *sql.Stmt (execHot)
+	claimsSQL     rowsSQL      // multi-row claim INSERTs
+	commandLogSQL rowsSQL      // multi-row command-log INSERTs
+	batchPrepared atomic.Int32 // SQLite: the statements of batches of up to this many writes are prepared
+	mysql         atomic.Int32 // what a MySQL-dialect server can do, once asked (mysqlServer)
+	audited       sync.Map     // *sql.Tx that called Audit, until they end
+	onAudit       atomic.Pointer[func()]
 }
 
 // OnAudit sets f to be called after each transaction that wrote the audit log commits (grants,
