@@ -14,7 +14,7 @@ import (
 // returns only once its own write is committed.
 
 // groupWrite is one write waiting for a shared transaction: a claim or a command-log entry. The
-// leader makes the writes of each kind in a batch together, with one statement for many rows.
+// leader makes the writes of each kind in a batch together, one INSERT for many rows (multirow.go).
 type groupWrite struct {
 	claim *claimWrite      // a replay claim (claim.go), or
 	entry *commandLogWrite // a command-log entry (commandlog.go)
@@ -27,8 +27,7 @@ type groupQueue struct {
 	leading bool // a caller is committing batches
 }
 
-// groupCommit queues w and returns once it is committed (or failed). Call prepare for w's
-// statements first: the transaction holds SQLite's only connection.
+// groupCommit queues w and returns once it is committed (or failed).
 func (db *DB) groupCommit(ctx context.Context, w *groupWrite) error {
 	w.done = make(chan error, 1)
 	g := &db.writes

@@ -9,8 +9,9 @@ import (
 )
 
 // The group commit writes the claims, and the command-log entries, of a batch with one INSERT
-// per chunk of rows rather than one per row: per row, a statement's execution (database/sql,
-// binding, the database starting and finishing a statement) cost more than the row itself.
+// per chunk of rows rather than one per row. On PostgreSQL and MySQL a statement is a round trip
+// (MySQL's driver: three) and a parse, plan and execution on the server, most of what a row cost
+// on either side. SQLite gains less: there a row's B-tree and WAL pages cost most.
 
 // maxRows bounds the rows of one INSERT (a power of two). The command log's 256 rows of 14
 // values are 3,584 bind parameters, far below SQLite's 32,766 and PostgreSQL's and MySQL's 65,535.

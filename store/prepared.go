@@ -42,7 +42,7 @@ func (db *DB) hot(ctx context.Context, ex execer, query string) *sql.Stmt {
 	return v.(*sql.Stmt)
 }
 
-// prepare prepares the queries for execHot, once, and reports whether all are; it must not be
+// prepare prepares (SQLite) the queries for execHot, once, and reports whether all are; it must not be
 // called inside a transaction. A query that fails to prepare is left to execHot's plain path,
 // which reports the error.
 func (db *DB) prepare(ctx context.Context, queries ...string) bool {
