@@ -3,8 +3,12 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,45 +27,121 @@ const purgeEvery = time.Minute
 // server. Each caller still returns only once its own claim is committed.
 func (db *DB) Claim(ctx context.Context, scope, key string, at time.Time, window time.Duration) (bool, error) {
 	sum := sha256.Sum256([]byte(scope + "\x00" + key))
-	hash := hex.EncodeToString(sum[:])
-	insert := `INSERT INTO claims (key_hash, scope, claimed_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING`
-	if db.Dialect == MySQL {
-		insert = `INSERT IGNORE INTO claims (key_hash, scope, claimed_at) VALUES (?, ?, ?)`
-	}
-	insert = db.Rebind(insert)
-	update := db.Rebind(`UPDATE claims SET claimed_at = ? WHERE key_hash = ? AND claimed_at < ?`)
-	db.prepare(ctx, insert, update)
-	var ok bool
-	// A key claimed before is ours only if that claim has aged out of its window; the insert
-	// skips conflicts (rather than failing on them, which would abort a PostgreSQL transaction)
-	// so that one taken key leaves the others sharing its transaction intact.
-	err := db.groupCommit(ctx, &groupWrite{bare: true, run: func(ctx context.Context, ex execer) error {
-		res, err := db.execHot(ctx, ex, insert, hash, scope, Time(at))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			if res, err = db.execHot(ctx, ex, update, Time(at), hash, Time(at.Add(-window))); err != nil {
-				return err
-			}
-			if n, err = res.RowsAffected(); err != nil {
-				return err
-			}
-		}
-		ok = n == 1
-		return nil
-	}})
-	if err != nil {
+	c := &claimWrite{hash: hex.EncodeToString(sum[:]), scope: scope, at: Time(at), since: Time(at.Add(-window))}
+	if err := db.groupCommit(ctx, &groupWrite{claim: c}); err != nil {
 		return false, err
 	}
-	if ok {
+	if c.won {
 		db.purgeClaims(scope, at.Add(-window))
 	}
-	return ok, nil
+	return c.won, nil
+}
+
+// claimInsert is one claim's INSERT, which skips a taken key.
+func (db *DB) claimInsert() string {
+	if db.Dialect == MySQL {
+		return `INSERT IGNORE INTO claims (key_hash, scope, claimed_at) VALUES (?, ?, ?)`
+	}
+	return db.Rebind(`INSERT INTO claims (key_hash, scope, claimed_at) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING`)
+}
+
+// claimsInsert is claimInsert for k rows (a power of two), returning the keys inserted.
+func (db *DB) claimsInsert(k int) string {
+	if db.Dialect == MySQL {
+		return db.claimsSQL.get(db, k, `INSERT IGNORE INTO claims (key_hash, scope, claimed_at)`, `(?, ?, ?)`, ` RETURNING key_hash`)
+	}
+	return db.claimsSQL.get(db, k, `INSERT INTO claims (key_hash, scope, claimed_at)`, `(?, ?, ?)`, ` ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash`)
+}
+
+// claimUpdate takes a key whose claim has aged out.
+func (db *DB) claimUpdate() string {
+	return db.Rebind(`UPDATE claims SET claimed_at = ? WHERE key_hash = ? AND claimed_at < ?`)
+}
+
+// claimWrite is one Claim waiting for the group commit.
+type claimWrite struct {
+	hash, scope string
+	at, since   int64 // claimed at; a claim of the key before since has aged out
+	won         bool  // set once committed
+}
+
+// claimBatch makes claims in ex as if one after another in their order: one INSERT for each
+// chunk of their keys (the first claim of each) tells which keys were free, and each claim
+// that did not win so (its key taken before, or by a claim before it in the batch) wins if the
+// key's claim has aged out. The INSERTs skip taken keys, rather than fail on them (which would
+// abort a PostgreSQL transaction), so that one taken key leaves the others' claims intact.
+func (db *DB) claimBatch(ctx context.Context, ex execer, claims []*claimWrite) error {
+	for _, c := range claims {
+		c.won = false // a batch that failed may have set it
+	}
+	if len(claims) > 1 && db.returning(ctx, ex) {
+		// Keys in order: replicas sharing the database take their locks in one order.
+		first := slices.Clone(claims)
+		slices.SortStableFunc(first, func(a, b *claimWrite) int { return strings.Compare(a.hash, b.hash) })
+		first = slices.CompactFunc(first, func(a, b *claimWrite) bool { return a.hash == b.hash })
+		for len(first) > 0 {
+			k := chunkRows(len(first), nil)
+			if err := db.claimFree(ctx, ex, first[:k]); err != nil {
+				return err
+			}
+			first = first[k:]
+		}
+	}
+	for _, c := range claims {
+		if !c.won {
+			if err := db.claimOne(ctx, ex, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// claimFree inserts the claims of distinct keys, sorted by key, and marks those whose key was free.
+func (db *DB) claimFree(ctx context.Context, ex execer, claims []*claimWrite) error {
+	args := make([]any, 0, 3*len(claims))
+	for _, c := range claims {
+		args = append(args, c.hash, c.scope, c.at)
+	}
+	rows, err := db.queryHot(ctx, ex, db.claimsInsert(len(claims)), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hash sql.RawBytes
+		if err := rows.Scan(&hash); err != nil {
+			return err
+		}
+		i, found := slices.BinarySearchFunc(claims, hash, func(c *claimWrite, h sql.RawBytes) int { return strings.Compare(c.hash, string(h)) })
+		if !found {
+			return fmt.Errorf("claims: the database returned key %q, which was not inserted", hash)
+		}
+		claims[i].won = true
+	}
+	return rows.Err()
+}
+
+// claimOne makes claim c alone: it wins if its key is free, or its claim has aged out.
+func (db *DB) claimOne(ctx context.Context, ex execer, c *claimWrite) error {
+	res, err := db.execHot(ctx, ex, db.claimInsert(), c.hash, c.scope, c.at)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if res, err = db.execHot(ctx, ex, db.claimUpdate(), c.at, c.hash, c.since); err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+	}
+	c.won = n == 1
+	return nil
 }
 
 // purgeChunk is how many old claims one statement deletes.

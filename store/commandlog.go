@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,40 +30,182 @@ func NewCommandLogService(db *DB) *CommandLogService { return &CommandLogService
 
 // CreateCommandLogEntry stores e and sets its ID.
 func (s *CommandLogService) CreateCommandLogEntry(ctx context.Context, e *opsgate.CommandLogEntry) error {
-	s.db.prepare(ctx, insertCommandLog)
-	return s.db.groupCommit(ctx, &groupWrite{run: func(ctx context.Context, ex execer) error { return s.insert(ctx, ex, e) }})
+	w, err := newCommandLogWrite(e)
+	if err != nil {
+		return err
+	}
+	return s.db.groupCommit(ctx, &groupWrite{entry: w})
 }
 
-func (s *CommandLogService) insert(ctx context.Context, ex execer, e *opsgate.CommandLogEntry) error {
+// commandLogWrite is one entry waiting for the group commit. Its caller makes its values
+// storable, rather than the leader while it holds the transaction (SQLite's only connection).
+type commandLogWrite struct {
+	e    *opsgate.CommandLogEntry
+	args []any // insertCommandLog's values
+	size int   // bytes of text in args
+}
+
+func newCommandLogWrite(e *opsgate.CommandLogEntry) (*commandLogWrite, error) {
 	params := make(map[string]string, len(e.Params))
 	for k, v := range e.Params {
 		params[storable(k, maxStr)] = storable(v, maxDetails)
 	}
 	pj, err := json.Marshal(params)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	args := []any{Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
+	w := &commandLogWrite{e: e, args: []any{Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
 		storable(e.ChannelID, maxStr), storable(e.ChannelName, maxStr), storable(e.UserID, maxStr), storable(e.UserName, maxStr),
-		storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails)}
+		storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails)}}
+	for _, a := range w.args {
+		if s, ok := a.(string); ok {
+			w.size += len(s)
+		}
+	}
+	return w, nil
+}
+
+// insertCommandLog inserts entries in tx and sets their IDs: one INSERT for each chunk of rows
+// where the database can tell each row's ID, one each otherwise.
+func (db *DB) insertCommandLog(ctx context.Context, tx *sql.Tx, entries []*commandLogWrite) error {
+	for len(entries) > 0 {
+		k := 1
+		if len(entries) > 1 && db.rowIDs(ctx, tx) {
+			k = chunkRows(len(entries), func(i int) int { return entries[i].size })
+		}
+		var err error
+		if k == 1 {
+			err = db.insertCommandLogEntry(ctx, tx, entries[0])
+		} else {
+			err = db.insertCommandLogRows(ctx, tx, entries[:k])
+		}
+		if err != nil {
+			return err
+		}
+		entries = entries[k:]
+	}
+	return nil
+}
+
+// insertCommandLogEntry inserts one entry.
+func (db *DB) insertCommandLogEntry(ctx context.Context, tx *sql.Tx, w *commandLogWrite) error {
 	var id int64
-	if s.db.Dialect == SQLite {
+	var err error
+	if db.Dialect == SQLite {
 		var res sql.Result
-		if res, err = s.db.execHot(ctx, ex, insertCommandLog, args...); err == nil {
+		if res, err = db.execHot(ctx, tx, insertCommandLog, w.args...); err == nil {
 			id, err = res.LastInsertId()
 		}
 	} else {
-		id, err = s.db.Insert(ctx, ex.(*sql.Tx), insertCommandLog, args...) // never bare: always in a transaction
+		id, err = db.Insert(ctx, tx, insertCommandLog, w.args...)
 	}
 	if err != nil {
 		return err
 	}
-	e.ID = id
+	w.e.ID = id
 	return nil
 }
 
-const insertCommandLog = `INSERT INTO command_log (started_at, runtime_us, platform, org_id, channel_id, channel_name,
-	user_id, user_name, command, subcommand, params, status, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// insertCommandLogRows inserts entries (a power of two of them) with one INSERT. Each gets the
+// ID of its own row without relying on the order of RETURNING's rows, which no database
+// promises: SQLite and PostgreSQL rows carry IDs reserved for them first; MariaDB numbers a
+// multi-row INSERT's rows consecutively in the order of its VALUES (rowIDs).
+func (db *DB) insertCommandLogRows(ctx context.Context, tx *sql.Tx, entries []*commandLogWrite) error {
+	query := db.commandLogInsert(len(entries))
+	var ids []int64
+	var err error
+	if db.Dialect == MySQL {
+		ids, err = scanIDs(tx.QueryContext(ctx, query, commandLogArgs(nil, entries)...))
+	} else if ids, err = db.reserveCommandLogIDs(ctx, tx, len(entries)); err == nil {
+		if ids == nil { // SQLite, before the table's first row: no IDs to reserve from yet
+			for _, w := range entries {
+				if err := db.insertCommandLogEntry(ctx, tx, w); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		_, err = db.execHot(ctx, tx, query, commandLogArgs(ids, entries)...)
+	}
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(entries) {
+		return fmt.Errorf("command log: %d ids for %d rows", len(ids), len(entries))
+	}
+	for i, w := range entries {
+		w.e.ID = ids[i]
+	}
+	return nil
+}
+
+// commandLogArgs returns the values of entries' rows, each after its ID in ids if given.
+func commandLogArgs(ids []int64, entries []*commandLogWrite) []any {
+	args := make([]any, 0, 14*len(entries)) // an ID and 13 columns a row
+	for i, w := range entries {
+		if ids != nil {
+			args = append(args, ids[i])
+		}
+		args = append(args, w.args...)
+	}
+	return args
+}
+
+// reserveCommandLogIDs returns n unused command-log IDs, in increasing order, for rows to carry:
+// SQLite's AUTOINCREMENT never gives out an ID at or below its sqlite_sequence entry, raised here
+// in the transaction, which holds the only write lock until it commits; PostgreSQL's sequence
+// never gives one out twice. It returns nil for SQLite before the table's first row (no entry).
+func (db *DB) reserveCommandLogIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
+	if db.Dialect == Postgres {
+		return scanIDs(tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('command_log', 'id')) FROM generate_series(1, $1)`, n))
+	}
+	last, err := scanIDs(db.queryHot(ctx, tx, reserveSQLiteIDs, n))
+	if err != nil || len(last) == 0 {
+		return nil, err
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = last[0] - int64(n-1-i)
+	}
+	return ids, nil
+}
+
+// reserveSQLiteIDs raises the highest command-log ID given out by ? and returns it.
+const reserveSQLiteIDs = `UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'command_log' RETURNING seq`
+
+// scanIDs returns the IDs in rows, in increasing order.
+func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, rows.Err()
+}
+
+// commandLogInsert is the INSERT of k entries (a power of two): with their reserved IDs first,
+// or (MySQL) returning the IDs given.
+func (db *DB) commandLogInsert(k int) string {
+	if db.Dialect == MySQL {
+		return db.commandLogSQL.get(db, k, `INSERT INTO command_log (`+insertCommandLogColumns+`)`, commandLogRow, ` RETURNING id`)
+	}
+	return db.commandLogSQL.get(db, k, `INSERT INTO command_log (id, `+insertCommandLogColumns+`)`, `(?, `+commandLogRow[1:], ``)
+}
+
+const insertCommandLogColumns = `started_at, runtime_us, platform, org_id, channel_id, channel_name,
+	user_id, user_name, command, subcommand, params, status, details`
+
+const commandLogRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const insertCommandLog = `INSERT INTO command_log (` + insertCommandLogColumns + `) VALUES ` + commandLogRow
 
 // Column limits: {{STR}} is VARCHAR(255) characters; details and params are bounded well under
 // MySQL's 16 MiB MEDIUMTEXT and default packet size.

@@ -42,10 +42,14 @@ type DB struct {
 
 	checkpoints *checkpointer // SQLite: copies the WAL into the file off the writer's path
 
-	writes  groupQueue // claims and command-log entries waiting for a shared commit
-	stmts   sync.Map   // query → *sql.Stmt (execHot)
-	audited sync.Map   // *sql.Tx that called Audit, until they end
-	onAudit atomic.Pointer[func()]
+	writes        groupQueue   // claims and command-log entries waiting for a shared commit
+	stmts         sync.Map     // query → *sql.Stmt (execHot)
+	claimsSQL     rowsSQL      // multi-row claim INSERTs
+	commandLogSQL rowsSQL      // multi-row command-log INSERTs
+	batchPrepared atomic.Int32 // SQLite: the statements of batches of up to this many writes are prepared
+	mysql         atomic.Int32 // what a MySQL-dialect server can do, once asked (mysqlServer)
+	audited       sync.Map     // *sql.Tx that called Audit, until they end
+	onAudit       atomic.Pointer[func()]
 }
 
 // OnAudit sets f to be called after each transaction that wrote the audit log commits (grants,
@@ -130,7 +134,10 @@ func parseDSN(dsn string) (driver, source, dialect string, err error) {
 			return "", "", "", opsgate.Errorf(opsgate.EINVALID, "Database DSN sqlite:// needs a file path, e.g. sqlite://opsgate.db.")
 		}
 		q, _ := url.ParseQuery(query)
-		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "wal_autocheckpoint(" + strconv.Itoa(walPages) + ")"} {
+		// temp_store(MEMORY): a multi-row INSERT in a transaction (the group commit's) keeps the
+		// pages it changes in a statement journal, to undo itself alone; in a temporary file,
+		// writing it cost more than the statement saved.
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)", "wal_autocheckpoint(" + strconv.Itoa(walPages) + ")"} {
 			q.Add("_pragma", p)
 		}
 		return "sqlite", "file:" + path + "?" + q.Encode(), SQLite, nil

@@ -13,13 +13,12 @@ import (
 // frames) was most of what each kind cost; one commit for both halves that. Each caller still
 // returns only once its own write is committed.
 
-// groupWrite is one write waiting for a shared transaction.
+// groupWrite is one write waiting for a shared transaction: a claim or a command-log entry. The
+// leader makes the writes of each kind in a batch together, one INSERT for many rows (multirow.go).
 type groupWrite struct {
-	// run makes the write in ex: a transaction, or the pool when bare and alone.
-	run func(ctx context.Context, ex execer) error
-	// bare: a single statement, atomic without a transaction of its own.
-	bare bool
-	done chan error
+	claim *claimWrite      // a replay claim (claim.go), or
+	entry *commandLogWrite // a command-log entry (commandlog.go)
+	done  chan error
 }
 
 type groupQueue struct {
@@ -28,8 +27,7 @@ type groupQueue struct {
 	leading bool // a caller is committing batches
 }
 
-// groupCommit queues w and returns once it is committed (or failed). Call prepare for w's
-// statements first: the transaction holds SQLite's only connection.
+// groupCommit queues w and returns once it is committed (or failed).
 func (db *DB) groupCommit(ctx context.Context, w *groupWrite) error {
 	w.done = make(chan error, 1)
 	g := &db.writes
@@ -57,6 +55,7 @@ func (db *DB) groupCommit(ctx context.Context, w *groupWrite) error {
 			break
 		}
 		g.mu.Unlock()
+		db.prepareBatch(ctx, n)
 		if err := db.commitBatch(ctx, batch); err != nil && len(batch) > 1 {
 			// One write the database refuses must not fail the others that shared its transaction.
 			for _, b := range batch {
@@ -72,15 +71,22 @@ func (db *DB) groupCommit(ctx context.Context, w *groupWrite) error {
 }
 
 func (db *DB) commitBatch(ctx context.Context, batch []*groupWrite) error {
-	if len(batch) == 1 && batch[0].bare { // alone: no transaction's round trips
-		return batch[0].run(ctx, db.SQL)
+	if len(batch) == 1 && batch[0].claim != nil { // alone: atomic without a transaction's round trips
+		return db.claimBatch(ctx, db.SQL, []*claimWrite{batch[0].claim})
+	}
+	var claims []*claimWrite
+	var entries []*commandLogWrite
+	for _, w := range batch {
+		if w.claim != nil {
+			claims = append(claims, w.claim)
+		} else {
+			entries = append(entries, w.entry)
+		}
 	}
 	return db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, w := range batch {
-			if err := w.run(ctx, tx); err != nil {
-				return err
-			}
+		if err := db.claimBatch(ctx, tx, claims); err != nil {
+			return err
 		}
-		return nil
+		return db.insertCommandLog(ctx, tx, entries)
 	})
 }

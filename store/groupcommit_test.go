@@ -47,3 +47,43 @@ func TestClaimsAndLogShareCommits(t *testing.T) {
 		}
 	})
 }
+
+// Claims of taken keys in a shared batch: a key whose claim has aged out is won again, once,
+// however many ask for it at once; a key still in its window is not; new keys all are.
+func TestClaimsAgedOutInABatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+		for i := range 16 {
+			if ok, err := db.Claim(ctx, "slack-request", "old"+strconv.Itoa(i), t0, time.Hour); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+			if ok, err := db.Claim(ctx, "slack-request", "recent"+strconv.Itoa(i), t0.Add(90*time.Minute), time.Hour); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+		}
+		var old, recent, fresh atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 16 {
+			for _, k := range []struct {
+				key string
+				won *atomic.Int64
+			}{{"old", &old}, {"old", &old}, {"recent", &recent}, {"fresh", &fresh}} {
+				wg.Go(func() {
+					ok, err := db.Claim(ctx, "slack-request", k.key+strconv.Itoa(i), t0.Add(2*time.Hour), time.Hour)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						k.won.Add(1)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if old.Load() != 16 || recent.Load() != 0 || fresh.Load() != 16 {
+			t.Fatalf("won %d of 16 aged-out keys (each asked for twice), %d of 16 keys in their window, %d of 16 new keys",
+				old.Load(), recent.Load(), fresh.Load())
+		}
+	})
+}
