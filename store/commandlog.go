@@ -108,24 +108,30 @@ func (db *DB) insertCommandLogEntry(ctx context.Context, tx *sql.Tx, w *commandL
 
 // insertCommandLogRows inserts entries (a power of two of them) with one INSERT. Each gets the
 // ID of its own row without relying on the order of RETURNING's rows, which no database
-// promises: SQLite and PostgreSQL rows carry IDs reserved for them first; MariaDB numbers a
-// multi-row INSERT's rows consecutively in the order of its VALUES (rowIDs).
+// promises: PostgreSQL rows carry IDs reserved for them first; SQLite gives an AUTOINCREMENT
+// table's rows the next IDs one after another in the order of the VALUES, and nobody else
+// writes while the transaction holds the write lock, so they end at last_insert_rowid(); MariaDB
+// numbers a multi-row INSERT's rows consecutively in the order of its VALUES too (rowIDs).
 func (db *DB) insertCommandLogRows(ctx context.Context, tx *sql.Tx, entries []*commandLogWrite) error {
 	query := db.commandLogInsert(len(entries))
 	var ids []int64
 	var err error
-	if db.Dialect == MySQL {
+	switch db.Dialect {
+	case MySQL:
 		ids, err = scanIDs(tx.QueryContext(ctx, query, commandLogArgs(nil, entries)...))
-	} else if ids, err = db.reserveCommandLogIDs(ctx, tx, len(entries)); err == nil {
-		if ids == nil { // SQLite, before the table's first row: no IDs to reserve from yet
-			for _, w := range entries {
-				if err := db.insertCommandLogEntry(ctx, tx, w); err != nil {
-					return err
-				}
-			}
-			return nil
+	case SQLite:
+		var res sql.Result
+		var last int64
+		if res, err = db.execHot(ctx, tx, query, commandLogArgs(nil, entries)...); err == nil {
+			last, err = res.LastInsertId()
 		}
-		_, err = db.execHot(ctx, tx, query, commandLogArgs(ids, entries)...)
+		for i := range entries {
+			ids = append(ids, last-int64(len(entries)-1-i))
+		}
+	default:
+		if ids, err = db.reserveCommandLogIDs(ctx, tx, len(entries)); err == nil {
+			_, err = db.execHot(ctx, tx, query, commandLogArgs(ids, entries)...)
+		}
 	}
 	if err != nil {
 		return err
@@ -151,27 +157,11 @@ func commandLogArgs(ids []int64, entries []*commandLogWrite) []any {
 	return args
 }
 
-// reserveCommandLogIDs returns n unused command-log IDs, in increasing order, for rows to carry:
-// SQLite's AUTOINCREMENT never gives out an ID at or below its sqlite_sequence entry, raised here
-// in the transaction, which holds the only write lock until it commits; PostgreSQL's sequence
-// never gives one out twice. It returns nil for SQLite before the table's first row (no entry).
+// reserveCommandLogIDs returns n unused command-log IDs of PostgreSQL's sequence, which never
+// gives one out twice, in increasing order, for rows to carry.
 func (db *DB) reserveCommandLogIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
-	if db.Dialect == Postgres {
-		return scanIDs(tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('command_log', 'id')) FROM generate_series(1, $1)`, n))
-	}
-	last, err := scanIDs(db.queryHot(ctx, tx, reserveSQLiteIDs, n))
-	if err != nil || len(last) == 0 {
-		return nil, err
-	}
-	ids := make([]int64, n)
-	for i := range ids {
-		ids[i] = last[0] - int64(n-1-i)
-	}
-	return ids, nil
+	return scanIDs(tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('command_log', 'id')) FROM generate_series(1, $1)`, n))
 }
-
-// reserveSQLiteIDs raises the highest command-log ID given out by ? and returns it.
-const reserveSQLiteIDs = `UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'command_log' RETURNING seq`
 
 // scanIDs returns the IDs in rows, in increasing order.
 func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
@@ -191,11 +181,14 @@ func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-// commandLogInsert is the INSERT of k entries (a power of two): with their reserved IDs first,
-// or (MySQL) returning the IDs given.
+// commandLogInsert is the INSERT of k entries (a power of two): (PostgreSQL) with their reserved
+// IDs first, (MySQL) returning the IDs given, or (SQLite) as they are.
 func (db *DB) commandLogInsert(k int) string {
-	if db.Dialect == MySQL {
+	switch db.Dialect {
+	case MySQL:
 		return db.commandLogSQL.get(db, k, `INSERT INTO command_log (`+insertCommandLogColumns+`)`, commandLogRow, ` RETURNING id`)
+	case SQLite:
+		return db.commandLogSQL.get(db, k, `INSERT INTO command_log (`+insertCommandLogColumns+`)`, commandLogRow, ``)
 	}
 	return db.commandLogSQL.get(db, k, `INSERT INTO command_log (id, `+insertCommandLogColumns+`)`, `(?, `+commandLogRow[1:], ``)
 }

@@ -64,7 +64,7 @@ func (db *DB) prepareBatch(ctx context.Context, n int) {
 	if db.Dialect != SQLite || n <= int(db.batchPrepared.Load()) {
 		return
 	}
-	qs := []string{db.claimInsert(), db.claimUpdate(), db.claimsInsert(1), insertCommandLog, reserveSQLiteIDs}
+	qs := []string{db.claimInsert(), db.claimUpdate(), db.claimsInsert(1), insertCommandLog}
 	for k := 2; k <= min(n, maxRows); k *= 2 {
 		qs = append(qs, db.claimsInsert(k), db.commandLogInsert(k))
 	}
