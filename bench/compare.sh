@@ -26,7 +26,7 @@ export OPSGATE_DATABASE="${BENCH_DATABASE:-sqlite://$work/opsgate.db}" OPSGATE_L
   OPSGATE_SLACK_API_URL=http://127.0.0.1:$stub/api/ OPSGATE_SLACK_BOT_USER_ID=U0BOT
 [ -n "${BENCH_NATS_URL:-}" ] && export OPSGATE_NATS_URL=$BENCH_NATS_URL
 # Several replicas on the SQLite file: each must say so (one serve holds the file otherwise).
-[ "$replicas" -gt 1 ] && export OPSGATE_DATABASE_SHARED=true
+[ "$replicas" -gt 1 ] && [ -z "${BENCH_DATABASE:-}" ] && export OPSGATE_DATABASE_SHARED=true
 "$work/opsgate" migrate >/dev/null
 for t in organization channel user; do "$work/opsgate" grant add --command whoami --type $t --value '*' >/dev/null 2>&1 || true; done # a reused database has them
 

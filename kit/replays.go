@@ -88,6 +88,14 @@ func (r *Replays) forget() {
 	}
 }
 
+// RefuseThrough raises the floor to sec: requests signed at or before it are refused as
+// unverifiable (after a previous process died, up to the second this one took over).
+func (r *Replays) RefuseThrough(sec int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.floor = max(r.floor, sec)
+}
+
 // Floor is the last unix second whose requests are refused as unverifiable.
 func (r *Replays) Floor() int64 {
 	r.mu.Lock()

@@ -24,6 +24,14 @@ func TestReplaysRefuseACopy(t *testing.T) {
 	if v := r.See(at-1, 3); v != kit.Unverifiable {
 		t.Fatalf("signed before start: %v, want unverifiable", v)
 	}
+	// After a crash of the process before: this second too (it may have run one signed in it).
+	r.RefuseThrough(at)
+	if v := r.See(at, 4); v != kit.Unverifiable {
+		t.Fatalf("signed in the second after a crash: %v, want unverifiable", v)
+	}
+	if v := r.See(at+1, 4); v != kit.Fresh {
+		t.Fatalf("signed after: %v, want fresh", v)
+	}
 }
 
 // Past max keys the oldest seconds are forgotten and the floor rises past them: a copy of a

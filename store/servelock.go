@@ -20,6 +20,8 @@ import (
 // what a cleanly stopping holder hands over to the next.
 type ServeLock struct {
 	f *os.File
+	// Crashed: the previous holder died holding the lock (it left no clean handover).
+	Crashed bool
 }
 
 const (
@@ -68,6 +70,7 @@ func LockServe(ctx context.Context, path string, waiting func(holder string)) (*
 			handover = rest
 		}
 	}
+	crashed := handover == nil && len(b) > 0
 	// From here a crash must leave no handover behind: the next holder cannot know what this
 	// process saw.
 	if err := rewrite(f, fmt.Sprintf("%sheld by pid %d since %s\n", lockHeader, os.Getpid(), time.Now().UTC().Format(time.RFC3339))); err != nil {
@@ -75,7 +78,7 @@ func LockServe(ctx context.Context, path string, waiting func(holder string)) (*
 		f.Close()
 		return nil, nil, opsgate.Errorf(opsgate.EINTERNAL, "Cannot write the serve lock %s: %v.", name, err)
 	}
-	return &ServeLock{f: f}, handover, nil
+	return &ServeLock{f: f, Crashed: crashed}, handover, nil
 }
 
 // Release writes handover for the next holder and unlocks.

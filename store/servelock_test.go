@@ -20,8 +20,8 @@ func TestServeLockOneAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h != nil {
-		t.Fatalf("first lock handed over %q", h)
+	if h != nil || a.Crashed {
+		t.Fatalf("first lock handed over %q, crashed %v", h, a.Crashed)
 	}
 
 	waited := make(chan string, 1)
@@ -56,8 +56,8 @@ func TestServeLockOneAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h == nil || len(h) != 0 {
-		t.Fatalf("after a clean empty release: %q", h)
+	if h == nil || len(h) != 0 || c.Crashed {
+		t.Fatalf("after a clean empty release: %q, crashed %v", h, c.Crashed)
 	}
 	// A holder that dies holding the lock leaves "held by ..." behind: the kernel lets go of the
 	// lock, and nothing is handed over. (Closing without Release stands in for the dying process.)
@@ -66,8 +66,8 @@ func TestServeLockOneAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h != nil {
-		t.Fatalf("after a crash: handed over %q, want nothing", h)
+	if h != nil || !d.Crashed {
+		t.Fatalf("after a crash: handed over %q, crashed %v; want nothing, crashed", h, d.Crashed)
 	}
 	d.Release(nil)
 
