@@ -124,7 +124,12 @@ const e2eSecret = "e2e-signing-secret"
 
 func slackPost(t *testing.T, base, path, body string) (int, string) {
 	t.Helper()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	return slackPostAt(t, base, path, strconv.FormatInt(time.Now().Unix(), 10), body)
+}
+
+// slackPostAt posts body to path as Slack would, signed at ts.
+func slackPostAt(t *testing.T, base, path, ts, body string) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)

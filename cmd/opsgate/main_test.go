@@ -239,36 +239,66 @@ func startServer(t *testing.T, dsn string, extraEnv ...string) (string, *syncBuf
 // startServerArgs runs `opsgate ARGS serve`; extraEnv overrides the defaults (a free port).
 func startServerArgs(t *testing.T, dsn string, args []string, extraEnv ...string) (string, *syncBuffer) {
 	t.Helper()
+	url, errb, _ := serveUntil(t, dsn, args, append([]string{"OPSGATE_GRANT_RELOAD_INTERVAL=50ms"}, extraEnv...)...)
+	select {
+	case base, ok := <-url:
+		if !ok {
+			t.Fatalf("serve exited: %s", errb.String())
+		}
+		return base, errb
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve did not start: %s", errb.String())
+	}
+	return "", nil
+}
+
+// serveUntil runs `opsgate ARGS serve` until the returned stop is called (or the test ends). url
+// delivers its address once it listens (it may first wait for the serve lock), and is closed
+// if serve exits before that.
+func serveUntil(t *testing.T, dsn string, args []string, env ...string) (url <-chan string, logs *syncBuffer, stop func()) {
+	t.Helper()
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: out, Stderr: errb,
-		Environ: append([]string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LISTEN=127.0.0.1:0", "OPSGATE_GRANT_RELOAD_INTERVAL=50ms"}, extraEnv...)}
+		Environ: append([]string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LISTEN=127.0.0.1:0"}, env...)}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() { done <- m.Run(ctx, append(args, "serve")) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d: %s", code, errb.String())
+	exited := make(chan struct{})
+	var code int
+	go func() {
+		code = m.Run(ctx, append(args, "serve"))
+		close(exited)
+	}()
+	u := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`listening on (https?://\S+)`)
+		for {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				u <- m[1]
+				return
 			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop within 10s")
+			select {
+			case <-exited:
+				close(u)
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
 		}
-	})
-	re := regexp.MustCompile(`listening on (https?://\S+)`)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1], errb
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errb.String())
-		default:
-		}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-exited:
+				if code != 0 {
+					t.Errorf("serve exited %d: %s", code, errb.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop within 10s")
+			}
+		})
 	}
-	t.Fatalf("serve did not start: %s", errb.String())
-	return "", nil
+	t.Cleanup(stop)
+	return u, errb, stop
 }
 
 func get(t *testing.T, url string) (int, string) {

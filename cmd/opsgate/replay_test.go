@@ -43,19 +43,7 @@ func TestReplayRefusedAcrossReplicas(t *testing.T) {
 	body := url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
 		"user_id": {"U1"}, "user_name": {"alice"}, "command": {"/ping"}, "trigger_id": {"1.2.3"}}.Encode()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	post := func(base string) (int, string) {
-		req, _ := http.NewRequest("POST", base+oslack.PathSlashCommand, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", oslack.Sign(e2eSecret, ts, []byte(body)))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(out)
-	}
+	post := func(base string) (int, string) { return slackPostAt(t, base, oslack.PathSlashCommand, ts, body) }
 	if code, out := post(a); code != 200 {
 		t.Fatalf("first delivery: %d %q", code, out)
 	}
