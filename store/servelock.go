@@ -63,7 +63,7 @@ func LockServe(ctx context.Context, path string, waiting func(holder string)) (*
 			return nil, nil, ctx.Err()
 		}
 	}
-	b, err := io.ReadAll(io.LimitReader(io.NewSectionReader(f, 0, maxHandover+1), maxHandover+1))
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, maxHandover+1))
 	var handover []byte
 	if err == nil && len(b) <= maxHandover {
 		if rest, ok := bytes.CutPrefix(b, []byte(lockHeader+lockClean)); ok {
