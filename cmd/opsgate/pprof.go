@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime"
+	"testing"
 )
 
 func init() {
@@ -20,7 +21,7 @@ func init() {
 // default) kept a table of allocation sites that was over a megabyte of a busy server's memory.
 func setupPprof(ctx context.Context, m *Main) error {
 	if m.Config.PprofListen == "" || !m.Serving {
-		if m.Serving {
+		if m.Serving && !testing.Testing() { // go test -memprofile still sees the benchmarks' serve
 			runtime.MemProfileRate = 0
 		}
 		return nil
