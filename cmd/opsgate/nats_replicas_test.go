@@ -60,12 +60,13 @@ func init() {
 	}})
 }
 
-// TestNATSReplicaChild is not a test: it is `opsgate serve` in a child process of
-// TestNATSReplicasSurviveSIGKILL, which kills it. It runs only when that test starts it.
-func TestNATSReplicaChild(t *testing.T) {
+// TestServeChild is not a test: it is `opsgate serve` in a child process of a test that kills it
+// (TestNATSReplicasSurviveSIGKILL, TestServeAfterACrashRefusesWhatItCannotVouchFor). It runs only
+// when such a test starts it.
+func TestServeChild(t *testing.T) {
 	args := os.Getenv("NATS_TEST_CHILD_ARGS")
 	if args == "" {
-		t.Skip("runs only as a child of TestNATSReplicasSurviveSIGKILL")
+		t.Skip("runs only as a child of a test that kills it")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -147,15 +148,15 @@ func (g *gate) at(pid int) int {
 	return g.waiting[fmt.Sprint(pid)]
 }
 
-// replica is an `opsgate serve` child process.
-type natsReplica struct {
+// serveChild is an `opsgate serve` child process (of this test binary, see TestServeChild).
+type serveChild struct {
 	cmd  *exec.Cmd
 	base string
 }
 
-func startNATSReplica(t *testing.T, env []string) *natsReplica {
+func startServeChild(t *testing.T, env []string) *serveChild {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestNATSReplicaChild$", "-test.v=false")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.v=false")
 	cmd.Env = append(os.Environ(), append(env, "NATS_TEST_CHILD_ARGS=serve")...)
 	stdout, _ := cmd.StdoutPipe()
 	stderr := &syncBuffer{}
@@ -180,7 +181,7 @@ func startNATSReplica(t *testing.T, env []string) *natsReplica {
 	}()
 	select {
 	case base := <-found:
-		return &natsReplica{cmd: cmd, base: base}
+		return &serveChild{cmd: cmd, base: base}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("replica did not start: %s", stderr.String())
 	}
@@ -209,7 +210,7 @@ func TestNATSReplicasSurviveSIGKILL(t *testing.T) {
 		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + natsBotUser,
 		"OPSGATE_NATS_URL=" + natsURL, "OPSGATE_NATS_STREAM_PREFIX=" + prefix, "OPSGATE_NATS_ACK_WAIT=3s",
 		natsGateEnv + "=" + gateURL}
-	reps := []*natsReplica{startNATSReplica(t, env), startNATSReplica(t, env), startNATSReplica(t, env)}
+	reps := []*serveChild{startServeChild(t, env), startServeChild(t, env), startServeChild(t, env)}
 	for _, r := range reps {
 		waitUntil(t, "replica ready", 30*time.Second, func() bool { c, _ := getQuiet(r.base + "/readyz"); return c == 200 })
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,5 +79,56 @@ func TestServeAloneOnSQLiteHandsOverReplays(t *testing.T) {
 	var n int
 	if err := db.SQL.QueryRow(`SELECT COUNT(*) FROM claims WHERE scope = 'slack-request'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d replay claims written to the database (%v), want none", n, err)
+	}
+}
+
+// A serve that dies holding its SQLite file (SIGKILL) hands nothing over: the next one refuses,
+// once, a request signed before it took over (the dead one may have run it), says why in its
+// log, and runs the requests signed after.
+func TestServeAfterACrashRefusesWhatItCannotVouchFor(t *testing.T) {
+	dsn := sqliteDSN(t)
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "T1", "acme"}, {"*", "*", "channel", "*", "any"}, {"ping", "*", "user", "U1", "alice"}})
+	rec := &recorder{}
+	fs := newFakeSlackAPI(t, rec)
+	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
+		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser}
+	body := func(trigger string) string {
+		return url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
+			"user_id": {"U1"}, "user_name": {"alice"}, "command": {"/ping"}, "trigger_id": {trigger}}.Encode()
+	}
+
+	dead := startServeChild(t, append([]string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LISTEN=127.0.0.1:0"}, env...))
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	if code, out := slackPostAt(t, dead.base, oslack.PathSlashCommand, ts, body("1")); code != 200 {
+		t.Fatalf("first delivery: %d %q", code, out)
+	}
+	rec.wait(t, "/chat.postMessage", 1)
+	if err := dead.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	dead.cmd.Wait()
+
+	urlB, logsB, _ := serveUntil(t, dsn, nil, env...)
+	var b string
+	select {
+	case b = <-urlB:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve did not take over from the killed one: %s", logsB.String())
+	}
+	took := time.Now().Unix()
+	if code, out := slackPostAt(t, b, oslack.PathSlashCommand, ts, body("1")); code != 200 || !strings.Contains(out, "please send it again") {
+		t.Fatalf("copy of a request the killed serve ran: %d %q, want it refused as unverifiable", code, out)
+	}
+	if !strings.Contains(logsB.String(), "stopped without handing over") {
+		t.Fatalf("the log does not say the previous serve died: %s", logsB.String())
+	}
+	for time.Now().Unix() <= took { // signed after the takeover's second: surely new
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, out := slackPost(t, b, oslack.PathSlashCommand, body("2")); code != 200 || out != "" {
+		t.Fatalf("a new request: %d %q", code, out)
+	}
+	if n := len(rec.wait(t, "/chat.postMessage", 2)); n != 2 {
+		t.Fatalf("%d replies, want 2", n)
 	}
 }
