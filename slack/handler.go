@@ -68,7 +68,7 @@ type Options struct {
 // Handler serves Slack's requests. Create it with New.
 type Handler struct {
 	Options
-	secret []byte
+	macs   *macs     // keyed with SigningSecret
 	seen   *kit.Once // Events API event ids handled
 	signed *kit.Once // signatures of slash commands and interactions run
 }
@@ -79,7 +79,7 @@ func New(o Options) *Handler {
 		o.CommandPrefix = "/"
 	}
 	o.Defaults(DefaultMaxBody)
-	h := &Handler{Options: o, secret: []byte(o.SigningSecret)}
+	h := &Handler{Options: o, macs: newMACs([]byte(o.SigningSecret))}
 	// Claims are read at each use: tests and wiring may set them after New.
 	h.seen = kit.NewOnce(kit.OnceOptions{Name: "slack: event", Size: 10_000, TTL: time.Hour, Now: o.Now, Logger: o.Logger,
 		Claim: func(ctx context.Context, id string) (bool, error) { return claimWith(ctx, h.Claim, id) }})
@@ -113,7 +113,7 @@ func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, 
 	if !ok {
 		return nil, signature{}, false
 	}
-	sig, reason, msg := verify(h.secret, r.Header, body, h.Now())
+	sig, reason, msg := verify(h.macs, r.Header, body, h.Now())
 	if reason != "" {
 		refusals.Reject(w, http.StatusUnauthorized, reason, msg)
 		return nil, signature{}, false
