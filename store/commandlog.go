@@ -46,17 +46,21 @@ type commandLogWrite struct {
 }
 
 func newCommandLogWrite(e *opsgate.CommandLogEntry) (*commandLogWrite, error) {
-	params := make(map[string]string, len(e.Params))
-	for k, v := range e.Params {
-		params[storable(k, maxStr)] = storable(v, maxDetails)
-	}
-	pj, err := json.Marshal(params)
-	if err != nil {
-		return nil, err
+	pj := "{}" // most commands have no parameters: no map, no encoding
+	if len(e.Params) > 0 {
+		params := make(map[string]string, len(e.Params))
+		for k, v := range e.Params {
+			params[storable(k, maxStr)] = storable(v, maxDetails)
+		}
+		b, err := json.Marshal(params)
+		if err != nil {
+			return nil, err
+		}
+		pj = string(b)
 	}
 	w := &commandLogWrite{e: e, args: []any{Time(e.Start), e.Runtime.Microseconds(), storable(e.Platform, maxStr), storable(e.OrgID, maxStr),
 		storable(e.ChannelID, maxStr), storable(e.ChannelName, maxStr), storable(e.UserID, maxStr), storable(e.UserName, maxStr),
-		storable(e.Command, maxStr), storable(e.Subcommand, maxStr), string(pj), storable(e.Status, maxStr), storable(e.Details, maxDetails)}}
+		storable(e.Command, maxStr), storable(e.Subcommand, maxStr), pj, storable(e.Status, maxStr), storable(e.Details, maxDetails)}}
 	for _, a := range w.args {
 		if s, ok := a.(string); ok {
 			w.size += len(s)
