@@ -21,29 +21,29 @@ const ReplayWindow = 2*Window + time.Minute
 //
 // With Replays, this process alone decides. A request signed before this process started (and
 // not handed over by the one before), or longer ago than its memory reaches under load, cannot
-// be told from a replay and is refused with a request to send it again.
-// A slash command (slash) hears so in Slack, as an ephemeral answer.
+// be told from a replay: it is refused with a request to send it again, which a slash command
+// (slash) shows in Slack as an ephemeral answer.
 func (h *Handler) firstDelivery(ctx context.Context, w http.ResponseWriter, sig signature, slash bool) bool {
-	if h.Replays != nil {
-		switch h.Replays.See(sig.at, sig.short) {
-		case kit.Fresh:
-			return true
-		case kit.Unverifiable:
-			const msg = "this signed request is older than opsgate can tell apart from a replay (it restarted meanwhile); please send it again"
-			if slash {
-				refusals.Count("unverifiable")
-				ephemeral(w, "opsgate restarted while your command was on its way; please send it again.")
-				return false
-			}
-			refusals.Reject(w, http.StatusConflict, "unverifiable", msg)
+	const replayed = "this signed request was already handled; a replayed request does not run again"
+	if h.Replays == nil {
+		if !h.signed.First(ctx, sig.key) {
+			refusals.Reject(w, http.StatusConflict, "replay", replayed)
 			return false
 		}
-		refusals.Reject(w, http.StatusConflict, "replay", "this signed request was already handled; a replayed request does not run again")
-		return false
+		return true
 	}
-	if !h.signed.First(ctx, sig.key) {
-		refusals.Reject(w, http.StatusConflict, "replay", "this signed request was already handled; a replayed request does not run again")
-		return false
+	switch h.Replays.See(sig.at, sig.short) {
+	case kit.Fresh:
+		return true
+	case kit.Unverifiable:
+		if slash {
+			refusals.Count("unverifiable")
+			ephemeral(w, "opsgate cannot tell this command from a replay (it restarted, or the command was long on its way); please send it again.")
+			return false
+		}
+		refusals.Reject(w, http.StatusConflict, "unverifiable", "this signed request is older than opsgate can tell apart from a replay (it restarted, or the request was long on its way); please send it again")
+	default:
+		refusals.Reject(w, http.StatusConflict, "replay", replayed)
 	}
-	return true
+	return false
 }
