@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -36,62 +37,38 @@ func BenchmarkClaim(b *testing.B) {
 // BenchmarkClaimConcurrent is the same under load: 64 requests claiming at once, as the ack
 // paths of a busy server do.
 func BenchmarkClaimConcurrent(b *testing.B) {
-	for _, d := range []string{store.SQLite, store.Postgres, store.MySQL} {
-		b.Run(d, func(b *testing.B) {
-			db := storetest.Open(b, d)
-			ctx := context.Background()
-			now := time.Now()
-			var n atomic.Int64
-			b.ReportAllocs()
-			defer reportCPU(b)()
-			b.SetParallelism(32)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if ok, err := db.Claim(ctx, "slack-request", strconv.FormatInt(n.Add(1), 10), now, 11*time.Minute); !ok || err != nil {
-						b.Error(ok, err)
-						return
-					}
-				}
-			})
-		})
-	}
+	eachDBParallel(b, func(ctx context.Context, db *store.DB, _ *store.CommandLogService, i int64, now time.Time) error {
+		if ok, err := db.Claim(ctx, "slack-request", strconv.FormatInt(i, 10), now, 11*time.Minute); !ok || err != nil {
+			return fmt.Errorf("claim: %v %v", ok, err)
+		}
+		return nil
+	})
 }
 
 // BenchmarkClaimAndLogConcurrent is the database work of a busy server's commands: each op is
 // one request's replay claim (on its ack path) and its command-log entry (after its reply),
 // 32 at once.
 func BenchmarkClaimAndLogConcurrent(b *testing.B) {
-	for _, d := range []string{store.SQLite, store.Postgres, store.MySQL} {
-		b.Run(d, func(b *testing.B) {
-			db := storetest.Open(b, d)
-			log := store.NewCommandLogService(db)
-			ctx := context.Background()
-			now := time.Now()
-			var n atomic.Int64
-			b.ReportAllocs()
-			defer reportCPU(b)()
-			b.SetParallelism(32)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := n.Add(1)
-					if ok, err := db.Claim(ctx, "slack-request", signedKey(now, i), now, 11*time.Minute); !ok || err != nil {
-						b.Error(ok, err)
-						return
-					}
-					e := &opsgate.CommandLogEntry{Start: now, Platform: "slack", UserID: "U" + strconv.FormatInt(i, 10), Command: "whoami", Status: "succeeded"}
-					if err := log.CreateCommandLogEntry(ctx, e); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
+	eachDBParallel(b, func(ctx context.Context, db *store.DB, log *store.CommandLogService, i int64, now time.Time) error {
+		if ok, err := db.Claim(ctx, "slack-request", signedKey(now, i), now, 11*time.Minute); !ok || err != nil {
+			return fmt.Errorf("claim: %v %v", ok, err)
+		}
+		return log.CreateCommandLogEntry(ctx, &opsgate.CommandLogEntry{Start: now, Platform: "slack", UserID: "U" + strconv.FormatInt(i, 10), Command: "whoami", Status: "succeeded"})
+	})
 }
 
 // BenchmarkCommandLogConcurrent is the command log alone under load: 32 replies at once, each
 // writing its entry.
 func BenchmarkCommandLogConcurrent(b *testing.B) {
+	eachDBParallel(b, func(ctx context.Context, _ *store.DB, log *store.CommandLogService, i int64, now time.Time) error {
+		return log.CreateCommandLogEntry(ctx, &opsgate.CommandLogEntry{Start: now, Platform: "slack", UserID: "U" + strconv.FormatInt(i, 10),
+			Command: "whoami", Params: map[string]string{"verbose": "true"}, Status: "succeeded"})
+	})
+}
+
+// eachDBParallel runs op on each database, 32 at once, reporting allocations and CPU per op; i
+// numbers the ops from 1 across goroutines.
+func eachDBParallel(b *testing.B, op func(ctx context.Context, db *store.DB, log *store.CommandLogService, i int64, now time.Time) error) {
 	for _, d := range []string{store.SQLite, store.Postgres, store.MySQL} {
 		b.Run(d, func(b *testing.B) {
 			db := storetest.Open(b, d)
@@ -104,9 +81,7 @@ func BenchmarkCommandLogConcurrent(b *testing.B) {
 			b.SetParallelism(32)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					e := &opsgate.CommandLogEntry{Start: now, Platform: "slack", UserID: "U" + strconv.FormatInt(n.Add(1), 10),
-						Command: "whoami", Params: map[string]string{"verbose": "true"}, Status: "succeeded"}
-					if err := log.CreateCommandLogEntry(ctx, e); err != nil {
+					if err := op(ctx, db, log, n.Add(1), now); err != nil {
 						b.Error(err)
 						return
 					}
