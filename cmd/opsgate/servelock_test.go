@@ -18,24 +18,15 @@ import (
 // first stops, refusing a copy of a signed request the first ran (handed over at its stop) and
 // running new ones. Neither writes a replay claim to the database.
 func TestServeAloneOnSQLiteHandsOverReplays(t *testing.T) {
-	dsn := sqliteDSN(t)
-	addGrants(t, dsn, [][]string{{"*", "*", "organization", "T1", "acme"}, {"*", "*", "channel", "*", "any"}, {"ping", "*", "user", "U1", "alice"}})
-	rec := &recorder{}
-	fs := newFakeSlackAPI(t, rec)
-	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
-		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser}
+	dsn, rec, env := pingOnSQLite(t)
 	post := func(base, trigger string) (int, string) {
-		body := url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
-			"user_id": {"U1"}, "user_name": {"alice"}, "command": {"/ping"}, "trigger_id": {trigger}}.Encode()
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		return slackPostAt(t, base, oslack.PathSlashCommand, ts, body)
+		return slackPost(t, base, oslack.PathSlashCommand, pingSlash(trigger))
 	}
 
 	urlA, _, stopA := serveUntil(t, dsn, nil, env...)
 	a := <-urlA
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	body := url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
-		"user_id": {"U1"}, "user_name": {"alice"}, "command": {"/ping"}, "trigger_id": {"1.2.3"}}.Encode()
+	body := pingSlash("1.2.3")
 	if code, out := slackPostAt(t, a, oslack.PathSlashCommand, ts, body); code != 200 {
 		t.Fatalf("first delivery: %d %q", code, out)
 	}
@@ -86,20 +77,11 @@ func TestServeAloneOnSQLiteHandsOverReplays(t *testing.T) {
 // once, a request signed before it took over (the dead one may have run it), says why in its
 // log, and runs the requests signed after.
 func TestServeAfterACrashRefusesWhatItCannotVouchFor(t *testing.T) {
-	dsn := sqliteDSN(t)
-	addGrants(t, dsn, [][]string{{"*", "*", "organization", "T1", "acme"}, {"*", "*", "channel", "*", "any"}, {"ping", "*", "user", "U1", "alice"}})
-	rec := &recorder{}
-	fs := newFakeSlackAPI(t, rec)
-	env := []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
-		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser}
-	body := func(trigger string) string {
-		return url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
-			"user_id": {"U1"}, "user_name": {"alice"}, "command": {"/ping"}, "trigger_id": {trigger}}.Encode()
-	}
+	dsn, rec, env := pingOnSQLite(t)
 
 	dead := startServeChild(t, append([]string{"OPSGATE_DATABASE=" + dsn, "OPSGATE_LISTEN=127.0.0.1:0"}, env...))
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	if code, out := slackPostAt(t, dead.base, oslack.PathSlashCommand, ts, body("1")); code != 200 {
+	if code, out := slackPostAt(t, dead.base, oslack.PathSlashCommand, ts, pingSlash("1")); code != 200 {
 		t.Fatalf("first delivery: %d %q", code, out)
 	}
 	rec.wait(t, "/chat.postMessage", 1)
@@ -116,7 +98,7 @@ func TestServeAfterACrashRefusesWhatItCannotVouchFor(t *testing.T) {
 		t.Fatalf("serve did not take over from the killed one: %s", logsB.String())
 	}
 	took := time.Now().Unix()
-	if code, out := slackPostAt(t, b, oslack.PathSlashCommand, ts, body("1")); code != 200 || !strings.Contains(out, "please send it again") {
+	if code, out := slackPostAt(t, b, oslack.PathSlashCommand, ts, pingSlash("1")); code != 200 || !strings.Contains(out, "please send it again") {
 		t.Fatalf("copy of a request the killed serve ran: %d %q, want it refused as unverifiable", code, out)
 	}
 	if !strings.Contains(logsB.String(), "stopped without handing over") {
@@ -125,10 +107,27 @@ func TestServeAfterACrashRefusesWhatItCannotVouchFor(t *testing.T) {
 	for time.Now().Unix() <= took { // signed after the takeover's second: surely new
 		time.Sleep(20 * time.Millisecond)
 	}
-	if code, out := slackPost(t, b, oslack.PathSlashCommand, body("2")); code != 200 || out != "" {
+	if code, out := slackPost(t, b, oslack.PathSlashCommand, pingSlash("2")); code != 200 || out != "" {
 		t.Fatalf("a new request: %d %q", code, out)
 	}
 	if n := len(rec.wait(t, "/chat.postMessage", 2)); n != 2 {
 		t.Fatalf("%d replies, want 2", n)
 	}
+}
+
+// pingOnSQLite is a SQLite database where alice (U1 in T1) may /ping, a Slack API stand-in
+// recording what opsgate posts, and the environment of a serve with Slack on it.
+func pingOnSQLite(t *testing.T) (dsn string, rec *recorder, env []string) {
+	dsn = sqliteDSN(t)
+	addGrants(t, dsn, [][]string{{"*", "*", "organization", "T1", "acme"}, {"*", "*", "channel", "*", "any"}, {"ping", "*", "user", "U1", "alice"}})
+	rec = &recorder{}
+	fs := newFakeSlackAPI(t, rec)
+	return dsn, rec, []string{"OPSGATE_SLACK_ENABLED=true", "OPSGATE_SLACK_SIGNING_SECRET=" + e2eSecret, "OPSGATE_SLACK_BOT_TOKEN=xoxb-test",
+		"OPSGATE_SLACK_API_URL=" + fs.GetAPIURL(), "OPSGATE_SLACK_BOT_USER_ID=" + testBotUser}
+}
+
+// pingSlash is alice's /ping slash command form, told apart by trigger.
+func pingSlash(trigger string) string {
+	return url.Values{"team_id": {"T1"}, "team_domain": {"acme"}, "channel_id": {"C1"}, "channel_name": {"ops"},
+		"user_id": {"U1"}, "user_name": {"alice"}, "command": {"/ping"}, "trigger_id": {trigger}}.Encode()
 }
