@@ -80,7 +80,8 @@ func (db *DB) returning(ctx context.Context, ex execer) bool {
 }
 
 // rowIDs reports whether one INSERT of many command-log rows can tell each row its ID: SQLite
-// and PostgreSQL reserve them (reserveCommandLogIDs); MariaDB returns them, and numbers the rows
+// numbers them one after another under its write lock (insertCommandLogRows), PostgreSQL reserves
+// them (reserveCommandLogIDs); MariaDB returns them, and numbers the rows
 // consecutively in the order of their VALUES with innodb_autoinc_lock_mode 0 or 1 ("consecutive
 // lock mode, because multi-row inserts ... receive consecutive auto-increment values", which
 // statement-based replication relies on: it replays the statement with its first ID alone).
