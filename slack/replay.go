@@ -26,13 +26,13 @@ const ReplayWindow = 2*Window + time.Minute
 func (h *Handler) firstDelivery(ctx context.Context, w http.ResponseWriter, sig signature, slash bool) bool {
 	const replayed = "this signed request was already handled; a replayed request does not run again"
 	if h.Replays == nil {
-		if !h.signed.First(ctx, sig.key) {
+		if !h.signed.First(ctx, sig.key()) {
 			refusals.Reject(w, http.StatusConflict, "replay", replayed)
 			return false
 		}
 		return true
 	}
-	switch h.Replays.See(sig.at, sig.short) {
+	switch h.Replays.See(sig.at, sig.short()) {
 	case kit.Fresh:
 		return true
 	case kit.Unverifiable:

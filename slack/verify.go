@@ -52,15 +52,21 @@ func verify(macs *macs, h http.Header, body []byte, now time.Time) (sig signatur
 	if !hmac.Equal(m.Sum(got[:0]), want[:]) {
 		return refuse("bad_signature", "signature does not match")
 	}
-	return signature{key: hex.EncodeToString(want[:]), short: binary.BigEndian.Uint64(want[:]), at: sec}, "", ""
+	return signature{mac: want, at: sec}, "", ""
 }
 
 // signature is a verified request's.
 type signature struct {
-	key   string // the whole signature, hex
-	short uint64 // its first 8 bytes: a key for kit.Replays
-	at    int64  // the unix second it was signed
+	mac [sha256.Size]byte
+	at  int64 // the unix second it was signed
 }
+
+// key is the whole signature in hex, for claims shared with other replicas.
+func (s signature) key() string { return hex.EncodeToString(s.mac[:]) }
+
+// short is its first 8 bytes, a key for kit.Replays (the rest of an HMAC adds nothing to tell
+// requests apart).
+func (s signature) short() uint64 { return binary.BigEndian.Uint64(s.mac[:]) }
 
 // Sign returns the X-Slack-Signature Slack would send for body at ts (for tests and tools).
 func Sign(secret, ts string, body []byte) string {
