@@ -69,6 +69,16 @@ func newCommandLogWrite(e *opsgate.CommandLogEntry) (*commandLogWrite, error) {
 	return w, nil
 }
 
+// dropCommandLogStarted drops the command log's unused started_at index (migration 0013).
+func dropCommandLogStarted(ctx context.Context, tx *sql.Tx, db *DB) error {
+	q := `DROP INDEX command_log_started`
+	if db.Dialect == MySQL {
+		q += ` ON command_log`
+	}
+	_, err := tx.ExecContext(ctx, q)
+	return err
+}
+
 // insertCommandLog inserts entries in tx and sets their IDs: one INSERT for each chunk of rows
 // where the database can tell each row's ID, one each otherwise.
 func (db *DB) insertCommandLog(ctx context.Context, tx *sql.Tx, entries []*commandLogWrite) error {

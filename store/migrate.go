@@ -26,7 +26,8 @@ var columnTypes = map[string]*strings.Replacer{
 // migrationHooks run after a migration's SQL, in its transaction: changes one SQL text cannot
 // make alike on every dialect (rewriting JSON documents).
 var migrationHooks = map[string]func(ctx context.Context, tx *sql.Tx, db *DB) error{
-	"0006_token_prefix": shortenAuditedTokenPrefixes,
+	"0006_token_prefix":          shortenAuditedTokenPrefixes,
+	"0013_command_log_unindexed": dropCommandLogStarted,
 }
 
 // Migrate applies the embedded migrations not yet recorded in schema_migrations, in name order.

@@ -1,0 +1,3 @@
+-- The command log's started_at index is dropped: no query reads it (the log is listed by id), and
+-- every command paid for it (on SQLite a third of each row's insert). The DROP is dialect-specific
+-- (MySQL names the table), so it is the step after this file (dropCommandLogStarted).
