@@ -19,8 +19,10 @@ type Plumbing struct {
 	Logger *slog.Logger
 	// MaxBody bounds a request body (Refusals.ReadBody).
 	MaxBody int64
-	// HTTPClient calls the platform's API.
+	// HTTPClient calls the platform's API; Poster makes the call on its hot path, if it has one
+	// (Slack's replies).
 	HTTPClient *http.Client
+	Poster     *Poster
 	// Sleep waits between retries (Retry.Sleep); tests record the waits.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Attempts is how many times a failing API call is tried (Retry.Attempts).
@@ -28,7 +30,7 @@ type Plumbing struct {
 }
 
 // Defaults fills what is unset: the wall clock, a silent logger, maxBody, a client with a 10 s
-// timeout over APITransport, Sleep and DefaultAttempts.
+// timeout over APITransport, a Poster, Sleep and DefaultAttempts.
 func (p *Plumbing) Defaults(maxBody int64) {
 	if p.Now == nil {
 		p.Now = time.Now
@@ -41,6 +43,9 @@ func (p *Plumbing) Defaults(maxBody int64) {
 	}
 	if p.HTTPClient == nil {
 		p.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: APITransport}
+	}
+	if p.Poster == nil {
+		p.Poster = NewPoster(p.Now)
 	}
 	if p.Sleep == nil {
 		p.Sleep = Sleep

@@ -4,19 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+
+	"github.com/opsgate/opsgate/kit"
 )
 
 // Every reply goes through chat.postEphemeral or chat.postMessage; slack-go's path there (options
 // into url.Values, reflection over the blocks, a large response struct) was a fifth of the CPU of
-// a busy server. postChat sends the same documented form by hand; other methods stay slack-go's.
+// a busy server. postChat sends the same documented form by hand, through kit.Poster; other
+// methods stay slack-go's.
 
 // bodies holds the form buffers of replies in flight.
 var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -53,32 +55,16 @@ func (h *Handler) postChat(ctx context.Context, method, channel, user, thread, t
 		buf.WriteString("&blocks=")
 		escapeInto(buf, js.Bytes())
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.APIURL+method, bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		return "", "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+h.BotToken)
-	resp, err := h.HTTPClient.Do(req)
-	if err != nil {
-		return "", "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "" {
-		s, perr := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 64)
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		if perr != nil {
-			return "", "", perr
-		}
-		return "", "", &slack.RateLimitedError{RetryAfter: time.Duration(s) * time.Second}
-	}
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		return "", "", slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
-	}
 	ans := bodies.Get().(*bytes.Buffer)
 	defer func() { ans.Reset(); bodies.Put(ans) }()
-	if _, err := ans.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
+	err = h.Poster.Post(ctx, "slack", method, h.APIURL+method, "application/x-www-form-urlencoded", "Bearer "+h.BotToken, buf.Bytes(), ans)
+	if e := (*kit.APIError)(nil); errors.As(err, &e) {
+		if e.Status == http.StatusTooManyRequests && e.RetryAfter > 0 {
+			return "", "", &slack.RateLimitedError{RetryAfter: e.RetryAfter}
+		}
+		return "", "", slack.StatusCodeError{Code: e.Status, Status: strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)}
+	}
+	if err != nil {
 		return "", "", err
 	}
 	var a chatAnswer
