@@ -1,6 +1,7 @@
-// Package queue carries accepted commands through a NATS JetStream work-queue stream, so a
-// command acknowledged by one replica is finished by whichever replica is alive: the worker acks
-// a message only after the command ran and its reply was sent.
+// Package queue carries accepted commands (Queue) and posts nobody asked for in a request (Posts:
+// StackStorm announcements, webhook posts) through NATS JetStream work-queue streams, so work one
+// replica accepted is finished by whichever replica is alive: a worker acks a message only after
+// the command ran and its reply was sent, or the post was posted.
 package queue
 
 import (
