@@ -52,3 +52,43 @@ func BenchmarkSubmitToReply(b *testing.B) {
 	<-all
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
 }
+
+// BenchmarkPosts measures the post queue's own cost per post on the machine's NATS: publish
+// (waiting for JetStream to store it), pull, post (a no-op), record done (in memory here) and ack.
+func BenchmarkPosts(b *testing.B) {
+	nc := natsURL(b)
+	c := &claims{m: map[string]bool{}}
+	var done, want atomic.Int64
+	all := make(chan struct{})
+	p, err := NewPosts(nc, PostOptions{Prefix: prefix(b, nc), Claim: c.claim, Unclaim: c.unclaim,
+		Post: func(context.Context, []byte) error {
+			if done.Add(1) == want.Load() {
+				close(all)
+			}
+			return nil
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	want.Store(int64(b.N))
+	p.Start()
+	defer p.Close(context.Background())
+	for p.Ready(context.Background()) != nil {
+		time.Sleep(time.Millisecond)
+	}
+	data := []byte(`{"source":"st2","announcement":{"Platform":"slack","Channel":"C1","Message":"deployed"}}`)
+	b.SetParallelism(8) // the webhook's clients and every replica's st2 stream
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var i int
+		for pb.Next() {
+			i++
+			if err := p.Publish(context.Background(), fmt.Sprintf("%p-%d", &i, i), data); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	<-all
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+}

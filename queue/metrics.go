@@ -30,4 +30,8 @@ var (
 		Name: "opsgate_queue_backlog_limit",
 		Help: "Commands that may wait before new ones are refused: what the replicas finish in nats.max_queue_wait, at least one replica's workers.",
 	})
+	postsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "opsgate_queue_posts_total",
+		Help: "StackStorm announcements and webhook posts through the JetStream post queue, by outcome (published, duplicate: an id stored once, refused: NATS unreachable, posted, already_posted: a redelivery of a posted one, retried, handed_back: for a replica serving its platform, given_up, malformed).",
+	}, []string{"outcome"})
 )

@@ -1,6 +1,7 @@
-// Package queue carries accepted commands through a NATS JetStream work-queue stream, so a
-// command acknowledged by one replica is finished by whichever replica is alive: the worker acks
-// a message only after the command ran and its reply was sent.
+// Package queue carries accepted commands (Queue) and posts nobody asked for in a request (Posts:
+// StackStorm announcements, webhook posts) through NATS JetStream work-queue streams, so work one
+// replica accepted is finished by whichever replica is alive: a worker acks a message only after
+// the command ran and its reply was sent, or the post was posted.
 package queue
 
 import (
@@ -9,14 +10,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/opsgate/opsgate"
 )
@@ -69,19 +66,11 @@ type Options struct {
 
 // Queue publishes accepted commands and runs a worker taking them.
 type Queue struct {
-	o        Options
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	stream   string
-	subject  string
-	consumer string
-	ready    atomic.Bool // stream and consumer exist (as far as we know)
-	backlog  *backlog
+	workQueue
+	o       Options
+	backlog *backlog
 
-	cancel      context.CancelFunc
 	cancelWatch context.CancelFunc // the backlog's sampling, which Submit needs until Close
-	looping     chan struct{}      // closed when the worker loop has returned
-	wg          sync.WaitGroup     // the worker loop, the sampling and running commands
 }
 
 // New returns a queue on nc; Start makes it take commands.
@@ -89,41 +78,24 @@ func New(nc *nats.Conn, o Options) (*Queue, error) {
 	if o.Prefix == "" || o.Run == nil || o.Open == nil || o.Claim == nil {
 		return nil, errors.New("queue: Prefix, Run, Open and Claim are required")
 	}
-	if o.AckWait <= 0 {
-		o.AckWait = DefaultAckWait
-	}
-	if o.MaxDeliver <= 1 {
-		o.MaxDeliver = DefaultMaxDeliver
-	}
-	if o.Workers <= 0 {
-		o.Workers = 64
-	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultMaxWait
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
+	q := &Queue{workQueue: workQueue{stream: o.Prefix + "_COMMANDS", subject: o.Prefix + ".commands",
+		consumer: o.Prefix + "_workers", what: "commands", ackWait: o.AckWait, maxDeliver: o.MaxDeliver,
+		workers: o.Workers, logger: o.Logger, claim: o.Claim, unclaim: o.Unclaim}}
+	if err := q.init(nc); err != nil {
+		return nil, err
 	}
-	return &Queue{o: o, nc: nc, js: js, stream: o.Prefix + "_COMMANDS", subject: o.Prefix + ".commands",
-		consumer: o.Prefix + "_workers", backlog: &backlog{floor: int64(o.Workers), maxWait: o.MaxWait}}, nil
-}
-
-// Ready returns nil when commands can be queued, else why not (for /readyz).
-func (q *Queue) Ready(context.Context) error {
-	if !q.nc.IsConnected() {
-		return fmt.Errorf("NATS is unreachable (%s)", q.nc.Status())
-	}
-	if !q.ready.Load() {
-		return errors.New("the JetStream stream is not set up yet")
-	}
-	return nil
+	q.handle = q.process
+	// The options as in force, defaults filled in, for the command path's own use.
+	q.o = o
+	q.o.AckWait, q.o.MaxDeliver, q.o.Workers, q.o.Logger = q.ackWait, q.maxDeliver, q.workers, q.logger
+	q.backlog = &backlog{floor: int64(q.workers), maxWait: o.MaxWait}
+	return q, nil
 }
 
 // Submit queues req and returns "" once JetStream has stored it, or the refusal to show the user:
@@ -153,13 +125,13 @@ func (q *Queue) Submit(ctx context.Context, req *opsgate.Request) string {
 		refused.WithLabelValues("encode").Inc()
 		return "opsgate could not queue this command."
 	}
-	ack, err := q.js.PublishMsg(pctx, &nats.Msg{Subject: q.subject, Data: data}, jetstream.WithMsgID(r.ID))
+	dup, err := q.publish(pctx, r.ID, data)
 	if err != nil {
 		q.o.Logger.Warn("queue: publish failed; command refused", "platform", r.Platform, "err", err)
 		refused.WithLabelValues("publish").Inc()
 		return Refusal
 	}
-	if ack.Duplicate {
+	if dup {
 		duplicates.WithLabelValues("publish").Inc()
 	}
 	published.Inc()

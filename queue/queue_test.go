@@ -44,6 +44,7 @@ func prefix(t testing.TB, nc *nats.Conn) string {
 	t.Cleanup(func() {
 		js, _ := nc.JetStream()
 		js.DeleteStream(p + "_COMMANDS")
+		js.DeleteStream(p + "_POSTS")
 	})
 	return p
 }

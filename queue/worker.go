@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,17 +14,10 @@ import (
 // Start sets up the stream and consumer (retrying until NATS answers) and takes commands until
 // Close. It returns at once.
 func (q *Queue) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	q.cancel = cancel
-	q.looping = make(chan struct{})
+	q.start()
 	wctx, cancelWatch := context.WithCancel(context.Background())
 	q.cancelWatch = cancelWatch
-	q.wg.Add(2)
-	go func() {
-		defer q.wg.Done()
-		defer close(q.looping)
-		q.loop(ctx)
-	}()
+	q.wg.Add(1)
 	go func() {
 		defer q.wg.Done()
 		q.watch(wctx)
@@ -36,12 +28,7 @@ func (q *Queue) Start() {
 // other replicas. Call it as soon as the replica begins to stop:
 // a stopping pipeline refuses new work, and a command taken and handed back again and again would
 // reach MaxDeliver and be given up.
-func (q *Queue) Stop() {
-	if q.cancel != nil {
-		q.cancel()
-		<-q.looping
-	}
-}
+func (q *Queue) Stop() { q.stop() }
 
 // Close stops taking commands and waits (up to ctx) for those running: an unfinished one is not
 // acked and goes to another replica.
@@ -49,91 +36,9 @@ func (q *Queue) Close(ctx context.Context) error {
 	if q.cancel == nil {
 		return nil
 	}
-	q.Stop()
+	q.stop()
 	q.cancelWatch()
-	done := make(chan struct{})
-	go func() { q.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return errors.New("queue: commands still running at shutdown; NATS redelivers them to another replica")
-	}
-}
-
-func (q *Queue) loop(ctx context.Context) {
-	sem := make(chan struct{}, q.o.Workers)
-	for ctx.Err() == nil {
-		cons, err := q.setup(ctx)
-		if err != nil {
-			q.ready.Store(false)
-			q.o.Logger.Warn("queue: cannot set up the JetStream stream; retrying", "stream", q.stream, "err", err)
-			_ = opsgate.Sleep(ctx, 2*time.Second)
-			continue
-		}
-		q.ready.Store(true)
-		q.take(ctx, cons, sem)
-	}
-}
-
-// take fetches commands in short batches, as many as there are free workers, until ctx ends or
-// the consumer is gone. Each fetch is a pull request of its own that expires within a second, so
-// a missed heartbeat, a busy replica or a NATS restart strands nothing until the ack wait.
-func (q *Queue) take(ctx context.Context, cons jetstream.Consumer, sem chan struct{}) {
-	for ctx.Err() == nil {
-		free := max(cap(sem)-len(sem), 1)
-		batch, err := cons.Fetch(free, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			if q.nc.IsConnected() { // NATS answers but not as expected (stream or consumer lost): set up again
-				q.o.Logger.Warn("queue: cannot fetch commands; setting up again", "err", err)
-				_ = opsgate.Sleep(ctx, time.Second)
-				return
-			}
-			_ = opsgate.Sleep(ctx, time.Second) // NATS away: the connection retries by itself
-			continue
-		}
-		for msg := range batch.Messages() {
-			if ctx.Err() != nil { // stopping: hand it back at once, not after the ack wait
-				msg.Nak()
-				continue
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				msg.Nak()
-				continue
-			}
-			q.wg.Add(1)
-			go func() {
-				defer func() { <-sem; q.wg.Done() }()
-				q.process(ctx, msg)
-			}()
-		}
-		if err := batch.Error(); errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
-			return
-		}
-	}
-}
-
-// setup creates (or updates) the stream and the workers' consumer.
-func (q *Queue) setup(ctx context.Context) (jetstream.Consumer, error) {
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	// An existing stream is left as its operator set it (replicas, limits).
-	_, err := q.js.Stream(sctx, q.stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = q.js.CreateStream(sctx, jetstream.StreamConfig{
-			Name: q.stream, Subjects: []string{q.subject}, Retention: jetstream.WorkQueuePolicy,
-			Storage: jetstream.FileStorage, Duplicates: DuplicateWindow, MaxAge: DoneWindow,
-		})
-	}
-	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return nil, err
-	}
-	return q.js.CreateOrUpdateConsumer(sctx, q.stream, jetstream.ConsumerConfig{
-		Durable: q.consumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: q.o.AckWait,
-		MaxDeliver: q.o.MaxDeliver, MaxAckPending: 10000,
-	})
+	return q.drain(ctx)
 }
 
 // process runs one delivery. The message is acked only after the command's replies were sent and
@@ -177,7 +82,7 @@ func (q *Queue) process(ctx context.Context, msg jetstream.Msg) {
 		msg.NakWithDelay(time.Second)
 		return
 	}
-	q.heartbeat(msg, wait)
+	q.progress(msg, wait)
 	if ok, err := q.o.Claim(wctx, req.ID); err != nil {
 		q.o.Logger.Warn("queue: could not record the command as done; a redelivery may run it again", "err", err)
 	} else if !ok {
@@ -185,36 +90,6 @@ func (q *Queue) process(ctx context.Context, msg jetstream.Msg) {
 	}
 	msg.Ack()
 	processed.WithLabelValues("done").Inc()
-}
-
-// finished reports whether req id was claimed as done by an earlier delivery. Taking the claim
-// to ask is harmless: it is given back at once, and only one delivery is out at a time.
-func (q *Queue) finished(ctx context.Context, id string) bool {
-	ok, err := q.o.Claim(ctx, id)
-	if err != nil {
-		return false // unknown: running again beats dropping
-	}
-	if ok && q.o.Unclaim != nil {
-		q.o.Unclaim(ctx, id)
-	}
-	return !ok
-}
-
-// heartbeat tells JetStream the command is still running, so a long command is not handed to
-// another replica while this one works on it.
-func (q *Queue) heartbeat(msg jetstream.Msg, wait func()) {
-	done := make(chan struct{})
-	go func() { wait(); close(done) }()
-	t := time.NewTicker(q.o.AckWait / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			msg.InProgress()
-		}
-	}
 }
 
 // poison gives up on a command every earlier delivery failed to finish (the replica running it

@@ -9,6 +9,10 @@ import (
 type Announcement struct {
 	// ID is the stream event id when st2 sent one ("" otherwise: st2 does not number its events).
 	ID string
+	// Key names the announcement alike on every replica that receives it: the stream's event key
+	// ("id:<event id>", else "sha:<hash of the event>"), or the webhook client's Idempotency-Key
+	// ("webhook:token-<id>:<key>"; "" without one). A queue stores one announcement per key.
+	Key string
 	// Platform is where to post: taken from a "platform:" prefix of the channel (opsgate sends
 	// source_channel as "<platform>:<channel id>"), else "" for the default platform.
 	Platform string

@@ -309,7 +309,7 @@ func (s *Stream) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 			s.logger().Error("st2 stream: bad announcement", "err", err, "bytes", len(ev.Data))
 			continue
 		}
-		a.ID = ev.ID
+		a.ID, a.Key = ev.ID, key
 		if s.Accepts != nil && !s.Accepts(a) {
 			s.logger().Debug("st2 stream: announcement for a platform this opsgate does not serve", "platform", a.Platform, "channel", a.Channel)
 			announcementsTotal.WithLabelValues("other_platform").Inc()

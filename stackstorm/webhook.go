@@ -29,8 +29,9 @@ import (
 type Webhook struct {
 	// Verify checks a bearer token (TokenService.VerifyToken with platform "webhook") and returns its id.
 	Verify func(ctx context.Context, token string) (id int64, err error)
-	// Deliver posts the announcement. An EINVALID error (no such platform here) is the caller's
-	// mistake and answered 400.
+	// Deliver posts the announcement (or queues it to be posted). An EINVALID error (no such
+	// platform here) is the caller's mistake and answered 400; one wrapping ErrUnavailable (the
+	// post cannot be taken now) 503. a.Key carries the client's Idempotency-Key, "" without one.
 	Deliver func(ctx context.Context, a Announcement) error
 	// Audit records an accepted post (actor "webhook:token-<id>"); nil: none.
 	Audit func(ctx context.Context, tokenID int64, a Announcement) error
@@ -51,6 +52,13 @@ type Webhook struct {
 
 // MaxWebhookBody is the largest accepted body.
 const MaxWebhookBody = 1 << 20
+
+// MaxIdempotencyKey is the longest Idempotency-Key accepted.
+const MaxIdempotencyKey = 255
+
+// ErrUnavailable, wrapped in Deliver's error, means the post cannot be taken now but can be
+// later (opsgate's message queue is unreachable): the client is answered 503, to retry.
+var ErrUnavailable = errors.New("stackstorm: posts cannot be taken now")
 
 // rejected counts refused posts, by reason, with the chat platforms' refusals.
 var rejected = metrics.RequestsRejected.MustCurryWith(prometheus.Labels{"platform": "webhook"})
@@ -118,6 +126,11 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tooMany(w, "rate_limited", wait)
 		return
 	}
+	key, msg := idempotencyKey(r.Header)
+	if msg != "" {
+		webhookError(w, http.StatusBadRequest, "bad_idempotency_key", msg)
+		return
+	}
 	p, msg := decodeWebhookBody(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
 	if msg != "" {
 		webhookError(w, http.StatusBadRequest, "malformed", msg)
@@ -139,6 +152,9 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sum := sha256.Sum256([]byte(p.Message))
 	a.ID = "webhook:" + hex.EncodeToString(sum[:8])
+	if key != "" { // a key is the client's own: another token's same key is another post
+		a.Key = "webhook:token-" + strconv.FormatInt(id, 10) + ":" + key
+	}
 	ctx := opsgate.NewContextWithActor(r.Context(), "webhook:token-"+strconv.FormatInt(id, 10))
 	if h.Audit != nil {
 		if err := h.Audit(ctx, id, a); err != nil {
@@ -152,6 +168,12 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			webhookError(w, http.StatusBadRequest, "undeliverable", opsgate.ErrorMessage(err))
 			return
 		}
+		if errors.Is(err, ErrUnavailable) {
+			logger.Warn("webhook: post not taken", "err", err)
+			webhookError(w, http.StatusServiceUnavailable, "unavailable",
+				"opsgate cannot take posts right now: its message queue is unreachable. Send the post again in a minute.")
+			return
+		}
 		logger.Error("webhook: deliver", "err", err, "channel", p.Channel)
 		webhookError(w, http.StatusBadGateway, "delivery_failed", opsgate.ErrorMessage(err))
 		return
@@ -159,6 +181,28 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	webhookTotal.WithLabelValues("200").Inc()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
+}
+
+// idempotencyKey returns the request's Idempotency-Key ("" without one); msg says what is wrong
+// with a bad one. The key is the client's name for the post, opaque to opsgate.
+func idempotencyKey(h http.Header) (key, msg string) {
+	vs := h.Values("Idempotency-Key")
+	switch {
+	case len(vs) == 0:
+		return "", ""
+	case len(vs) > 1:
+		return "", "Send one Idempotency-Key header, not several."
+	}
+	key = strings.TrimSpace(vs[0])
+	if key == "" || len(key) > MaxIdempotencyKey {
+		return "", fmt.Sprintf("The Idempotency-Key must be 1 to %d characters.", MaxIdempotencyKey)
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return "", "The Idempotency-Key must be printable ASCII (a UUID, say)."
+		}
+	}
+	return key, ""
 }
 
 // decodeWebhookBody reads exactly one JSON object with known fields; msg says what is wrong.

@@ -76,6 +76,9 @@ type Main struct {
 	Serving bool
 	// Queue, when nats.url is set, carries accepted commands to whichever replica runs them.
 	Queue *queue.Queue
+	// Posts, when nats.url is set, carries StackStorm announcements and webhook posts to the one
+	// replica that posts each: made by the StackStorm module, started by the nats module.
+	Posts *queue.Posts
 	nc    *nats.Conn // nats.url's connection, shared by the queue, claims and leases (natskv.go)
 	kv    *natsKV    // claims and leases in JetStream when nats.url is set
 	// replays decides replays of signed requests in memory when this serve alone holds its SQLite

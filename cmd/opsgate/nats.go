@@ -58,6 +58,11 @@ func setupNATS(ctx context.Context, m *Main) error {
 		if err := q.Ready(ctx); err != nil {
 			return ohttp.ReadyReason(err.Error()) // the queue's reasons name no address or credential
 		}
+		if m.Posts != nil {
+			if err := m.Posts.Ready(ctx); err != nil {
+				return ohttp.ReadyReason("posts: " + err.Error())
+			}
+		}
 		return nil
 	}
 	// Grant, group, alias and ACL changes reach every replica at once, not at the next poll (which
@@ -77,5 +82,38 @@ func setupNATS(ctx context.Context, m *Main) error {
 	q.Start()
 	context.AfterFunc(ctx, q.Stop) // SIGTERM: the pipeline drains from here on and refuses new work
 	m.Queue = q
+	if m.Posts != nil {
+		// Now that the platforms registered where to post. Closed before them (stops run last
+		// registered first), so posts under way finish.
+		m.OnStop(m.Posts.Close)
+		m.Posts.Start()
+		context.AfterFunc(ctx, m.Posts.Stop) // SIGTERM: the other replicas take new posts
+	}
 	return nil
+}
+
+// newPosts makes the post queue (nats.url set, serve only) posting with post; the StackStorm
+// module (Order 40) publishes to it at once, and setupNATS (Order 90) starts it once the
+// platforms (50) registered their targets. A post is recorded as done in the claims bucket.
+func (m *Main) newPosts(post func(ctx context.Context, data []byte) error) (*queue.Posts, error) {
+	nc, err := m.natsConn()
+	if err != nil {
+		return nil, err
+	}
+	c := m.Config.NATS
+	p, err := queue.NewPosts(nc, queue.PostOptions{
+		Prefix: c.StreamPrefix,
+		Post:   post,
+		Claim: func(ctx context.Context, id string) (bool, error) {
+			return m.claim(ctx, "posted", id, time.Now(), queue.DoneWindow)
+		},
+		Unclaim: func(ctx context.Context, id string) error { return m.unclaim(ctx, "posted", id) },
+		AckWait: c.AckWait.D(),
+		Logger:  m.Logger.With("component", "nats"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Posts = p
+	return p, nil
 }

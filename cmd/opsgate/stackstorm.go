@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/opsgate/opsgate"
 	"github.com/opsgate/opsgate/kit"
+	"github.com/opsgate/opsgate/queue"
 	"github.com/opsgate/opsgate/secret"
 	"github.com/opsgate/opsgate/stackstorm"
 	"github.com/opsgate/opsgate/store"
@@ -38,6 +40,9 @@ type stackStorm struct {
 	router   *stackstorm.Router
 	stream   *stackstorm.Stream
 	announce *kit.Targets // Main's, filled by the platform modules
+	// posts carries announcements and webhook posts to the replica that posts them (nats.url).
+	posts  *queue.Posts
+	logger *slog.Logger
 }
 
 // newStackStorm builds the client and its credentials from the configuration.
@@ -59,7 +64,7 @@ func newStackStorm(m *Main) (*stackStorm, error) {
 	default:
 		c.Auth = &stackstorm.PasswordAuth{Client: c, Username: cfg.Username, Password: cfg.Password, TTL: cfg.TokenTTL.D()}
 	}
-	return &stackStorm{cfg: cfg, client: c, announce: &m.Announce}, nil
+	return &stackStorm{cfg: cfg, client: c, announce: &m.Announce, logger: m.Logger.With("component", "stackstorm")}, nil
 }
 
 func (s *stackStorm) limit(platform string) int {
@@ -84,16 +89,25 @@ func (s *stackStorm) targetFor(a stackstorm.Announcement) (target kit.Opener, pl
 	return target, platform, names
 }
 
-// deliver posts an announcement on its platform: the channel, or the user in private for a
-// whisper; split into several messages where the platform's size limit requires.
-func (s *stackStorm) deliver(ctx context.Context, a stackstorm.Announcement) error {
+// route finds where a goes, or says (EINVALID) why it can go nowhere.
+func (s *stackStorm) route(a stackstorm.Announcement) (kit.Opener, string, error) {
 	target, platform, names := s.targetFor(a)
 	if target == nil {
-		return opsgate.Errorf(opsgate.EINVALID, "No chat platform %q to post to (channel %q; available: %s). Prefix the channel with the platform, e.g. slack:C0123.",
+		return nil, "", opsgate.Errorf(opsgate.EINVALID, "No chat platform %q to post to (channel %q; available: %s). Prefix the channel with the platform, e.g. slack:C0123.",
 			platform, a.Channel, strings.Join(names, ", "))
 	}
 	if a.Whisper && a.User == "" {
-		return opsgate.Errorf(opsgate.EINVALID, "A whisper needs a user.")
+		return nil, "", opsgate.Errorf(opsgate.EINVALID, "A whisper needs a user.")
+	}
+	return target, platform, nil
+}
+
+// deliver posts an announcement on its platform: the channel, or the user in private for a
+// whisper; split into several messages where the platform's size limit requires.
+func (s *stackStorm) deliver(ctx context.Context, a stackstorm.Announcement) error {
+	target, platform, err := s.route(a)
+	if err != nil {
+		return err
 	}
 	d, err := target(ctx, a.Channel, a.User, a.Whisper)
 	if err != nil {
@@ -163,6 +177,15 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 			return fmt.Errorf("stackstorm.public_url: %w", err)
 		}
 	}
+	// With NATS, announcements and webhook posts go through the post queue and one replica posts
+	// each (posts.go); without, the replica that has one posts it.
+	deliverWebhook, deliverStream := s.deliverOnce(m), s.deliver
+	if m.Config.NATS.URL != "" && m.Serving {
+		if s.posts, err = m.newPosts(s.postQueued); err != nil {
+			return err
+		}
+		deliverWebhook, deliverStream = s.publishWebhook, s.publishAnnouncement
+	}
 	m.HTTP.Handle("POST /chatops/message", &stackstorm.Webhook{
 		Verify: func(ctx context.Context, token string) (int64, error) {
 			t, err := m.Tokens.VerifyToken(ctx, stackstorm.WebhookPlatform, token)
@@ -171,7 +194,7 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 			}
 			return t.ID, nil
 		},
-		Deliver: s.deliver,
+		Deliver: deliverWebhook,
 		Audit: func(ctx context.Context, id int64, a stackstorm.Announcement) error {
 			doc := map[string]any{"platform": a.Platform, "channel": a.Channel, "user": a.User, "whisper": a.Whisper, "chars": len(a.Pretext) + len(a.Message)}
 			return m.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -181,17 +204,19 @@ func setupStackStorm(ctx context.Context, m *Main) error {
 		Rate: cfg.WebhookRate, Burst: cfg.WebhookBurst, Logger: m.Logger, Platforms: knownPlatforms(), Guard: m.Guard,
 	})
 
-	s.stream = &stackstorm.Stream{Client: s.client, Route: cfg.route(), Deliver: s.deliver, Platforms: knownPlatforms(),
+	s.stream = &stackstorm.Stream{Client: s.client, Route: cfg.route(), Deliver: deliverStream, Platforms: knownPlatforms(),
 		Logger: m.Logger.With("component", "st2-stream"), HeartbeatTimeout: cfg.HeartbeatTimeout.D()}
-	claims := store.NewSt2Service(m.DB)
-	// Only a replica serving the announcement's platform claims it (an `opsgate chat` beside a
-	// `serve` must not take Slack's announcements, nor serve the terminal's).
+	// Only a replica serving the announcement's platform claims (or queues) it (an `opsgate chat`
+	// beside a `serve` must not take Slack's announcements, nor serve the terminal's).
 	s.stream.Accepts = func(a stackstorm.Announcement) bool {
 		target, _, _ := s.targetFor(a)
 		return target != nil
 	}
-	s.stream.Claim = func(ctx context.Context, key string, at time.Time) (bool, error) {
-		return claims.ClaimAnnouncement(ctx, key, at, 10*time.Minute)
+	if s.posts == nil { // with the queue, JetStream's duplicate window stores each event once
+		claims := store.NewSt2Service(m.DB)
+		s.stream.Claim = func(ctx context.Context, key string, at time.Time) (bool, error) {
+			return claims.ClaimAnnouncement(ctx, key, at, 10*time.Minute)
+		}
 	}
 	m.HTTP.Handle("GET /stackstorm/health", http.HandlerFunc(s.health))
 	sctx, cancel := context.WithCancel(context.Background())
