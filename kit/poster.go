@@ -47,6 +47,10 @@ func NewPoster(now func() time.Time) *Poster {
 		MaxConnWaitTimeout:  5 * time.Second,
 		MaxIdleConnDuration: 90 * time.Second,
 		MaxResponseBodySize: maxAnswer,
+		// fasthttp refuses an answer whose headers overflow its read buffer (net/http's reader
+		// grows); Slack's run to a few KB (its OAuth scope lists), so well above its 4 KB default.
+		// A buffer is held only while its call reads.
+		ReadBufferSize: 16 << 10,
 	}}
 }
 
