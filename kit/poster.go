@@ -48,9 +48,9 @@ func NewPoster(now func() time.Time) *Poster {
 		MaxIdleConnDuration: 90 * time.Second,
 		MaxResponseBodySize: maxAnswer,
 		// fasthttp refuses an answer whose headers overflow its read buffer (net/http's reader
-		// grows); Slack's run to a few KB (its OAuth scope lists), so well above its 4 KB default.
+		// grows); Slack's run to 1-3 KB (its OAuth scope lists), so twice its 4 KB default.
 		// A buffer is held only while its call reads.
-		ReadBufferSize: 16 << 10,
+		ReadBufferSize: 8 << 10,
 	}}
 }
 

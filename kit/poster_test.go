@@ -22,7 +22,7 @@ func TestPosterPostsAndReadsTheAnswer(t *testing.T) {
 			t.Errorf("got %s %s auth %q type %q body %q", r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), body)
 		}
 		// Long headers, as Slack sends (its OAuth scope lists): past fasthttp's default read buffer.
-		w.Header().Set("X-OAuth-Scopes", strings.Repeat("chat:write,", 800))
+		w.Header().Set("X-OAuth-Scopes", strings.Repeat("chat:write,", 550))
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	defer srv.Close()
