@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -18,51 +20,118 @@ import (
 // into url.Values, reflection over the blocks, a large response struct) was a fifth of the CPU of
 // a busy server. postChat sends the same documented form by hand; other methods stay slack-go's.
 
-// bodies holds the form buffers of replies in flight.
-var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// chatAnswer is what opsgate reads of a chat.post* answer.
-type chatAnswer struct {
-	OK        bool   `json:"ok"`
-	Error     string `json:"error"`
-	Channel   string `json:"channel"`
-	TS        string `json:"ts"`
-	MessageTS string `json:"message_ts"`
+// chatAPI is what postChat needs, made once in New: the two methods' URLs and the request headers,
+// shared read-only by every reply (a RoundTripper must not change a request).
+type chatAPI struct {
+	ephemeral, message *url.URL
+	header             http.Header
+	err                error // APIURL does not parse: every post fails with it
 }
+
+func newChatAPI(apiURL, token string) *chatAPI {
+	c := &chatAPI{header: http.Header{
+		"Content-Type":  {"application/x-www-form-urlencoded"},
+		"Authorization": {"Bearer " + token},
+	}}
+	if c.ephemeral, c.err = url.Parse(apiURL + "chat.postEphemeral"); c.err == nil {
+		c.message, c.err = url.Parse(apiURL + "chat.postMessage")
+	}
+	return c
+}
+
+// outgoing holds one reply's buffers, pooled: the form, the blocks' JSON while it is written, and
+// Slack's answer. It is the request's body too, so that a reply allocates no reader of its own.
+type outgoing struct {
+	form, js, ans bytes.Buffer
+	body          bytes.Reader // over form
+	// A RoundTripper may still read a body after RoundTrip returns (net/http writes it on another
+	// goroutine): o goes back to the pool only once the transport has closed it, and never after
+	// a rewind, whose reader the transport may hold as long as it likes.
+	closed, rewound atomic.Bool
+	getBody         func() (io.ReadCloser, error) // o.rewind, bound once
+}
+
+var outgoings = sync.Pool{New: func() any {
+	o := new(outgoing)
+	o.getBody = o.rewind
+	return o
+}}
+
+func (o *outgoing) Read(p []byte) (int, error) { return o.body.Read(p) }
+func (o *outgoing) Close() error               { o.closed.Store(true); return nil }
+
+// rewind is the request's GetBody: the transport sends the form again when the kept-alive
+// connection it chose turns out closed.
+func (o *outgoing) rewind() (io.ReadCloser, error) {
+	o.rewound.Store(true)
+	return io.NopCloser(bytes.NewReader(o.form.Bytes())), nil
+}
+
+func (o *outgoing) free() {
+	if !o.closed.Load() || o.rewound.Load() {
+		return // the transport may still hold the form: leave it to the collector
+	}
+	o.form.Reset()
+	o.js.Reset()
+	o.ans.Reset()
+	o.body.Reset(nil)
+	o.closed.Store(false)
+	outgoings.Put(o)
+}
+
+// chatAnswer is what opsgate reads of a chat.postMessage answer; chat.postEphemeral's is read as
+// chatStatus, its ts being of no use.
+type chatAnswer struct {
+	OK      bool   `json:"ok"`
+	Error   string `json:"error"`
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+type chatStatus struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+// maxAnswer bounds what is read of Slack's answer.
+const maxAnswer = 1 << 20
 
 // postChat calls method (chat.postEphemeral or chat.postMessage) with the reply's fields; errors
 // are slack-go's types, so retries and fallbacks read them as before.
 func (h *Handler) postChat(ctx context.Context, method, channel, user, thread, text string, blocks []slack.Block) (ch, ts string, err error) {
-	buf := bodies.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); bodies.Put(buf) }()
-	field(buf, "channel", channel)
-	if user != "" {
-		field(buf, "user", user)
+	api := h.chat
+	if api.err != nil {
+		return "", "", api.err
 	}
-	field(buf, "text", text)
+	u := api.message
+	if method == "chat.postEphemeral" {
+		u = api.ephemeral
+	}
+	o := outgoings.Get().(*outgoing)
+	defer o.free()
+	field(&o.form, "channel", channel)
+	if user != "" {
+		field(&o.form, "user", user)
+	}
+	field(&o.form, "text", text)
 	if thread != "" {
-		field(buf, "thread_ts", thread)
+		field(&o.form, "thread_ts", thread)
 	}
 	if len(blocks) > 0 {
 		// Blocks are JSON in a form field: encode them, then escape that.
-		js := bodies.Get().(*bytes.Buffer)
-		defer func() { js.Reset(); bodies.Put(js) }()
-		if err := appendBlocks(js, blocks); err != nil {
+		if err := appendBlocks(&o.js, blocks); err != nil {
+			o.closed.Store(true) // never sent
 			return "", "", err
 		}
-		buf.WriteString("&blocks=")
-		escapeInto(buf, js.Bytes())
+		o.form.WriteString("&blocks=")
+		escapeInto(&o.form, o.js.Bytes())
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.APIURL+method, bytes.NewReader(buf.Bytes()))
+	o.body.Reset(o.form.Bytes())
+	resp, cancel, err := h.send(ctx, u, api.header, o)
 	if err != nil {
 		return "", "", err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+h.BotToken)
-	resp, err := h.HTTPClient.Do(req)
-	if err != nil {
-		return "", "", err
-	}
+	defer cancel()
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "" {
 		s, perr := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 64)
@@ -76,19 +145,83 @@ func (h *Handler) postChat(ctx context.Context, method, channel, user, thread, t
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		return "", "", slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
 	}
-	ans := bodies.Get().(*bytes.Buffer)
-	defer func() { ans.Reset(); bodies.Put(ans) }()
-	if _, err := ans.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
+	if err := readAtMost(&o.ans, resp.Body, maxAnswer); err != nil {
 		return "", "", err
 	}
+	if u == api.ephemeral {
+		var a chatStatus
+		if err := json.Unmarshal(o.ans.Bytes(), &a); err != nil {
+			return "", "", err
+		}
+		if !a.OK {
+			return "", "", slack.SlackErrorResponse{Err: a.Error}
+		}
+		return "", "", nil
+	}
 	var a chatAnswer
-	if err := json.Unmarshal(ans.Bytes(), &a); err != nil {
+	if err := json.Unmarshal(o.ans.Bytes(), &a); err != nil {
 		return "", "", err
 	}
 	if !a.OK {
 		return "", "", slack.SlackErrorResponse{Err: a.Error}
 	}
 	return a.Channel, a.TS, nil
+}
+
+// send POSTs body to u through the handler's client, returning with the response the cancel
+// that ends its context (call it once the body is read). It does what http.Client.Do does for
+// this request, minus what a chat.post* call never needs: a copy of the headers for redirects
+// (Slack's Web API does not redirect) and a second context for Client.Timeout when the caller's
+// ends first anyway; together a dozen allocations per reply. A client with a cookie jar or a
+// redirect policy of its own goes through Do.
+func (h *Handler) send(ctx context.Context, u *url.URL, header http.Header, body *outgoing) (*http.Response, context.CancelFunc, error) {
+	c := h.HTTPClient
+	cancel := context.CancelFunc(nop)
+	if c.Jar == nil && c.CheckRedirect == nil && c.Timeout > 0 {
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > c.Timeout {
+			ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		}
+	}
+	req := (&http.Request{Method: http.MethodPost, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Body: body, GetBody: body.getBody, ContentLength: int64(body.body.Len()), Host: u.Host}).WithContext(ctx)
+	var resp *http.Response
+	var err error
+	if c.Jar != nil || c.CheckRedirect != nil {
+		resp, err = c.Do(req)
+	} else {
+		rt := c.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		if resp, err = rt.RoundTrip(req); err != nil {
+			err = &url.Error{Op: "Post", URL: u.String(), Err: err}
+		}
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return resp, cancel, nil
+}
+
+func nop() {}
+
+// readAtMost appends what r holds, up to limit bytes, to buf (io.LimitReader would be an
+// allocation per reply).
+func readAtMost(buf *bytes.Buffer, r io.Reader, limit int) error {
+	for buf.Len() < limit {
+		buf.Grow(512)
+		b := buf.AvailableBuffer()
+		n, err := r.Read(b[:min(cap(b), limit-buf.Len())])
+		buf.Write(b[:n])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // field appends "&name=value", form-escaped.

@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -77,6 +82,78 @@ func TestReplyFormAndErrors(t *testing.T) {
 	_, _, err = h.postChat(context.Background(), "chat.postMessage", "C1", "", "", "x", nil)
 	if f, ok := readError(err); !ok || f.Status != 429 || f.RetryAfter.Seconds() != 3 {
 		t.Fatalf("err %v read as %+v", err, f)
+	}
+}
+
+// lateReader is a RoundTripper that answers at once and reads the request's body only later, as
+// net/http may (it writes the body on a goroutine of its own), and through GetBody as well.
+type lateReader struct {
+	mu    sync.Mutex
+	reads []func() (string, string) // what was read through Body, then through GetBody
+}
+
+func (l *lateReader) RoundTrip(req *http.Request) (*http.Response, error) {
+	l.mu.Lock()
+	l.reads = append(l.reads, func() (string, string) {
+		b, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		again, _ := req.GetBody()
+		c, _ := io.ReadAll(again)
+		return string(b), string(c)
+	})
+	l.mu.Unlock()
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(`{"ok":true}`)), Header: http.Header{}}, nil
+}
+
+// A reply's form stays as it was sent until the transport is done with it, however many replies
+// to other people are written meanwhile: a buffer reused too early would send one person's
+// message in another's post.
+func TestReplyBodyOutlivesRoundTrip(t *testing.T) {
+	rt := &lateReader{}
+	h := New(Options{APIURL: "http://slack.invalid/api/", BotToken: "xoxb-t",
+		Plumbing: kit.Plumbing{Attempts: 1, HTTPClient: &http.Client{Transport: rt}}})
+	const n = 20
+	for i := range n {
+		if _, _, err := h.postChat(context.Background(), "chat.postEphemeral", "C1", "U"+strconv.Itoa(i), "", "for U"+strconv.Itoa(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, read := range rt.reads {
+		body, again := read()
+		form, err := url.ParseQuery(body)
+		if err != nil || form.Get("user") != "U"+strconv.Itoa(i) || form.Get("text") != "for U"+strconv.Itoa(i) || again != body {
+			t.Fatalf("reply %d reached the transport as %q (again %q), want user U%d", i, body, again, i)
+		}
+	}
+}
+
+// The client's Timeout still bounds each attempt at a reply when the command's own time is
+// longer: a Slack that never answers costs one timeout per attempt, then the error.
+func TestReplyAttemptTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	// The notice that the reply was lost goes through slack-go, to a Slack that answers.
+	notices := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) }))
+	t.Cleanup(notices.Close)
+	h := New(Options{APIURL: srv.URL + "/", BotToken: "xoxb-t", Client: slack.New("xoxb-t", slack.OptionAPIURL(notices.URL+"/")), Plumbing: kit.Plumbing{Attempts: 2,
+		Sleep:      func(context.Context, time.Duration) error { return nil },
+		HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m := opsgate.Textf("hi")
+	m.Ephemeral = true
+	_, err := h.Conversation("C1", "U1", false).Send(ctx, m)
+	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		t.Fatalf("err %v (command context %v), want the attempt's timeout", err, ctx.Err())
+	}
+	if got := calls.Load(); got != 2 {
+		t.Fatalf("%d attempts reached Slack, want 2 (a timeout is retried)", got)
 	}
 }
 
