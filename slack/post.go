@@ -249,8 +249,9 @@ func escapeInto(buf *bytes.Buffer, s []byte) {
 	}
 }
 
-// appendBlocks writes blocks as Slack's JSON. The common block, a section holding only mrkdwn
-// text, is written directly; any other goes through encoding/json as slack-go would send it.
+// appendBlocks writes blocks as Slack's JSON. The common block, a section of text objects
+// without emoji or verbatim flags (text, fields or both), is written directly; any other goes
+// through encoding/json as slack-go would send it.
 func appendBlocks(buf *bytes.Buffer, blocks []slack.Block) error {
 	buf.WriteByte('[')
 	for i, b := range blocks {
@@ -258,9 +259,22 @@ func appendBlocks(buf *bytes.Buffer, blocks []slack.Block) error {
 			buf.WriteByte(',')
 		}
 		if s, ok := b.(*slack.SectionBlock); ok && plainSection(s) {
-			buf.WriteString(`{"type":"section","text":{"type":"mrkdwn","text":`)
-			appendJSONString(buf, s.Text.Text)
-			buf.WriteString(`}}`)
+			buf.WriteString(`{"type":"section"`)
+			if s.Text != nil {
+				buf.WriteString(`,"text":`)
+				appendText(buf, s.Text)
+			}
+			if len(s.Fields) > 0 {
+				buf.WriteString(`,"fields":[`)
+				for i, f := range s.Fields {
+					if i > 0 {
+						buf.WriteByte(',')
+					}
+					appendText(buf, f)
+				}
+				buf.WriteByte(']')
+			}
+			buf.WriteByte('}')
 			continue
 		}
 		js, err := json.Marshal(b)
@@ -273,10 +287,28 @@ func appendBlocks(buf *bytes.Buffer, blocks []slack.Block) error {
 	return nil
 }
 
-// plainSection reports a section that is mrkdwn text and nothing else.
+// plainSection reports a section holding text objects and nothing else.
 func plainSection(s *slack.SectionBlock) bool {
-	return s.Text != nil && s.Text.Type == slack.MarkdownType && s.Text.Emoji == nil && !s.Text.Verbatim &&
-		s.Type == slack.MBTSection && s.BlockID == "" && s.Fields == nil && s.Accessory == nil && !s.Expand
+	if s.Type != slack.MBTSection || s.BlockID != "" || s.Accessory != nil || s.Expand || (s.Text != nil && !plainText(s.Text)) {
+		return false
+	}
+	for _, f := range s.Fields {
+		if !plainText(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainText reports a text object that is its type and text alone.
+func plainText(t *slack.TextBlockObject) bool { return t != nil && t.Emoji == nil && !t.Verbatim }
+
+func appendText(buf *bytes.Buffer, t *slack.TextBlockObject) {
+	buf.WriteString(`{"type":`)
+	appendJSONString(buf, t.Type)
+	buf.WriteString(`,"text":`)
+	appendJSONString(buf, t.Text)
+	buf.WriteByte('}')
 }
 
 // appendJSONString writes s as a JSON string, escaping as encoding/json does (HTML characters

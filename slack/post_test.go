@@ -31,7 +31,21 @@ func TestReplyBlocksEncodeAsSlackGoDoes(t *testing.T) {
 	for _, s := range texts {
 		blocks = append(blocks, section(s))
 	}
-	blocks = append(blocks, slack.NewHeaderBlock(plain("head", 150)), slack.NewSectionBlock(nil, []*slack.TextBlockObject{plain("f", 10)}, nil))
+	mrk := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+	}
+	verbatim := slack.NewTextBlockObject(slack.MarkdownType, "v", false, true)
+	blocks = append(blocks, slack.NewHeaderBlock(plain("head", 150)), slack.NewSectionBlock(nil, []*slack.TextBlockObject{plain("f", 10)}, nil),
+		slack.NewSectionBlock(nil, []*slack.TextBlockObject{mrk("*a*\n<b> & \"c\""), mrk("é \xff"), mrk("")}, nil),
+		slack.NewSectionBlock(mrk("t"), []*slack.TextBlockObject{mrk("f1"), mrk("f2")}, nil),
+		slack.NewSectionBlock(mrk("t"), []*slack.TextBlockObject{mrk("f1"), verbatim}, nil),
+		slack.NewSectionBlock(verbatim, nil, nil), slack.NewSectionBlock(nil, []*slack.TextBlockObject{}, nil),
+		&slack.SectionBlock{Type: slack.MBTSection, Text: &slack.TextBlockObject{Type: "plain_text", Text: "no emoji flag"}},
+		slack.NewSectionBlock(mrk("with id"), nil, nil, slack.SectionBlockOptionBlockID("b1")))
+	fields := opsgate.Fields{Fields: []opsgate.Field{{Name: "A & B", Value: "**x** [y](https://z)"}, {Name: "n", Value: ""}, {Name: "long", Value: strings.Repeat("é", 2100)}}}
+	for _, p := range (&conversation{h: New(Options{})}).render(opsgate.Message{Blocks: []opsgate.Block{fields}}) {
+		blocks = append(blocks, p.blocks...)
+	}
 	var got bytes.Buffer
 	if err := appendBlocks(&got, blocks); err != nil {
 		t.Fatal(err)
