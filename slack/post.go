@@ -32,6 +32,9 @@ func newChatAPI(apiURL, token string) *chatAPI {
 	c := &chatAPI{header: http.Header{
 		"Content-Type":  {"application/x-www-form-urlencoded"},
 		"Authorization": {"Bearer " + token},
+		// An answer is a few hundred bytes: compressing it saves nothing, and net/http would
+		// add "gzip" to a header map of each request's own and unzip with a fresh reader.
+		"Accept-Encoding": {"identity"},
 	}}
 	if c.ephemeral, c.err = url.Parse(apiURL + "chat.postEphemeral"); c.err == nil {
 		c.message, c.err = url.Parse(apiURL + "chat.postMessage")
