@@ -21,34 +21,44 @@ func (NopRedactor) Redact(s string) string { return s }
 // every block kind. Whatever posts to chat (command replies, prompts, errors, announcements,
 // webhook posts) gets its dispatcher through this, so no platform or caller can skip redaction.
 // With a nil or NopRedactor, d itself is returned: nothing to scrub, nothing allocated.
-func RedactDispatcher(d Dispatcher, r Redactor) Dispatcher {
+func RedactDispatcher(d Dispatcher, r Redactor) Dispatcher { return (*Redacting)(nil).Wrap(d, r) }
+
+// Redacting is the Dispatcher RedactDispatcher makes: d, scrubbed by r.
+type Redacting struct {
+	Dispatcher
+	r Redactor
+}
+
+// Wrap is RedactDispatcher, using rd (when not nil) for the wrapper it needs: a caller making one
+// per request can hold a Redacting in a struct it allocates anyway and save an allocation.
+func (rd *Redacting) Wrap(d Dispatcher, r Redactor) Dispatcher {
 	if r == nil || d == nil {
 		return d
 	}
 	if _, nop := r.(NopRedactor); nop {
 		return d
 	}
-	if rd, ok := d.(*redactingDispatcher); ok && rd.r == r {
+	if was, ok := d.(*Redacting); ok && was.r == r {
 		return d // already scrubbed by the same redactor
 	}
-	return &redactingDispatcher{Dispatcher: d, r: r}
+	if rd == nil {
+		rd = new(Redacting)
+	}
+	*rd = Redacting{Dispatcher: d, r: r}
+	return rd
 }
 
 // RedactorOf returns the redactor d scrubs with (NopRedactor when none). A caller that cuts a text
 // into several posts redacts with it first: a value cut in two is no longer recognisable.
 func RedactorOf(d Dispatcher) Redactor {
-	if rd, ok := d.(*redactingDispatcher); ok {
+	if rd, ok := d.(*Redacting); ok {
 		return rd.r
 	}
 	return NopRedactor{}
 }
 
-type redactingDispatcher struct {
-	Dispatcher
-	r Redactor
-}
-
-func (d *redactingDispatcher) Send(ctx context.Context, m Message) (MessageRef, error) {
+// Send sends m with its texts scrubbed.
+func (d *Redacting) Send(ctx context.Context, m Message) (MessageRef, error) {
 	return d.Dispatcher.Send(ctx, RedactMessage(m, d.r))
 }
 

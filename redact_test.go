@@ -149,6 +149,23 @@ func TestRedactDispatcher(t *testing.T) {
 	}
 }
 
+// A Redacting held by the caller scrubs as RedactDispatcher's own does.
+func TestRedactingWrapInPlace(t *testing.T) {
+	d := &recordingDispatcher{}
+	var slot Redacting
+	if slot.Wrap(d, NopRedactor{}) != Dispatcher(d) {
+		t.Error("a NopRedactor must not wrap")
+	}
+	r := slot.Wrap(d, replaceRedactor{})
+	if r != Dispatcher(&slot) || RedactorOf(r) != (replaceRedactor{}) {
+		t.Fatalf("Wrap returned %v, want the slot, scrubbing with the redactor", r)
+	}
+	r.Send(context.Background(), Textf("pw %s", testSecret))
+	if len(d.sent) != 1 || d.sent[0].Blocks[0].(Text).Markdown != "pw [REDACTED]" {
+		t.Errorf("sent %+v", d.sent)
+	}
+}
+
 type recordingDispatcher struct{ sent []Message }
 
 func (d *recordingDispatcher) Send(_ context.Context, m Message) (MessageRef, error) {

@@ -136,19 +136,25 @@ func ephemeral(w http.ResponseWriter, text string) {
 // slashCommand runs a verified slash command (HTTP or Socket Mode) and returns the pipeline's refusal, if any.
 func (h *Handler) slashCommand(ctx context.Context, sc *slack.SlashCommand) string {
 	now := h.Now()
-	req := &opsgate.Request{
-		Platform: "slack", OrgID: sc.TeamID, OrgName: sc.TeamDomain,
-		ChannelID: sc.ChannelID, ChannelName: sc.ChannelName,
-		UserID: sc.UserID, UserName: sc.UserName,
-		Direct: sc.ChannelName == "directmessage" || strings.HasPrefix(sc.ChannelID, "D"),
-		Text:   h.commandText(sc.Command, sc.Text),
+	// The request and its conversation live as long as each other: one allocation for both.
+	run := &struct {
+		req  opsgate.Request
+		conv conversation
+	}{
+		req: opsgate.Request{
+			Platform: "slack", OrgID: sc.TeamID, OrgName: sc.TeamDomain,
+			ChannelID: sc.ChannelID, ChannelName: sc.ChannelName,
+			UserID: sc.UserID, UserName: sc.UserName,
+			Direct: sc.ChannelName == "directmessage" || strings.HasPrefix(sc.ChannelID, "D"),
+			Text:   h.commandText(sc.Command, sc.Text),
+		},
+		conv: conversation{h: h, channel: sc.ChannelID, user: sc.UserID,
+			responseURL: sc.ResponseURL, responseAt: now, triggerID: sc.TriggerID, triggerAt: now},
 	}
 	if sc.TriggerID != "" { // unique per invocation: the queue stores and runs it once
-		req.ID = "slack-trigger:" + sc.TriggerID
+		run.req.ID = "slack-trigger:" + sc.TriggerID
 	}
-	conv := &conversation{h: h, channel: sc.ChannelID, user: sc.UserID,
-		responseURL: sc.ResponseURL, responseAt: now, triggerID: sc.TriggerID, triggerAt: now}
-	return h.Handle(ctx, req, conv)
+	return h.Handle(ctx, &run.req, &run.conv)
 }
 
 // commandText turns "/network" + "status nyc" into "network status nyc": the slash command names
