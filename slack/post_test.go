@@ -25,7 +25,11 @@ import (
 // The hand-written encoder must send what slack-go's (encoding/json) would: Slack reads the
 // blocks field, and a difference would show users escaped or broken text.
 func TestReplyBlocksEncodeAsSlackGoDoes(t *testing.T) {
-	texts := []string{"plain", "quote \" backslash \\ tab\t nl\n cr\r", "<@U1> & <https://x|y>", "nul \x00 bell \x07",
+	var ascii []byte
+	for c := range 128 {
+		ascii = append(ascii, byte(c))
+	}
+	texts := []string{string(ascii), "plain", "quote \" backslash \\ tab\t nl\n cr\r", "<@U1> & <https://x|y>", "nul \x00 bell \x07",
 		"bad utf8 \xff\xfe end", "é ü 日本 😀", "sep \u2028 \u2029", ""}
 	var blocks []slack.Block
 	for _, s := range texts {
@@ -56,6 +60,22 @@ func TestReplyBlocksEncodeAsSlackGoDoes(t *testing.T) {
 	}
 	if got.String() != string(want) {
 		t.Fatalf("blocks differ:\n got %s\nwant %s", got.String(), want)
+	}
+}
+
+// Form fields are escaped as url.QueryEscape escapes them.
+func TestFormEscapesAsQueryEscape(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	for _, s := range []string{string(all), "", "plain", "a b&c=d/é 😀", `{"type":"section"}`} {
+		var buf bytes.Buffer
+		buf.WriteString("x")
+		escapeInto(&buf, []byte(s))
+		if got, want := buf.String(), "x"+url.QueryEscape(s); got != want {
+			t.Fatalf("escaped %q as %q, want %q", s, got, want)
+		}
 	}
 }
 
@@ -195,5 +215,49 @@ func BenchmarkReplyPost(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// answerCases are answers Slack (or something in its place) may give.
+var answerCases = []string{
+	`{"ok":true,"channel":"C0BENCH","ts":"1.1","message_ts":"1.1"}`,
+	`{"ok":false,"error":"not_in_channel"}`, ` { "ok" : true , "ts" : "2.2" , "channel" : "C2" } `,
+	`{"ok":true,"message":{"text":"\"ok\":false","blocks":[{"type":"section"}]},"ts":"3.3","n":-1.5e3,"b":null,"t":true}`,
+	`{"ok":true,"ok":false}`, `{"ok":false,"ok":true}`, `{"OK":true}`, `{"ok":true,"Error":"x"}`, `{"ok":"true"}`, `{"ok":null}`,
+	`{"ok":false,"error":null}`, `{"ok":false,"error":"caf\u00e9"}`, `{"ok":false,"error":"café"}`, `{"ok":1}`, `{"error":5}`,
+	`{"ok":true,"channel":"C\"1"}`, `{"o\u006b":true}`, `{}`, `[]`, `null`, `"ok"`, `{"ok":true`, ``, `{"ok":true}x`,
+	`{"ok":true,"ts":["a"],"channel":{"id":"C"}}`, `{"ok":true,"list":[1,[2,{"x":"]}"}],3],"ts":"4"}`, "{\"ok\":\ttrue\n}",
+}
+
+// Slack's answer reads as encoding/json reads it, for either method.
+func TestAnswerReadAsUnmarshal(t *testing.T) {
+	for _, s := range answerCases {
+		checkAnswer(t, s)
+	}
+}
+
+func FuzzAnswer(f *testing.F) {
+	for _, s := range answerCases {
+		f.Add(s)
+	}
+	f.Fuzz(checkAnswer)
+}
+
+func checkAnswer(t *testing.T, s string) {
+	for _, full := range []bool{false, true} {
+		var got chatAnswer
+		err := readAnswer([]byte(s), &got, full)
+		var want chatAnswer
+		var werr error
+		if full {
+			werr = json.Unmarshal([]byte(s), &want)
+		} else {
+			var st chatStatus
+			werr = json.Unmarshal([]byte(s), &st)
+			want.OK, want.Error = st.OK, st.Error
+		}
+		if (err == nil) != (werr == nil) || err == nil && got != want {
+			t.Fatalf("%q (full %v): read %+v, %v; encoding/json %+v, %v", s, full, got, err, want, werr)
+		}
 	}
 }
