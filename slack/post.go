@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -42,46 +41,31 @@ func newChatAPI(apiURL, token string) *chatAPI {
 	return c
 }
 
-// outgoing holds one reply's buffers, pooled: the form, the blocks' JSON while it is written, and
-// Slack's answer. It is the request's body too, so that a reply allocates no reader of its own.
-type outgoing struct {
-	form, js, ans bytes.Buffer
-	body          bytes.Reader // over form
-	// A RoundTripper may still read a body after RoundTrip returns (net/http writes it on another
-	// goroutine): o goes back to the pool only once the transport has closed it after a round
-	// trip that succeeded, and never once held is set (a rewind, whose reader the transport may
-	// keep as long as it likes, or a failed round trip, which may close the body mid-write).
-	closed, held atomic.Bool
-	getBody      func() (io.ReadCloser, error) // o.rewind, bound once
+// scratch holds the buffers a reply is written in and its answer read into, pooled: nothing of
+// them leaves postChat (the form goes out as a copy, see formBody).
+type scratch struct{ form, js, ans bytes.Buffer }
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+func (s *scratch) free() {
+	s.form.Reset()
+	s.js.Reset()
+	s.ans.Reset()
+	scratches.Put(s)
 }
 
-var outgoings = sync.Pool{New: func() any {
-	o := new(outgoing)
-	o.getBody = o.rewind
-	return o
-}}
-
-func (o *outgoing) Read(p []byte) (int, error) { return o.body.Read(p) }
-func (o *outgoing) Close() error               { o.closed.Store(true); return nil }
+// formBody is a reply's form as its request's body: a copy of its own, for net/http may still
+// read a body after RoundTrip returns (it writes it on another goroutine), and a bytes.Reader
+// behind io.NopCloser, which net/http recognises as in memory and writes with the headers in
+// one system call (any other body type costs a write of its own).
+type formBody struct {
+	bytes.Reader
+	form []byte
+}
 
 // rewind is the request's GetBody: the transport sends the form again when the kept-alive
 // connection it chose turns out closed.
-func (o *outgoing) rewind() (io.ReadCloser, error) {
-	o.held.Store(true)
-	return io.NopCloser(bytes.NewReader(o.form.Bytes())), nil
-}
-
-func (o *outgoing) free() {
-	if !o.closed.Load() || o.held.Load() {
-		return // the transport may still hold the form: leave it to the collector
-	}
-	o.form.Reset()
-	o.js.Reset()
-	o.ans.Reset()
-	o.body.Reset(nil)
-	o.closed.Store(false)
-	outgoings.Put(o)
-}
+func (f *formBody) rewind() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.form)), nil }
 
 // chatAnswer is what opsgate reads of a chat.postMessage answer; of chat.postEphemeral's, only
 // the status (chatStatus) is of use.
@@ -111,7 +95,7 @@ func (h *Handler) postChat(ctx context.Context, method, channel, user, thread, t
 	if method == "chat.postEphemeral" {
 		u = api.ephemeral
 	}
-	o := outgoings.Get().(*outgoing)
+	o := scratches.Get().(*scratch)
 	defer o.free()
 	field(&o.form, "channel", channel)
 	if user != "" {
@@ -124,16 +108,15 @@ func (h *Handler) postChat(ctx context.Context, method, channel, user, thread, t
 	if len(blocks) > 0 {
 		// Blocks are JSON in a form field: encode them, then escape that.
 		if err := appendBlocks(&o.js, blocks); err != nil {
-			o.closed.Store(true) // never sent
 			return "", "", err
 		}
 		o.form.WriteString("&blocks=")
 		escapeInto(&o.form, o.js.Bytes())
 	}
-	o.body.Reset(o.form.Bytes())
-	resp, cancel, err := h.send(ctx, u, api.header, o)
+	body := &formBody{form: bytes.Clone(o.form.Bytes())}
+	body.Reset(body.form)
+	resp, cancel, err := h.send(ctx, u, api.header, body)
 	if err != nil {
-		o.held.Store(true)
 		return "", "", err
 	}
 	defer cancel()
@@ -169,7 +152,7 @@ func (h *Handler) postChat(ctx context.Context, method, channel, user, thread, t
 // (Slack's Web API does not redirect) and a second context for Client.Timeout when the caller's
 // ends first anyway; together a dozen allocations per reply. A client with a cookie jar or a
 // redirect policy of its own goes through Do.
-func (h *Handler) send(ctx context.Context, u *url.URL, header http.Header, body *outgoing) (*http.Response, context.CancelFunc, error) {
+func (h *Handler) send(ctx context.Context, u *url.URL, header http.Header, body *formBody) (*http.Response, context.CancelFunc, error) {
 	c := h.HTTPClient
 	cancel := context.CancelFunc(nop)
 	if c.Jar == nil && c.CheckRedirect == nil && c.Timeout > 0 {
@@ -178,7 +161,7 @@ func (h *Handler) send(ctx context.Context, u *url.URL, header http.Header, body
 		}
 	}
 	req := (&http.Request{Method: http.MethodPost, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: header, Body: body, GetBody: body.getBody, ContentLength: int64(body.body.Len()), Host: u.Host}).WithContext(ctx)
+		Header: header, Body: io.NopCloser(&body.Reader), GetBody: body.rewind, ContentLength: int64(len(body.form)), Host: u.Host}).WithContext(ctx)
 	var resp *http.Response
 	var err error
 	if c.Jar != nil || c.CheckRedirect != nil {
