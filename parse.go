@@ -1,6 +1,9 @@
 package opsgate
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // quoteReplacer turns what chat clients "improve" back into what the user typed.
 var quoteReplacer = strings.NewReplacer(
@@ -12,7 +15,19 @@ var quoteReplacer = strings.NewReplacer(
 // NormalizeText replaces smart quotes with straight ones and non-breaking spaces with spaces,
 // and trims the result.
 func NormalizeText(s string) string {
+	if ascii(s) { // nothing to replace, and the replacer allocates even then
+		return strings.TrimSpace(s)
+	}
 	return strings.TrimSpace(quoteReplacer.Replace(s))
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // SplitWords splits command text into words the way a POSIX shell does (quotes group, backslash
@@ -20,10 +35,45 @@ func NormalizeText(s string) string {
 // rather than failing.
 func SplitWords(s string) []string {
 	s = NormalizeText(s)
+	if words, ok := plainSplit(s); ok {
+		return words
+	}
 	if words, ok := shellSplit(s); ok {
 		return words
 	}
 	return strings.Fields(s)
+}
+
+// plainSplit splits s as shellSplit does when s is ASCII without quotes or backslashes (most
+// commands): at blanks only, into substrings of s, one allocation in all.
+func plainSplit(s string) ([]string, bool) {
+	n, inTok := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf || c == '\'' || c == '"' || c == '\\':
+			return nil, false
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			inTok = false
+		case !inTok:
+			n, inTok = n+1, true
+		}
+	}
+	if n == 0 {
+		return nil, true
+	}
+	words := make([]string, 0, n)
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' {
+			if start >= 0 {
+				words = append(words, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	return words, true
 }
 
 func shellSplit(s string) ([]string, bool) {

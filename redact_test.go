@@ -53,6 +53,84 @@ func TestRedactMessageEveryBlockKind(t *testing.T) {
 	}
 }
 
+// A secret in any one text of a block is redacted wherever it sits (a block, or a slice, is copied
+// only where a text changes), the other texts come out as they went in, and so does the caller's
+// message.
+func TestRedactMessageOneSecretAnywhere(t *testing.T) {
+	samples := []Block{Text{}, Header{}, Fields{}, Table{}, Snippet{}, Image{}, Actions{}, Menu{}, Dialog{}, TextPrompt{}}
+	for _, zero := range samples {
+		name := reflect.TypeOf(zero).Name()
+		n := 0
+		fillNth(reflect.New(reflect.TypeOf(zero)).Elem(), -1, &n)
+		for k := range n {
+			v := reflect.New(reflect.TypeOf(zero)).Elem()
+			i := 0
+			fillNth(v, k, &i)
+			in := v.Interface().(Block)
+			before := dump(in)
+			out := RedactMessage(Message{Blocks: []Block{Text{Markdown: "clean"}, in, Header{Text: "clean"}}}, replaceRedactor{})
+			if dump(in) != before {
+				t.Errorf("%s, text %d: the caller's message was changed", name, k)
+			}
+			if out.Blocks[0] != (Text{Markdown: "clean"}) || out.Blocks[2] != (Header{Text: "clean"}) {
+				t.Errorf("%s, text %d: the blocks around it changed: %+v", name, k, out.Blocks)
+			}
+			want := strings.ReplaceAll(before, testSecret, "[REDACTED]")
+			if got := dump(out.Blocks[1]); got != want && !keptSecret(got) {
+				t.Errorf("%s, text %d:\n got %s\nwant %s", name, k, got, want)
+			}
+		}
+	}
+}
+
+// keptSecret reports a dump whose only secret is in a kept field (redaction would break it).
+func keptSecret(dump string) bool {
+	for _, kv := range strings.Split(dump, ";") {
+		path, v, _ := strings.Cut(kv, "=")
+		if strings.Contains(v, testSecret) && !slices.Contains(keptFields, path) {
+			return false
+		}
+	}
+	return true
+}
+
+// fillNth sets every string in v (through structs and two-element slices) to "plain", except the
+// k-th (counting in *i), which holds the secret.
+func fillNth(v reflect.Value, k int, i *int) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("plain")
+		if *i == k {
+			v.SetString("a " + testSecret + " b")
+		}
+		*i++
+	case reflect.Struct:
+		for j := 0; j < v.NumField(); j++ {
+			fillNth(v.Field(j), k, i)
+		}
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for j := 0; j < v.Len(); j++ {
+			fillNth(v.Index(j), k, i)
+		}
+	}
+}
+
+// BenchmarkRedactMessage measures the redaction of whoami's reply (one block of four fields),
+// holding no secret and holding one.
+func BenchmarkRedactMessage(b *testing.B) {
+	for _, c := range []struct{ name, user string }{{"clean", "U1 (bench)"}, {"secret", "U1 " + testSecret}} {
+		m := Message{Ephemeral: true, Blocks: []Block{Fields{Fields: []Field{{Name: "Platform", Value: "slack"},
+			{Name: "Organization", Value: "T1"}, {Name: "Channel", Value: "C1"}, {Name: "User", Value: c.user}}}}}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				RedactMessage(m, replaceRedactor{})
+			}
+		})
+	}
+}
+
 func TestRedactDispatcher(t *testing.T) {
 	d := &recordingDispatcher{}
 	if RedactDispatcher(d, NopRedactor{}) != Dispatcher(d) {
@@ -64,6 +142,23 @@ func TestRedactDispatcher(t *testing.T) {
 	}
 	if RedactorOf(r) != (replaceRedactor{}) || RedactorOf(d) != (NopRedactor{}) {
 		t.Error("RedactorOf does not return the dispatcher's redactor")
+	}
+	r.Send(context.Background(), Textf("pw %s", testSecret))
+	if len(d.sent) != 1 || d.sent[0].Blocks[0].(Text).Markdown != "pw [REDACTED]" {
+		t.Errorf("sent %+v", d.sent)
+	}
+}
+
+// A Redacting held by the caller scrubs as RedactDispatcher's own does.
+func TestRedactingWrapInPlace(t *testing.T) {
+	d := &recordingDispatcher{}
+	var slot Redacting
+	if slot.Wrap(d, NopRedactor{}) != Dispatcher(d) {
+		t.Error("a NopRedactor must not wrap")
+	}
+	r := slot.Wrap(d, replaceRedactor{})
+	if r != Dispatcher(&slot) || RedactorOf(r) != (replaceRedactor{}) {
+		t.Fatalf("Wrap returned %v, want the slot, scrubbing with the redactor", r)
 	}
 	r.Send(context.Background(), Textf("pw %s", testSecret))
 	if len(d.sent) != 1 || d.sent[0].Blocks[0].(Text).Markdown != "pw [REDACTED]" {

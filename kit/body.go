@@ -27,17 +27,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if r.ContentLength > limit {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
-	rd := http.MaxBytesReader(w, r.Body, limit)
 	if r.ContentLength > 0 {
-		b := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(rd, b); err != nil {
+		// The declared length, into a buffer with room for one byte more: a byte more is a body
+		// longer than declared. The length is within the limit, so no MaxBytesReader is needed.
+		b := make([]byte, r.ContentLength+1)
+		switch n, err := io.ReadFull(r.Body, b); {
+		case err == nil:
+			return nil, errors.New("body longer than Content-Length")
+		case err == io.ErrUnexpectedEOF && int64(n) == r.ContentLength:
+			return b[:n], nil
+		default:
 			return nil, err
 		}
-		var one [1]byte
-		if n, _ := rd.Read(one[:]); n > 0 {
-			return nil, errors.New("body longer than Content-Length")
-		}
-		return b, nil
 	}
-	return io.ReadAll(rd)
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }

@@ -58,6 +58,15 @@ func TestReadBody(t *testing.T) {
 	if ok || w.Code != 400 || w.Body.String() != "cannot read request body\n" || count("malformed") != before+1 {
 		t.Fatalf("longer than declared: ok=%v %d %q", ok, w.Code, w.Body.String())
 	}
+
+	// Shorter than declared, or nothing at all: refused as malformed.
+	for _, body := range []string{"abc", ""} {
+		r = httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.ContentLength = 5
+		if w, _, ok := read(r); ok || w.Body.String() != "cannot read request body\n" {
+			t.Fatalf("%d bytes where 5 were declared: ok=%v %q", len(body), ok, w.Body.String())
+		}
+	}
 }
 
 func TestReject(t *testing.T) {

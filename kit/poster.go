@@ -22,11 +22,14 @@ import (
 // never proxied), as net/http's default transport does; the proxy is chosen by port (443: the
 // HTTPS one). It does not follow redirects: an API answering 3xx is an error, as any non-2xx.
 type Poster struct {
+	// Timeout bounds a call whose context has no earlier deadline (NewPoster: PostTimeout).
+	Timeout time.Duration
+
 	c   *fasthttp.Client
 	now func() time.Time
 }
 
-// PostTimeout bounds a call whose context has no earlier deadline.
+// PostTimeout is a Poster's default Timeout.
 const PostTimeout = 15 * time.Second
 
 // NewPoster returns a Poster; now (nil: time.Now) reads Retry-After dates and makes deadlines.
@@ -39,7 +42,7 @@ func NewPoster(now func() time.Time) *Poster {
 	if err != nil { // a proxy variable naming an unknown scheme: every call says so
 		dial = func(string) (net.Conn, error) { return nil, errors.New("proxy: " + err.Error()) }
 	}
-	return &Poster{now: now, c: &fasthttp.Client{
+	return &Poster{Timeout: PostTimeout, now: now, c: &fasthttp.Client{
 		Name:                "opsgate",
 		Dial:                dial,
 		DialDualStack:       true,
@@ -55,14 +58,14 @@ func NewPoster(now func() time.Time) *Poster {
 }
 
 // Post sends body as contentType to url, with the Authorization header auth ("" for none), within
-// ctx's deadline (at most PostTimeout), and appends a 2xx answer to answer. Any other status is an
+// ctx's deadline (at most Timeout), and appends a 2xx answer to answer. Any other status is an
 // *APIError naming platform and method. ctx is only read for its deadline and whether it ended
 // before the call: fasthttp cannot abandon a call under way.
 func (p *Poster) Post(ctx context.Context, platform, method, url, contentType, auth string, body []byte, answer *bytes.Buffer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	deadline := p.now().Add(PostTimeout)
+	deadline := p.now().Add(p.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/opsgate/opsgate"
 )
@@ -9,6 +10,10 @@ import (
 // Truncate shortens s to at most limit runes, ending in "…" when cut (platforms count
 // characters, and a cut inside a rune would be invalid UTF-8).
 func Truncate(s string, limit int) string {
+	// Counted first: most text fits, and the conversion to runes is an allocation.
+	if len(s) <= limit || utf8.RuneCountInString(s) <= limit {
+		return s
+	}
 	if r := []rune(s); len(r) > limit {
 		return string(r[:limit-1]) + "…"
 	}

@@ -133,6 +133,7 @@ type Job struct {
 	abandonAt time.Time // guarded by its worker's mu
 	state     atomic.Uint32
 	inv       opsgate.Invocation // the handler's, here to save an allocation
+	redacting opsgate.Redacting  // out's wrapper, here for the same reason
 }
 
 // Refused returns the refusal message ("" when the request was accepted).
@@ -165,7 +166,7 @@ func (p *Pipeline) Handle(ctx context.Context, req *opsgate.Request, out opsgate
 		return refuse(rejectedShuttingDown, shuttingDown)
 	}
 	job := &Job{done: make(chan struct{})}
-	out = opsgate.RedactDispatcher(out, p.redactor)
+	out = job.redacting.Wrap(out, p.redactor)
 
 	words := opsgate.SplitWords(req.Text)
 	if len(words) == 0 {

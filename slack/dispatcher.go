@@ -137,7 +137,7 @@ func (c *conversation) threadFor(m opsgate.Message) string {
 func (c *conversation) post(ctx context.Context, m opsgate.Message, blocks []slack.Block, text string) (opsgate.MessageRef, error) {
 	thread := c.threadFor(m)
 	var ref opsgate.MessageRef
-	if c.h.APIURL != "" && c.h.BotToken != "" {
+	if c.h.chat != nil {
 		err := c.h.retry(ctx, func(ctx context.Context) error {
 			if m.Ephemeral {
 				_, _, err := c.h.postChat(ctx, "chat.postEphemeral", c.channel, c.user, thread, text, blocks)

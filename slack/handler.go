@@ -69,6 +69,7 @@ type Options struct {
 type Handler struct {
 	Options
 	macs   *macs     // keyed with SigningSecret
+	chat   *chatAPI  // replies posted by hand (APIURL and BotToken set), else nil
 	seen   *kit.Once // Events API event ids handled
 	signed *kit.Once // signatures of slash commands and interactions run
 }
@@ -80,6 +81,9 @@ func New(o Options) *Handler {
 	}
 	o.Defaults(DefaultMaxBody)
 	h := &Handler{Options: o, macs: newMACs([]byte(o.SigningSecret))}
+	if o.APIURL != "" && o.BotToken != "" {
+		h.chat = newChatAPI(o.APIURL, o.BotToken)
+	}
 	// Claims are read at each use: tests and wiring may set them after New.
 	h.seen = kit.NewOnce(kit.OnceOptions{Name: "slack: event", Size: 10_000, TTL: time.Hour, Now: o.Now, Logger: o.Logger,
 		Claim: func(ctx context.Context, id string) (bool, error) { return claimWith(ctx, h.Claim, id) }})

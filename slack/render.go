@@ -63,14 +63,7 @@ func (c *conversation) render(m opsgate.Message) []part {
 			r.fallback(b.Text)
 		case opsgate.Fields:
 			for i := 0; i < len(b.Fields); i += 10 {
-				var fs []*slack.TextBlockObject
-				n := 0
-				for _, f := range b.Fields[i:min(i+10, len(b.Fields))] {
-					s := kit.Truncate("*"+escape(f.Name)+"*\n"+mrkdwn(f.Value), 2000)
-					n += len(s)
-					fs = append(fs, slack.NewTextBlockObject(slack.MarkdownType, s, false, false))
-				}
-				r.add(n, slack.NewSectionBlock(nil, fs, nil))
+				r.fields(b.Fields[i:min(i+10, len(b.Fields))])
 			}
 		case opsgate.Table:
 			r.code(opsgate.Snippet{Title: b.Title, Filename: "table.txt", Content: b.Text()})
@@ -101,6 +94,38 @@ func (c *conversation) render(m opsgate.Message) []part {
 	}
 	r.flush()
 	return r.parts
+}
+
+// fields adds one section of fields (at most 10, Slack's limit), each "*name*\nvalue" in mrkdwn. The texts are
+// written into one string and the text objects into one array: three allocations for the
+// section instead of three per field (whoami is such a section).
+func (r *renderer) fields(fields []opsgate.Field) {
+	size := 0
+	for _, f := range fields {
+		size += len(f.Name) + len(f.Value) + 3
+	}
+	var all strings.Builder
+	all.Grow(size) // once more only if escaping lengthens the text
+	var ends [10]int
+	for i, f := range fields {
+		all.WriteString("*")
+		all.WriteString(escape(f.Name))
+		all.WriteString("*\n")
+		all.WriteString(mrkdwn(f.Value))
+		ends[i] = all.Len()
+	}
+	texts := all.String()
+	objs := make([]slack.TextBlockObject, len(fields))
+	fs := make([]*slack.TextBlockObject, len(fields))
+	n, start := 0, 0
+	for i, end := range ends[:len(fields)] {
+		s := kit.Truncate(texts[start:end], 2000)
+		start = end
+		n += len(s)
+		objs[i] = slack.TextBlockObject{Type: slack.MarkdownType, Text: s} // as NewTextBlockObject makes mrkdwn
+		fs[i] = &objs[i]
+	}
+	r.add(n, slack.NewSectionBlock(nil, fs, nil))
 }
 
 func (r *renderer) add(size int, b slack.Block) {

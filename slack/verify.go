@@ -39,17 +39,14 @@ func verify(macs *macs, h http.Header, body []byte, now time.Time) (sig signatur
 	if len(hsig) != 3+2*sha256.Size || hsig[:3] != "v0=" {
 		return refuse("bad_signature", "signature does not match")
 	}
-	if _, err := hex.Decode(want[:], []byte(hsig[3:])); err != nil {
-		return refuse("bad_signature", "signature does not match")
-	}
 	m := macs.get()
 	defer macs.put(m)
-	var pre [64]byte
-	b := append(append(append(pre[:0], "v0:"...), ts...), ':')
-	m.Write(b)
-	m.Write(body)
-	var got [sha256.Size]byte
-	if !hmac.Equal(m.Sum(got[:0]), want[:]) {
+	if _, err := hex.Decode(want[:], append(m.hex[:0], hsig[3:]...)); err != nil {
+		return refuse("bad_signature", "signature does not match")
+	}
+	m.h.Write(append(append(append(m.pre[:0], "v0:"...), ts...), ':'))
+	m.h.Write(body)
+	if !hmac.Equal(m.h.Sum(m.sum[:0]), want[:]) {
 		return refuse("bad_signature", "signature does not match")
 	}
 	return signature{mac: want, at: sec}, "", ""
@@ -80,15 +77,24 @@ func Sign(secret, ts string, body []byte) string {
 // the key into its inner and outer pads again and allocated ten objects; a reset one does neither.
 type macs struct{ pool sync.Pool }
 
+// mac is one pooled state, with room for what verify hands it: a slice given to a hash.Hash
+// escapes, so buffers on verify's stack would be allocated anew for every request.
+type mac struct {
+	h   hash.Hash
+	hex [2 * sha256.Size]byte // the signature's hex digits
+	pre [64]byte              // "v0:" + timestamp + ":"
+	sum [sha256.Size]byte
+}
+
 func newMACs(secret []byte) *macs {
 	m := &macs{}
-	m.pool.New = func() any { return hmac.New(sha256.New, secret) }
+	m.pool.New = func() any { return &mac{h: hmac.New(sha256.New, secret)} }
 	return m
 }
 
-func (m *macs) get() hash.Hash { return m.pool.Get().(hash.Hash) }
+func (m *macs) get() *mac { return m.pool.Get().(*mac) }
 
-func (m *macs) put(h hash.Hash) {
-	h.Reset()
-	m.pool.Put(h)
+func (m *macs) put(s *mac) {
+	s.h.Reset()
+	m.pool.Put(s)
 }
