@@ -113,6 +113,14 @@ func TestReplyFormAndErrors(t *testing.T) {
 	if !errors.As(err, &se) || se.Err != "invalid_auth" {
 		t.Fatalf("err %v, want SlackErrorResponse invalid_auth", err)
 	}
+	answer = `{"ok":true,"channel":"C9","ts":"1.5"}`
+	if ch, ts, err := h.postChat(context.Background(), "chat.postMessage", "C1", "", "", "x", nil); err != nil || ch != "C9" || ts != "1.5" {
+		t.Fatalf("answer read as %q %q %v", ch, ts, err)
+	}
+	answer = `<html>bad gateway</html>`
+	if _, _, err = h.postChat(context.Background(), "chat.postMessage", "C1", "", "", "x", nil); err == nil || !strings.Contains(err.Error(), "not JSON") {
+		t.Fatalf("an answer that is not JSON: %v", err)
+	}
 	answer = "429"
 	_, _, err = h.postChat(context.Background(), "chat.postMessage", "C1", "", "", "x", nil)
 	if f, ok := readError(err); !ok || f.Status != 429 || f.RetryAfter.Seconds() != 3 {

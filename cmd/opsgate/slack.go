@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -119,16 +120,25 @@ func replyBeforeAck(m *Main, wait time.Duration) opsgate.RequestHandler {
 		}
 		job := m.Pipeline.Handle(ctx, req, out)
 		if job.Refused() == "" {
-			t := time.NewTimer(wait)
+			t := ackTimers.Get().(*time.Timer)
+			t.Reset(wait)
 			select {
 			case <-job.Done():
 			case <-t.C:
 			}
-			t.Stop()
+			t.Stop() // since Go 1.23 a stopped timer's channel holds nothing stale: it can be reused
+			ackTimers.Put(t)
 		}
 		return job.Refused()
 	}
 }
+
+// ackTimers are replyBeforeAck's timers, reused: a timer per request was three allocations.
+var ackTimers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
 
 func cmpStr(s ...string) string {
 	for _, v := range s {
