@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/opsgate/opsgate/kit/kittest"
 )
 
 // announceTag finds the tags the tests below post ("note n07").
@@ -57,18 +58,11 @@ func postsDrained(natsURL, stream string) bool {
 // Idempotency-Key.
 func webhookPost(t *testing.T, base, token, key, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/chatops/message", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
+	h := http.Header{"Authorization": {"Bearer " + token}}
 	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
+		h.Set("Idempotency-Key", key)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return kittest.Post(t, base+"/chatops/message", "application/json", body, h)
 }
 
 // streamPublished is how many announcements a replica's st2 stream handed on (with NATS: stored
