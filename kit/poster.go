@@ -6,6 +6,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -32,16 +35,17 @@ type Poster struct {
 // PostTimeout is a Poster's default Timeout.
 const PostTimeout = 15 * time.Second
 
-// NewPoster returns a Poster; now (nil: time.Now) reads Retry-After dates and makes deadlines.
+// NewPoster returns a Poster; now (nil: time.Now) reads Retry-After dates.
 func NewPoster(now func() time.Time) *Poster {
 	if now == nil {
 		now = time.Now
 	}
 	d := &fasthttpproxy.Dialer{DialDualStack: true, Timeout: 10 * time.Second, ConnectTimeout: 10 * time.Second}
 	dial, err := d.GetDialFunc(true)
-	if err != nil { // a proxy variable naming an unknown scheme: every call says so
-		dial = func(string) (net.Conn, error) { return nil, errors.New("proxy: " + err.Error()) }
+	if err != nil {
+		dial = func(string) (net.Conn, error) { return nil, err }
 	}
+	dial = withoutProxySecrets(dial)
 	return &Poster{Timeout: PostTimeout, now: now, c: &fasthttp.Client{
 		Name:                "opsgate",
 		Dial:                dial,
@@ -65,7 +69,7 @@ func (p *Poster) Post(ctx context.Context, platform, method, url, contentType, a
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	deadline := p.now().Add(p.Timeout)
+	deadline := time.Now().Add(p.Timeout) // fasthttp compares with the wall clock, not p.now
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -98,3 +102,36 @@ type postTimeout struct{ error }
 
 func (postTimeout) Timeout() bool   { return true }
 func (postTimeout) Temporary() bool { return true }
+
+// proxyVars are the variables naming a proxy, whose values may hold a password.
+var proxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}
+
+// withoutProxySecrets returns dial with the proxy variables' values, and any password in them,
+// taken out of its errors (the proxy library quotes a malformed one whole), so that a failed post
+// never logs a proxy's credentials.
+func withoutProxySecrets(dial fasthttp.DialFunc) fasthttp.DialFunc {
+	var pairs []string
+	for _, name := range proxyVars {
+		v := os.Getenv(name)
+		if v == "" {
+			continue
+		}
+		pairs = append(pairs, v, "$"+name)
+		if u, err := url.Parse(v); err == nil {
+			if pw, ok := u.User.Password(); ok && pw != "" {
+				pairs = append(pairs, pw, "********")
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return dial
+	}
+	clean := strings.NewReplacer(pairs...)
+	return func(addr string) (net.Conn, error) {
+		c, err := dial(addr)
+		if err != nil {
+			return nil, errors.New(clean.Replace(err.Error()))
+		}
+		return c, nil
+	}
+}

@@ -126,3 +126,17 @@ func TestPosterUsesTheProxyFromTheEnvironment(t *testing.T) {
 		t.Fatalf("answer %q through %d tunnels, want ok through 1", ans.String(), tunnels.Load())
 	}
 }
+
+// A proxy variable that cannot be used fails every post with an error that never holds its
+// password (the proxy library quotes a malformed one whole).
+func TestPosterUnusableProxyKeepsItsSecret(t *testing.T) {
+	for _, proxy := range []string{"ftp://user:hunter2@proxy.example.test:21", "http://user:hunter2@proxy example.test"} {
+		t.Setenv("HTTP_PROXY", proxy)
+		t.Setenv("NO_PROXY", "")
+		err := NewPoster(nil).Post(context.Background(), "slack", "chat.postMessage", "http://api.example.test/api/chat.postMessage",
+			"text/plain", "", nil, new(bytes.Buffer))
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("HTTP_PROXY=%s: err %v, want one without the password", proxy, err)
+		}
+	}
+}
