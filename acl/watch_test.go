@@ -17,8 +17,14 @@ type reload struct {
 
 func TestWatcherReloadsAndKeepsLastGoodFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "acl.yaml")
+	// Each version is put in place whole (written aside, then renamed): os.WriteFile truncates
+	// first, and on a busy machine the watcher could take the empty file, stable for its two
+	// reads, for this test's bad one (half-written files have a test of their own, below).
 	write := func(s string) {
-		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		if err := os.WriteFile(path+".new", []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path+".new", path); err != nil {
 			t.Fatal(err)
 		}
 	}
