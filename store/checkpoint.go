@@ -51,7 +51,15 @@ func (c *checkpointer) run() {
 			// A failure (the file busy, the disk full) leaves the frames for the next tick or the
 			// writer's own checkpoint; the writes themselves are unaffected.
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			c.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+			var busy, log, done int
+			err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done)
+			if err == nil && log >= walPages {
+				// The WAL is past the length at which the writer starts it over, so the writer's own
+				// checkpoint lost its turn (to this one, on a busy machine) and the file would keep
+				// growing: start it over from here. This waits for the writer's transaction and holds
+				// the next for the few frames the passive pass left, as the writer's own would.
+				c.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(RESTART)")
+			}
 			cancel()
 		}
 	}
