@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/opsgate/opsgate/kit/kittest"
+	"github.com/opsgate/opsgate/st2fake"
 )
 
 // announceTag finds the tags the tests below post ("note n07").
@@ -74,19 +75,26 @@ func streamPublished(t *testing.T, base string) int {
 	return h.Delivered
 }
 
+// announceSetup is what the tests below share: st2's stand-in, a SQLite database with a webhook
+// token (tok), a Slack stand-in recording posts (rec), and the configuration for both (cfg).
+func announceSetup(t *testing.T) (s *st2fake.Server, dsn string, rec *recorder, cfg, tok string) {
+	s = newSt2(t)
+	dsn = sqliteDSN(t)
+	rec = &recorder{}
+	fs := newFakeSlackAPI(t, rec)
+	cfg = st2Config(t, s, "  default_platform: slack\nslack:\n  enabled: true\n  signing_secret: "+e2eSecret+
+		"\n  bot_token: xoxb-test\n  api_url: "+fs.GetAPIURL()+"\n  bot_user_id: "+testBotUser+"\n")
+	tok = strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook", "--comment", "st2")))
+	return s, dsn, rec, cfg, tok
+}
+
 // Two replicas on one database and one NATS read st2's stream, each every announcement: each is
 // posted to Slack exactly once. Webhook posts sent to both with one Idempotency-Key are posted
 // once; another key is another post; a malformed key is refused.
 func TestNATSAnnouncementsPostedOnce(t *testing.T) {
 	natsURL := testNATS(t)
 	prefix := postsPrefix(t, natsURL)
-	s := newSt2(t)
-	dsn := sqliteDSN(t)
-	rec := &recorder{}
-	fs := newFakeSlackAPI(t, rec)
-	cfg := st2Config(t, s, "  default_platform: slack\nslack:\n  enabled: true\n  signing_secret: "+e2eSecret+
-		"\n  bot_token: xoxb-test\n  api_url: "+fs.GetAPIURL()+"\n  bot_user_id: "+testBotUser+"\n")
-	tok := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook", "--comment", "st2")))
+	s, dsn, rec, cfg, tok := announceSetup(t)
 	env := []string{"OPSGATE_NATS_URL=" + natsURL, "OPSGATE_NATS_STREAM_PREFIX=" + prefix}
 	reps := []string{startServerConfig(t, dsn, cfg, freePort(t), env...), startServerConfig(t, dsn, cfg, freePort(t), env...)}
 	for _, base := range reps {
@@ -143,13 +151,7 @@ func TestNATSAnnouncementsHeldWhileNATSIsAway(t *testing.T) {
 	addr := freePort(t)
 	dir := t.TempDir()
 	ns := startNATSServer(t, addr, dir)
-	s := newSt2(t)
-	dsn := sqliteDSN(t)
-	rec := &recorder{}
-	fs := newFakeSlackAPI(t, rec)
-	cfg := st2Config(t, s, "  default_platform: slack\nslack:\n  enabled: true\n  signing_secret: "+e2eSecret+
-		"\n  bot_token: xoxb-test\n  api_url: "+fs.GetAPIURL()+"\n  bot_user_id: "+testBotUser+"\n")
-	tok := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook", "--comment", "st2")))
+	s, dsn, rec, cfg, tok := announceSetup(t)
 	base := startServerConfig(t, dsn, cfg, freePort(t), "OPSGATE_NATS_URL=nats://"+addr)
 	waitUntil(t, "ready", 30*time.Second, func() bool { c, _ := getQuiet(base + "/readyz"); return c == 200 })
 	waitUntil(t, "st2's stream", 30*time.Second, func() bool { return s.Streams() == 1 })
@@ -187,13 +189,7 @@ func TestNATSAnnouncementsHeldWhileNATSIsAway(t *testing.T) {
 // Without NATS, a webhook post retried with the same Idempotency-Key is posted once too (claimed
 // in the database).
 func TestWebhookIdempotencyKeyWithoutNATS(t *testing.T) {
-	s := newSt2(t)
-	dsn := sqliteDSN(t)
-	rec := &recorder{}
-	fs := newFakeSlackAPI(t, rec)
-	cfg := st2Config(t, s, "  default_platform: slack\nslack:\n  enabled: true\n  signing_secret: "+e2eSecret+
-		"\n  bot_token: xoxb-test\n  api_url: "+fs.GetAPIURL()+"\n  bot_user_id: "+testBotUser+"\n")
-	tok := strings.TrimSpace(lastLine(mustRun(t, dsn, "token", "add", "--platform", "webhook", "--comment", "st2")))
+	_, dsn, rec, cfg, tok := announceSetup(t)
 	base := startServerConfig(t, dsn, cfg, freePort(t))
 	for range 3 {
 		if code, resp := webhookPost(t, base, tok, "k-1", `{"channel": "slack:C5", "message": "note k1"}`); code != 200 {
