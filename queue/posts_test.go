@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,57 +207,35 @@ func TestPostOfDeadReplicaIsPostedByAnother(t *testing.T) {
 	}
 }
 
-// A post that keeps failing is given up at MaxDeliver, counted, and not posted nor delivered again.
-func TestPostGivenUpAfterMaxDeliver(t *testing.T) {
+// triesUntilGivenUp publishes one post whose every attempt fails with err and returns how many
+// attempts were made by the time it was given up (counted) and gone from the stream.
+func triesUntilGivenUp(t *testing.T, maxDeliver int, err error) int {
 	nc := natsURL(t)
 	c := &claims{m: map[string]bool{}}
-	var mu sync.Mutex
-	tries := 0
+	var tries atomic.Int32
 	givenUp := testutil.ToFloat64(postsTotal.WithLabelValues("given_up"))
 	p := startPosts(t, nc, PostOptions{Prefix: prefix(t, nc), Claim: c.claim, Unclaim: c.unclaim,
-		MaxDeliver: 3, RetryDelay: 10 * time.Millisecond,
-		Post: func(context.Context, []byte) error {
-			mu.Lock()
-			defer mu.Unlock()
-			tries++
-			return errors.New("slack: channel_not_found")
-		}})
-	if err := p.Publish(context.Background(), "doomed", []byte("to nowhere")); err != nil {
+		MaxDeliver: maxDeliver, RetryDelay: 10 * time.Millisecond,
+		Post: func(context.Context, []byte) error { tries.Add(1); return err }})
+	if err := p.Publish(context.Background(), "", []byte("to nowhere")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the post to be given up", func() bool {
 		return testutil.ToFloat64(postsTotal.WithLabelValues("given_up"))-givenUp == 1 && drained(p)
 	})
-	mu.Lock()
-	defer mu.Unlock()
-	if tries != 2 {
+	return int(tries.Load())
+}
+
+// A post that keeps failing is given up at MaxDeliver, counted, and not posted nor delivered again.
+func TestPostGivenUpAfterMaxDeliver(t *testing.T) {
+	if tries := triesUntilGivenUp(t, 3, errors.New("slack: channel_not_found")); tries != 2 {
 		t.Fatalf("tried %d times, want MaxDeliver-1 = 2", tries)
 	}
 }
 
 // A post that can never be posted (no such platform: EINVALID) is given up at once.
 func TestInvalidPostGivenUpAtOnce(t *testing.T) {
-	nc := natsURL(t)
-	c := &claims{m: map[string]bool{}}
-	var mu sync.Mutex
-	tries := 0
-	givenUp := testutil.ToFloat64(postsTotal.WithLabelValues("given_up"))
-	p := startPosts(t, nc, PostOptions{Prefix: prefix(t, nc), Claim: c.claim, Unclaim: c.unclaim, RetryDelay: 10 * time.Millisecond,
-		Post: func(context.Context, []byte) error {
-			mu.Lock()
-			defer mu.Unlock()
-			tries++
-			return opsgate.Errorf(opsgate.EINVALID, "A whisper needs a user.")
-		}})
-	if err := p.Publish(context.Background(), "", []byte("whisper")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the post to be given up", func() bool {
-		return testutil.ToFloat64(postsTotal.WithLabelValues("given_up"))-givenUp == 1 && drained(p)
-	})
-	mu.Lock()
-	defer mu.Unlock()
-	if tries != 1 {
+	if tries := triesUntilGivenUp(t, 0, opsgate.Errorf(opsgate.EINVALID, "A whisper needs a user.")); tries != 1 {
 		t.Fatalf("tried %d times, want 1", tries)
 	}
 }
