@@ -19,8 +19,8 @@ type Plumbing struct {
 	Logger *slog.Logger
 	// MaxBody bounds a request body (Refusals.ReadBody).
 	MaxBody int64
-	// HTTPClient calls the platform's API; Poster makes the call on its hot path, if it has one
-	// (Slack's replies).
+	// HTTPClient calls the platform's API; Poster makes the call on its hot path, for a platform
+	// that has one (Slack's replies: its constructor makes one when unset).
 	HTTPClient *http.Client
 	Poster     *Poster
 	// Sleep waits between retries (Retry.Sleep); tests record the waits.
@@ -30,7 +30,7 @@ type Plumbing struct {
 }
 
 // Defaults fills what is unset: the wall clock, a silent logger, maxBody, a client with a 10 s
-// timeout over APITransport, a Poster, Sleep and DefaultAttempts.
+// timeout over APITransport, Sleep and DefaultAttempts.
 func (p *Plumbing) Defaults(maxBody int64) {
 	if p.Now == nil {
 		p.Now = time.Now
@@ -43,9 +43,6 @@ func (p *Plumbing) Defaults(maxBody int64) {
 	}
 	if p.HTTPClient == nil {
 		p.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: APITransport}
-	}
-	if p.Poster == nil {
-		p.Poster = NewPoster(p.Now)
 	}
 	if p.Sleep == nil {
 		p.Sleep = Sleep

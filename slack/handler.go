@@ -80,6 +80,9 @@ func New(o Options) *Handler {
 		o.CommandPrefix = "/"
 	}
 	o.Defaults(DefaultMaxBody)
+	if o.Poster == nil {
+		o.Poster = kit.NewPoster(o.Now)
+	}
 	h := &Handler{Options: o, macs: newMACs([]byte(o.SigningSecret))}
 	if o.APIURL != "" && o.BotToken != "" {
 		h.chat = newChatAPI(o.APIURL, o.BotToken)
