@@ -130,8 +130,21 @@ func withoutProxySecrets(dial fasthttp.DialFunc) fasthttp.DialFunc {
 	return func(addr string) (net.Conn, error) {
 		c, err := dial(addr)
 		if err != nil {
-			return nil, errors.New(clean.Replace(err.Error()))
+			if msg := clean.Replace(err.Error()); msg != err.Error() {
+				return nil, cleanedError{msg, err}
+			}
+			return nil, err
 		}
 		return c, nil
 	}
 }
+
+// cleanedError is a dial error with the proxy's secrets taken out of its text; the cause stays
+// reachable (errors.Is: a dial timeout is still retried).
+type cleanedError struct {
+	msg string
+	err error
+}
+
+func (e cleanedError) Error() string { return e.msg }
+func (e cleanedError) Unwrap() error { return e.err }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -138,5 +139,23 @@ func TestPosterUnusableProxyKeepsItsSecret(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
 			t.Fatalf("HTTP_PROXY=%s: err %v, want one without the password", proxy, err)
 		}
+	}
+}
+
+// A proxy that refuses the connection fails the post with the cause still readable (Retry reads
+// it), and without the proxy's password in its text.
+func TestPosterProxyDialErrorKeepsItsCause(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	t.Setenv("HTTP_PROXY", "http://user:hunter2@"+addr)
+	t.Setenv("NO_PROXY", "")
+	err = NewPoster(nil).Post(context.Background(), "slack", "chat.postMessage", "http://api.example.test/api/chat.postMessage",
+		"text/plain", "", nil, new(bytes.Buffer))
+	if !errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("err %v, want connection refused, without the password", err)
 	}
 }
